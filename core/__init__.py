@@ -1,0 +1,1 @@
+"""Shared core: the error tree, the settings table and logging."""

@@ -1,0 +1,59 @@
+"""Logging set-up: text or JSON lines, with secrets and phone numbers masked."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from typing import Iterable
+
+PHONE = re.compile(r"(?<!\d)(\+?86)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+KEYLIKE = re.compile(r"(?i)((?:token|password|secret|auth|apikey|api_key|accesskey)[\"']?\s*[:=]\s*[\"']?)([^\s\"',}]+)")
+
+
+def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """Mask known secrets, key=value credentials and mobile numbers in a string."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "********")
+    text = KEYLIKE.sub(lambda m: m.group(1) + "********", text)
+    return PHONE.sub(lambda m: (m.group(1) or "") + m.group(2) + "****" + m.group(4), text)
+
+
+class SensitiveFilter(logging.Filter):
+    """Masks secrets in the final message (arguments included), like zabbix-utils' filter."""
+
+    def __init__(self, secrets: Iterable[str] = ()):
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = mask_text(record.getMessage(), self.secrets)
+        record.msg, record.args = message, None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        doc = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + "Z",
+               "level": record.levelname, "logger": record.name, "msg": record.getMessage()}
+        for key, value in getattr(record, "fields", {}).items():
+            doc[key] = value
+        if record.exc_info:
+            doc["exc"] = self.formatException(record.exc_info)
+        return json.dumps(doc, ensure_ascii=False, default=str)
+
+
+def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = (), stream=None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(SensitiveFilter(secrets))
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)

@@ -1,0 +1,235 @@
+"""The one settings table.
+
+Precedence: CLI option > ``PEAKWATCH_<NAME>`` environment variable > TOML config file > default.
+The config file is ``--config PATH`` or ``PEAKWATCH_CONFIG``; its top-level keys are setting
+names, plus optional tables (``[keymap]``, ``[promotions]``...) that their owners read through
+:meth:`Settings.section`. An unknown key anywhere is a :class:`ConfigError` that names it.
+Secret settings are masked by :func:`Settings.describe` and by the log filter.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    type: type = str
+    secret: bool = False
+    choices: tuple | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # store
+    Setting("store_url", "sqlite:///data/peakwatch.sqlite",
+            "Database URL: SQLite file (embedded default) or postgresql+psycopg://user@host/db."),
+    Setting("raw_retention_days", 14, "Days of raw (about 1-minute) samples kept; hourly rollups are kept for ever.",
+            int, minimum=1),
+    # demo / synthetic fleet
+    Setting("scale", 3000, "Synthetic fleet size in instances (demo mode).", int, minimum=30, maximum=30000),
+    Setting("seed", 7, "Seed of the synthetic fleet; the same seed gives the same fleet and samples.", int),
+    Setting("demo_history_days", 730, "Days of hourly history the demo generates (covers two years of promotions).",
+            int, minimum=1, maximum=1500),
+    Setting("demo_raw_hours", 6, "Hours of 1-minute raw samples the demo generates before going live.", int,
+            minimum=1, maximum=336),
+    # web
+    Setting("host", "127.0.0.1", "Address the web app listens on."),
+    Setting("port", 8050, "Port the web app listens on.", int, minimum=1, maximum=65535),
+    Setting("timezone", "Asia/Shanghai", "Display time zone (promotions start at Beijing midnight)."),
+    Setting("language", "en", "Label language of the pages.", choices=("en", "zh")),
+    Setting("refresh_seconds", 15, "Wall auto-refresh interval in seconds.", int, minimum=2, maximum=3600),
+    # collection
+    Setting("collect_interval", 60, "Seconds between collection passes (demo live points and Zabbix).", int,
+            minimum=5, maximum=3600),
+    Setting("stale_after_intervals", 5, "A series with no data for this many collection intervals is stale (grey).",
+            int, minimum=1),
+    # zabbix
+    Setting("zabbix_url", "", "Zabbix frontend URL, e.g. http://127.0.0.1:8090 (empty: demo mode)."),
+    Setting("zabbix_token", "", "Zabbix API token (preferred over user/password).", secret=True),
+    Setting("zabbix_user", "", "Zabbix user when no token is set."),
+    Setting("zabbix_password", "", "Zabbix password when no token is set.", secret=True),
+    Setting("zabbix_verify_tls", True, "Verify the Zabbix frontend's TLS certificate.", bool),
+    Setting("zabbix_timeout", 30.0, "Seconds before one Zabbix API call is abandoned.", float, minimum=1),
+    # logs
+    Setting("log_level", "INFO", "Log level.", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+    Setting("log_format", "text", "Log format: text for people, json for log shippers.", choices=("text", "json")),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+ENV_PREFIX = "PEAKWATCH_"
+#: config-file tables owned by packages (read with Settings.section)
+SECTIONS: set[str] = {"keymap", "promotions", "capacity", "thresholds", "alerting"}
+
+
+def _suggest(name: str) -> str:
+    close = difflib.get_close_matches(name, BY_NAME, n=1)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def _convert(setting: Setting, raw: Any, origin: str) -> Any:
+    where = f"setting '{setting.name}' (from {origin})"
+    value = raw
+    try:
+        if setting.type is bool:
+            if isinstance(raw, bool):
+                value = raw
+            elif str(raw).strip().lower() in ("1", "true", "yes", "on"):
+                value = True
+            elif str(raw).strip().lower() in ("0", "false", "no", "off"):
+                value = False
+            else:
+                raise ValueError
+        elif setting.type is int:
+            if isinstance(raw, bool):
+                raise ValueError
+            value = int(str(raw).strip())
+        elif setting.type is float:
+            value = float(str(raw).strip())
+        else:
+            value = str(raw)
+    except ValueError:
+        kind = {bool: "true or false", int: "a whole number", float: "a number"}.get(setting.type, "text")
+        raise ConfigError(f"{where}: {raw!r} is not {kind}; set it to {kind} "
+                          f"(default {setting.default!r}).") from None
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(f"{where}: {value!r} is not one of {', '.join(map(str, setting.choices))}.")
+    if setting.minimum is not None and value < setting.minimum:
+        raise ConfigError(f"{where}: {value!r} is below the minimum {setting.minimum:g}; "
+                          f"use a value from {setting.minimum:g}"
+                          + (f" to {setting.maximum:g}." if setting.maximum is not None else " up."))
+    if setting.maximum is not None and value > setting.maximum:
+        raise ConfigError(f"{where}: {value!r} is above the maximum {setting.maximum:g}; "
+                          f"use a value from {setting.minimum if setting.minimum is not None else 0:g} "
+                          f"to {setting.maximum:g}.")
+    return value
+
+
+def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a TOML config file; a missing or malformed file is a ConfigError."""
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {p} does not exist; fix the path given to --config "
+                          f"or PEAKWATCH_CONFIG.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {p} is not valid TOML ({exc}); fix that line.") from exc
+
+
+class Settings(Mapping[str, Any]):
+    """Resolved settings with attribute access and the origin of each value."""
+
+    def __init__(self, values: dict[str, Any], origins: dict[str, str], sections: dict[str, Any]):
+        self._values = values
+        self._origins = origins
+        self._sections = sections
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def origin(self, name: str) -> str:
+        return self._origins[name]
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A config-file table such as ``[keymap]`` (empty when absent)."""
+        return dict(self._sections.get(name, {}))
+
+    def replace(self, **changes: Any) -> "Settings":
+        values = dict(self._values)
+        origins = dict(self._origins)
+        for key, raw in changes.items():
+            if key not in BY_NAME:
+                raise ConfigError(f"unknown setting '{key}'.{_suggest(key)}")
+            values[key] = _convert(BY_NAME[key], raw, "code")
+            origins[key] = "code"
+        return Settings(values, origins, self._sections)
+
+    def secrets(self) -> list[str]:
+        return [str(self._values[s.name]) for s in SETTINGS if s.secret and self._values[s.name]]
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(name, shown value, origin) rows; secrets masked."""
+        rows = []
+        for s in SETTINGS:
+            value = self._values[s.name]
+            shown = "********" if (s.secret and value) else repr(value)
+            rows.append((s.name, shown, self._origins[s.name]))
+        return rows
+
+
+def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
+                  config_path: str | os.PathLike | None = None) -> Settings:
+    """Resolve every setting. ``cli`` holds only options the user gave (None values are ignored)."""
+    env = os.environ if env is None else env
+    cli = {k: v for k, v in (cli or {}).items() if v is not None}
+    for key in cli:
+        if key not in BY_NAME:
+            raise ConfigError(f"unknown setting '{key}'.{_suggest(key)}")
+    for key in env:
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG" \
+                and not key.startswith(ENV_PREFIX + "TEST_"):
+            name = key[len(ENV_PREFIX):].lower()
+            if name not in BY_NAME:
+                raise ConfigError(f"unknown setting in environment variable {key}.{_suggest(name)} "
+                                  f"Unset it or fix its name.")
+    path = config_path or env.get(ENV_PREFIX + "CONFIG")
+    file_values: dict[str, Any] = {}
+    sections: dict[str, Any] = {}
+    if path:
+        for key, value in read_config_file(path).items():
+            if key in SECTIONS and isinstance(value, dict):
+                sections[key] = value
+            elif key in BY_NAME:
+                file_values[key] = value
+            else:
+                raise ConfigError(f"unknown setting '{key}' in config file {path}.{_suggest(key)} "
+                                  f"Remove it or fix its name.")
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for s in SETTINGS:
+        env_key = ENV_PREFIX + s.name.upper()
+        if s.name in cli:
+            values[s.name] = _convert(s, cli[s.name], f"option --{s.name.replace('_', '-')}")
+            origins[s.name] = "cli"
+        elif env_key in env:
+            values[s.name] = _convert(s, env[env_key], f"environment {env_key}")
+            origins[s.name] = "env"
+        elif s.name in file_values:
+            values[s.name] = _convert(s, file_values[s.name], f"config file {path}")
+            origins[s.name] = "file"
+        else:
+            values[s.name] = s.default
+            origins[s.name] = "default"
+    return Settings(values, origins, sections)
+
+
+def register_section(name: str) -> None:
+    """Let a package own a config-file table (``[name]``)."""
+    SECTIONS.add(name)
+
+
+ConverterHook = Callable[[Setting, Any], Any]
