@@ -1,0 +1,71 @@
+"""Group aggregates: shards combine into clusters, clusters into businesses, product lines, fleet.
+
+A cluster-level series (instance None), when present, is the cluster's value; otherwise the
+cluster's instance series are combined by the metric's rule (store.metrics: qps summed, memory
+utilisation worst, hit ratio averaged). Clusters then combine into the requested level by the
+same rule.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from store.metrics import agg_of
+
+LEVELS = ("cluster", "business", "product_line", "fleet")
+_NUMPY = {"sum": np.add, "max": np.maximum, "mean": np.add}
+
+
+def pick_series(series: pd.DataFrame, metric: str, level: str, groups=None) -> pd.DataFrame:
+    """Series to read for a metric: cluster-level where a cluster has one, else its instances."""
+    s = series[(series["metric"] == metric) & series["removed_at"].isna()]
+    if groups is not None:
+        column = "cluster" if level == "cluster" else level
+        if level != "fleet":
+            s = s[s[column].isin(list(groups))]
+    cluster_level = s["instance"].isna()
+    has_cluster_series = set(s.loc[cluster_level, "cluster"])
+    chosen = s[cluster_level | ~s["cluster"].isin(has_cluster_series)]
+    return chosen
+
+
+def _combine(keys: list[np.ndarray], ts: np.ndarray, value: np.ndarray, rule: str):
+    """Combine values sharing (keys..., ts) by rule -> (unique keys..., ts, value)."""
+    order = np.lexsort((ts, *reversed(keys)))
+    keys = [k[order] for k in keys]
+    ts, value = ts[order], value[order]
+    change = np.ones(len(ts), bool)
+    change[1:] = ts[1:] != ts[:-1]
+    for k in keys:
+        change[1:] |= k[1:] != k[:-1]
+    starts = np.flatnonzero(change)
+    if rule == "max":
+        out = np.maximum.reduceat(value, starts)
+    else:
+        out = np.add.reduceat(value, starts)
+        if rule == "mean":
+            out = out / np.diff(np.append(starts, len(ts)))
+    return [k[starts] for k in keys], ts[starts], out
+
+
+def combine_levels(frame: pd.DataFrame, chosen: pd.DataFrame, metric: str, level: str) -> pd.DataFrame:
+    """``frame``: per-series bucketed values [series_id, ts, value] -> [group, ts, value]."""
+    if frame.empty:
+        return pd.DataFrame({"group": pd.Series(dtype="object"), "ts": pd.Series(dtype="int64"),
+                             "value": pd.Series(dtype="float64")})
+    rule = agg_of(metric)
+    info = chosen.set_index("id")
+    sid = frame["series_id"].to_numpy()
+    cluster_codes, cluster_names = pd.factorize(info.loc[sid, "cluster"].to_numpy())
+    (cl,), ts, val = _combine([cluster_codes.astype(np.int64)], frame["ts"].to_numpy(np.int64),
+                              frame["value"].to_numpy(np.float64), rule)
+    if level == "cluster":
+        return pd.DataFrame({"group": cluster_names[cl], "ts": ts, "value": val})
+    per_cluster = info.drop_duplicates("cluster").set_index("cluster")
+    if level == "fleet":
+        group = np.zeros(len(cl), np.int64)
+        names = np.array(["fleet"], dtype=object)
+    else:
+        group, names = pd.factorize(per_cluster.loc[cluster_names[cl], level].to_numpy())
+    (g,), ts2, val2 = _combine([group.astype(np.int64)], ts, val, rule)
+    return pd.DataFrame({"group": np.asarray(names, dtype=object)[g], "ts": ts2, "value": val2})

@@ -1,0 +1,142 @@
+"""Engine creation, SQLite pragmas, schema migration and the one map from database errors to
+the store's error tree."""
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event, exc
+from sqlalchemy.engine import Engine, make_url
+
+from core.errors import StoreCorrupt, StoreError, StoreLocked, StoreUnavailable
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def sqlite_path(url: str) -> Path | None:
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Refuse a file that is not SQLite before anything touches it (nothing is written)."""
+    if path.exists() and path.stat().st_size > 0:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+        if head != SQLITE_MAGIC:
+            raise StoreCorrupt(f"{path} is not a SQLite database (corrupt or another kind of file); "
+                               f"point store_url at another file or move this one away.")
+
+
+def make_engine(url: str, busy_timeout_s: float = 10.0) -> Engine:
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as e:
+        raise StoreUnavailable(f"store_url {url!r} is not a database URL ({e}); use "
+                               f"sqlite:///path/file.sqlite or postgresql+psycopg://user@host/db.") from e
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        path = sqlite_path(url)
+        if path is not None:
+            check_sqlite_file(path)
+            if not path.parent.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # noqa: ANN001 - DBAPI objects
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+        return engine
+    if backend == "postgresql":
+        return create_engine(url, pool_pre_ping=True,
+                             connect_args={"connect_timeout": 5} if parsed.get_driver_name() == "psycopg" else {})
+    raise StoreUnavailable(f"store_url uses {backend!r}; Peakwatch supports sqlite:/// and "
+                           f"postgresql+psycopg:// URLs.")
+
+
+def describe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return "(invalid URL)"
+
+
+@contextlib.contextmanager
+def mapped_errors(url: str) -> Iterator[None]:
+    """Turn SQLAlchemy/DBAPI errors into the store's errors, naming the fix."""
+    shown = describe_url(url)
+    try:
+        yield
+    except StoreError:
+        raise
+    except exc.OperationalError as e:
+        text = str(e.orig or e).lower()
+        if "locked" in text or "busy" in text:
+            raise StoreLocked(f"the store {shown} is locked by another process; stop the other "
+                              f"Peakwatch process (or the tool holding the file) and retry.") from e
+        if "not a database" in text or "malformed" in text or "file is encrypted" in text:
+            raise StoreCorrupt(f"{shown} is not a usable SQLite database ({e.orig}); point store_url "
+                               f"at another file or restore this one from a backup.") from e
+        if "unable to open" in text:
+            raise StoreUnavailable(f"cannot open {shown} ({e.orig}); check the path exists and is "
+                                   f"writable.") from e
+        raise StoreUnavailable(f"the database {shown} does not answer ({str(e.orig).strip()}); check "
+                               f"that it is running and that store_url is right.") from e
+    except exc.DatabaseError as e:
+        text = str(e.orig or e).lower()
+        if "not a database" in text or "malformed" in text:
+            raise StoreCorrupt(f"{shown} is not a usable SQLite database; point store_url at another "
+                               f"file or restore this one from a backup.") from e
+        raise StoreError(f"database error on {shown}: {str(e.orig).strip()}") from e
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine) -> bool:
+    """Upgrade to the newest schema; True when something was applied."""
+    if current_revision(engine) == head_revision():
+        return False
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    return True
+
+
+def file_size(url: str) -> int | None:
+    path = sqlite_path(url)
+    if path is None or not path.exists():
+        return None
+    total = path.stat().st_size
+    wal = Path(str(path) + "-wal")
+    return total + (wal.stat().st_size if wal.exists() else 0)
+
+
+_ = os

@@ -1,0 +1,240 @@
+"""The Store facade: the one object every package reads and writes through (docs/store-api.md)."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from typing import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from core.errors import StoreInputError
+from store import aggregate as agg
+from store import engine as eng
+from store import inventory, reader, schema, writer
+from store.inventory_types import Inventory, Promotion
+
+RAW_RANGE_LIMIT = 2 * 86400  # ranges up to two days read the raw tier when it covers them
+INVENTORY_TTL = 30.0
+
+
+class Store:
+    """SQLite (embedded default) or PostgreSQL time-series store for the fleet."""
+
+    def __init__(self, engine, url: str, raw_retention_days: int = 14):
+        self.engine = engine
+        self.url = url
+        self.raw_retention_days = raw_retention_days
+        self._series_cache: tuple[float, pd.DataFrame] | None = None
+
+    # ----------------------------------------------------------------- life cycle
+    @classmethod
+    def open(cls, url: str, *, raw_retention_days: int = 14, migrate: bool = True,
+             busy_timeout_s: float = 10.0) -> "Store":
+        """Open (and by default migrate) a store; errors name the problem and the fix."""
+        engine = eng.make_engine(url, busy_timeout_s)
+        with eng.mapped_errors(url):
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            if migrate:
+                eng.migrate(engine)
+            elif eng.current_revision(engine) != eng.head_revision():
+                from core.errors import StoreError
+                raise StoreError(f"the store {eng.describe_url(url)} has an older schema; run "
+                                 f"`python app.py store migrate`.")
+        return cls(engine, url, raw_retention_days)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with eng.mapped_errors(self.url), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _ro(self) -> Iterator[Connection]:
+        with eng.mapped_errors(self.url), self.engine.connect() as conn:
+            yield conn
+
+    # ------------------------------------------------------------------ inventory
+    def upsert_inventory(self, inv: Inventory, *, source: str = "synthetic", full: bool = False) -> dict[str, int]:
+        with self._tx() as conn:
+            ids = inventory.upsert_inventory(conn, inv, source, full)
+        self._series_cache = None
+        return ids
+
+    def series_ids(self, keys: Iterable[str]) -> dict[str, int]:
+        df = self.series()
+        m = dict(zip(df["key"], df["id"]))
+        return {k: int(m[k]) for k in keys if k in m}
+
+    def series(self, metric: str | None = None, cluster: str | None = None, business: str | None = None,
+               fresh: bool = False) -> pd.DataFrame:
+        now = time.monotonic()
+        if fresh or self._series_cache is None or now - self._series_cache[0] > INVENTORY_TTL:
+            with self._ro() as conn:
+                self._series_cache = (now, inventory.series_frame(conn))
+        df = self._series_cache[1]
+        if metric is not None:
+            df = df[df["metric"] == metric]
+        if cluster is not None:
+            df = df[df["cluster"] == cluster]
+        if business is not None:
+            df = df[df["business"] == business]
+        return df.reset_index(drop=True)
+
+    def businesses(self) -> pd.DataFrame:
+        with self._ro() as conn:
+            return inventory.businesses_frame(conn)
+
+    def clusters(self) -> pd.DataFrame:
+        with self._ro() as conn:
+            return inventory.clusters_frame(conn)
+
+    def instances(self) -> pd.DataFrame:
+        with self._ro() as conn:
+            return inventory.instances_frame(conn)
+
+    # --------------------------------------------------------------------- writes
+    def write_samples(self, series_id, ts, value) -> int:
+        """Raw samples -> raw chunks, the hourly rollups they imply, latest values. Idempotent."""
+        with self._tx() as conn:
+            n, _ = writer.write_samples(conn, series_id, ts, value)
+        return n
+
+    def write_rollups(self, series_id, hour_ts, vmin, vavg, vmax, count) -> int:
+        """Hourly rollups for history beyond the raw tier (Zabbix trends, demo history)."""
+        arrays = [np.asarray(x) for x in (series_id, hour_ts, vmin, vavg, vmax, count)]
+        if len({a.shape for a in arrays}) != 1:
+            raise StoreInputError("write_rollups needs arrays of one length.")
+        sid, hour, vmin, vavg, vmax, count = arrays
+        sid, hour, vmin, vavg, vmax, count = writer.sort_dedupe(sid.astype(np.int64), hour.astype(np.int64),
+                                                                vmin, vavg, vmax, count)
+        with self._tx() as conn:
+            return writer.write_rollup_hours(conn, sid, hour, vmin, vavg, vmax, count)
+
+    def prune(self, now: int | None = None) -> int:
+        """Drop raw chunks older than the retention; rollups are kept."""
+        now = int(time.time()) if now is None else int(now)
+        cutoff = now - self.raw_retention_days * 86400
+        cutoff -= cutoff % 3600
+        with self._tx() as conn:
+            res = conn.execute(schema.raw_chunks.delete().where(schema.raw_chunks.c.hour < cutoff))
+            return int(res.rowcount or 0)
+
+    def set_watermarks(self, source: str, marks: dict[int, int]) -> None:
+        with self._tx() as conn:
+            writer.upsert_rows(conn, "watermarks", ("source", "series_id", "ts"), ("source", "series_id"),
+                               [(source, int(k), int(v)) for k, v in marks.items()])
+
+    def watermarks(self, source: str) -> dict[int, int]:
+        with self._ro() as conn:
+            rows = conn.execute(select(schema.watermarks.c.series_id, schema.watermarks.c.ts)
+                                .where(schema.watermarks.c.source == source)).fetchall()
+        return {int(a): int(b) for a, b in rows}
+
+    def upsert_promotions(self, promotions: Iterable[Promotion]) -> int:
+        rows = []
+        for p in promotions:
+            if p.end <= p.start:
+                raise StoreInputError(f"promotion {p.name!r} ends before it starts; fix its start/end.")
+            rows.append((p.name, p.kind, int(p.start), int(p.end), int(p.preheat_days), p.tz))
+        with self._tx() as conn:
+            writer.upsert_rows(conn, "promotions", ("name", "kind", "start", '"end"', "preheat_days", "tz"),
+                               ("name",), rows)
+        return len(rows)
+
+    def promotions(self) -> pd.DataFrame:
+        with self._ro() as conn:
+            rows = conn.execute(select(schema.promotions).order_by(schema.promotions.c.start)).fetchall()
+        return pd.DataFrame(rows, columns=["id", "name", "kind", "start", "end", "preheat_days", "tz"])
+
+    def delete_promotion(self, name: str) -> bool:
+        with self._tx() as conn:
+            res = conn.execute(schema.promotions.delete().where(schema.promotions.c.name == name))
+            return bool(res.rowcount)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as conn:
+            writer.upsert_rows(conn, "meta", ("key", "value"), ("key",), [(key, str(value))])
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        with self._ro() as conn:
+            row = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == key)).first()
+        return row[0] if row else default
+
+    # ---------------------------------------------------------------------- reads
+    def read_raw(self, series_ids, start: int, end: int) -> pd.DataFrame:
+        with self._ro() as conn:
+            return reader.read_raw(conn, series_ids, int(start), int(end))
+
+    def read_rollups(self, series_ids, start: int, end: int) -> pd.DataFrame:
+        with self._ro() as conn:
+            return reader.read_rollups(conn, series_ids, int(start), int(end))
+
+    def raw_oldest(self) -> int | None:
+        with self._ro() as conn:
+            return conn.execute(select(func.min(schema.raw_chunks.c.hour))).scalar()
+
+    def _use_raw(self, start: int, end: int) -> bool:
+        if end - start > RAW_RANGE_LIMIT:
+            return False
+        oldest = self.raw_oldest()
+        return oldest is not None and oldest <= start
+
+    def read_range(self, series_ids, start: int, end: int, max_points: int = 2000) -> pd.DataFrame:
+        """[series_id, ts, value, min, max]: raw when it covers the range, rollups otherwise;
+        at most ``max_points`` points per series."""
+        start, end = int(start), int(end)
+        if self._use_raw(start, end):
+            df = self.read_raw(series_ids, start, end)
+            if not df.empty:
+                v = df["value"].to_numpy()
+                step = reader.bucket_step(start, end, 60, max_points)
+                return reader.downsample(df["series_id"].to_numpy(), df["ts"].to_numpy(), v, v, v, step)
+        df = self.read_rollups(series_ids, start, end)
+        step = reader.bucket_step(start, end, 3600, max_points)
+        return reader.downsample(df["series_id"].to_numpy(), df["ts"].to_numpy(), df["avg"].to_numpy(),
+                                 df["min"].to_numpy(), df["max"].to_numpy(), step)
+
+    def latest(self, series_ids=None, metric: str | None = None) -> pd.DataFrame:
+        if metric is not None:
+            ids = self.series(metric=metric)["id"].tolist()
+            series_ids = ids if series_ids is None else [s for s in series_ids if s in set(ids)]
+        with self._ro() as conn:
+            return reader.read_latest(conn, series_ids)
+
+    def aggregate(self, level: str, metric: str, start: int, end: int, max_points: int = 2000,
+                  groups=None) -> pd.DataFrame:
+        """[group, ts, value] per cluster, business, product line or the fleet."""
+        if level not in agg.LEVELS:
+            raise StoreInputError(f"level {level!r} is not one of {', '.join(agg.LEVELS)}.")
+        chosen = agg.pick_series(self.series(), metric, level, groups)
+        frame = self.read_range(chosen["id"].tolist(), start, end, max_points)
+        return agg.combine_levels(frame, chosen, metric, level)
+
+    def info(self) -> dict:
+        """Row counts, bytes and time ranges per tier."""
+        out: dict = {"url": eng.describe_url(self.url)}
+        with self._ro() as conn:
+            for t in ("product_lines", "businesses", "clusters", "instances", "series", "promotions"):
+                out[t] = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar()
+            r = conn.exec_driver_sql("SELECT COUNT(*), COALESCE(SUM(n), 0), MIN(hour), MAX(hour), "
+                                     "COALESCE(SUM(LENGTH(data)), 0) FROM raw_chunks").one()
+            out["raw"] = {"chunks": r[0], "samples": int(r[1]), "first": r[2],
+                          "last": None if r[3] is None else r[3] + 3599, "bytes": int(r[4])}
+            r = conn.exec_driver_sql("SELECT COUNT(*), MIN(day), MAX(day), COALESCE(SUM(LENGTH(data)), 0) "
+                                     "FROM rollup_days").one()
+            out["rollups"] = {"day_rows": r[0], "first": r[1], "last": None if r[2] is None else r[2] + 86399,
+                              "bytes": int(r[3])}
+        out["file_bytes"] = eng.file_size(self.url)
+        return out
