@@ -57,3 +57,5 @@ def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str]
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    for noisy in ("alembic", "werkzeug", "urllib3"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

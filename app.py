@@ -1,0 +1,209 @@
+"""Peakwatch entry point and CLI. Wires the packages together; holds no callbacks.
+
+    python app.py                 the demo: synthetic fleet in SQLite, kept live, web app served
+    python app.py demo --scale N  the same at another fleet size
+    python app.py serve           the web app on the configured store
+    python app.py store info|migrate|prune
+    python app.py settings
+
+Production serving: ``gunicorn -w 3 -b 127.0.0.1:8050 'app:server'`` (settings from the
+environment / PEAKWATCH_CONFIG).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+import time
+from typing import Callable
+
+from core.errors import ConfigError, PeakwatchError
+from core.logs import setup_logging
+from core.settings import SETTINGS, Settings, load_settings
+
+log = logging.getLogger("peakwatch")
+
+#: (name, register(subparsers) -> None) of package commands; optional packages may be absent
+PACKAGE_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("collectors.zabbix.cli", "register"),
+    ("forecasting.cli", "register"),
+    ("alerting.cli", "register"),
+)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line naming the fix."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(2, f"peakwatch: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _settings_parent() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("settings (each also PEAKWATCH_<NAME> or a key in the --config file)")
+    group.add_argument("--config", dest="config", default=argparse.SUPPRESS, metavar="PATH",
+                       help="TOML config file")
+    for s in SETTINGS:
+        flag = "--" + s.name.replace("_", "-")
+        group.add_argument(flag, dest=s.name, default=argparse.SUPPRESS, metavar=s.name.upper(),
+                           help=f"{s.help} (default: {s.default!r})")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parent = _settings_parent()
+    parser = OneLineParser(prog="python app.py", parents=[parent],
+                           description="Peakwatch: NoSQL fleet dashboard and big-promotion forecaster.")
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
+    demo = sub.add_parser("demo", parents=[parent], help="synthetic fleet, kept live, with the web app (default)")
+    demo.add_argument("--no-serve", action="store_true", help="generate (and keep live) without serving")
+    demo.add_argument("--once", action="store_true", help="generate the fleet, then exit (no live points, no web)")
+    demo.set_defaults(func=cmd_demo)
+    serve = sub.add_parser("serve", parents=[parent], help="serve the web app on the configured store")
+    serve.set_defaults(func=cmd_serve)
+    store = sub.add_parser("store", parents=[parent], help="store maintenance")
+    store_sub = store.add_subparsers(dest="store_command", parser_class=OneLineParser, required=True)
+    for name, func, text in (("info", cmd_store_info, "row counts, sizes and time ranges per tier"),
+                             ("migrate", cmd_store_migrate, "upgrade the schema, keeping the data"),
+                             ("prune", cmd_store_prune, "drop raw samples older than raw_retention_days")):
+        p = store_sub.add_parser(name, parents=[parent], help=text, description=text)
+        p.set_defaults(func=func)
+    settings = sub.add_parser("settings", parents=[parent], help="show every setting and where it came from")
+    settings.set_defaults(func=cmd_settings)
+    for module_name, attr in PACKAGE_COMMANDS:
+        register = _optional(module_name, attr)
+        if register is not None:
+            register(sub, parent)
+    return parser
+
+
+def _optional(module_name: str, attr: str) -> Callable | None:
+    import importlib
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return None
+        raise
+    return getattr(module, attr, None)
+
+
+def resolve_settings(args: argparse.Namespace) -> Settings:
+    names = {s.name for s in SETTINGS}
+    cli = {k: v for k, v in vars(args).items() if k in names}
+    return load_settings(cli=cli, config_path=getattr(args, "config", None))
+
+
+def open_store(settings: Settings, migrate: bool = True):
+    from store import Store
+    return Store.open(settings.store_url, raw_retention_days=settings.raw_retention_days, migrate=migrate)
+
+
+# ------------------------------------------------------------------------- commands
+def cmd_settings(args, settings: Settings) -> int:
+    width = max(len(s.name) for s in SETTINGS)
+    for name, shown, origin in settings.describe():
+        print(f"{name:<{width}}  {shown}  ({origin})")
+    return 0
+
+
+def cmd_store_info(args, settings: Settings) -> int:
+    from store.report import format_info
+    store = open_store(settings, migrate=False)
+    try:
+        print(format_info(store.info(), settings.timezone))
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_store_migrate(args, settings: Settings) -> int:
+    from store import engine as eng
+    engine = eng.make_engine(settings.store_url)
+    with eng.mapped_errors(settings.store_url):
+        before = eng.current_revision(engine)
+        eng.migrate(engine)
+        after = eng.current_revision(engine)
+    engine.dispose()
+    print(f"schema {before or '(empty)'} -> {after}" if before != after else f"schema already at {after}")
+    return 0
+
+
+def cmd_store_prune(args, settings: Settings) -> int:
+    store = open_store(settings)
+    try:
+        n = store.prune()
+    finally:
+        store.close()
+    print(f"dropped {n} raw chunks older than {settings.raw_retention_days} days")
+    return 0
+
+
+def make_web_app(store, settings: Settings):
+    from dashboard.app import create_app
+    return create_app(store, settings)
+
+
+def run_web(store, settings: Settings) -> None:
+    web = make_web_app(store, settings)
+    log.info("serving on http://%s:%s/", settings.host, settings.port)
+    web.run(host=settings.host, port=settings.port, debug=False)
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    store = open_store(settings)
+    run_web(store, settings)
+    return 0
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from collectors.synthetic.runner import DemoRunner
+    store = open_store(settings)
+    runner = DemoRunner(store, settings)
+    if args.once:
+        runner.bootstrap(progress=True)
+        return 0
+    thread = threading.Thread(target=runner.run_forever, name="demo-generator", daemon=True)
+    thread.start()
+    if args.no_serve:
+        while thread.is_alive():
+            time.sleep(1)
+        return 1 if runner.error else 0
+    run_web(store, settings)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        args = parser.parse_args(["demo", *argv])
+    try:
+        settings = resolve_settings(args)
+        setup_logging(settings.log_level, settings.log_format, settings.secrets())
+        return int(args.func(args, settings) or 0)
+    except PeakwatchError as exc:
+        print(f"peakwatch: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def __getattr__(name: str):
+    """``gunicorn app:server``: the Flask server built from environment settings, on first use."""
+    if name == "server":
+        try:
+            settings = load_settings()
+        except ConfigError as exc:
+            raise SystemExit(f"peakwatch: error: {exc}") from None
+        setup_logging(settings.log_level, settings.log_format, settings.secrets())
+        web = make_web_app(open_store(settings), settings)
+        globals()["server"] = web.server
+        return web.server
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Dash web app: NOC wall, business, fleet, promotions and capacity pages."""
