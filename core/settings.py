@@ -194,7 +194,7 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
                 and not key.startswith(ENV_PREFIX + "TEST_"):
             name = key[len(ENV_PREFIX):].lower()
             if name not in BY_NAME:
-                raise ConfigError(f"unknown setting in environment variable {key}.{_suggest(name)} "
+                raise ConfigError(f"unknown setting '{name}' in environment variable {key}.{_suggest(name)} "
                                   f"Unset it or fix its name.")
     path = config_path or env.get(ENV_PREFIX + "CONFIG")
     file_values: dict[str, Any] = {}
