@@ -1,0 +1,196 @@
+"""Peak of the next event = projected normal peak x pooled lift of past events.
+
+    forecast_event_peak(series, events, target, cutoff=None) -> PeakForecast
+
+1. The series (any units, any regular step from minutes to days) is reduced to daily peaks on
+   days aligned with the target's start hour.
+2. The normal daily peak is fitted on quiet days (no event, pre-heat or hangover) with a
+   log-linear trend and a weekly season, and projected to the target's days (statsmodels OLS).
+3. Each past event's lift is its peak over the normal peak the same fit predicts for it from
+   the data before it; lifts are pooled (same kind first, recent first) and shrunk toward an
+   optional prior (product line, fleet).
+4. point = baseline x lift; the 80% interval combines the lifts' spread and the baseline's
+   standard error on the log scale.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from core.errors import ForecastError
+from forecasting.baseline import WINDOW_DAYS, project, quiet_mask
+from forecasting.events import Event, check_events
+from forecasting.lifts import Prior, disturbed_days, event_days, measure, pool
+from forecasting.series import DAY, check_same_clock, check_series, daily_peaks, gap_fraction
+
+#: at most this share of samples missing in the baseline window before the forecast is flagged
+MAX_GAPS = 0.2
+#: beyond this horizon a linear trend is a guess; the forecast is flagged
+LONG_HORIZON_DAYS = 60
+
+
+@dataclass(frozen=True)
+class PeakForecast:
+    """Forecast of an event's peak, in the series' units.
+
+    ``lower``/``upper`` bound the ``level`` (80%) interval. ``baseline`` is the normal daily
+    peak projected to the event, ``lift`` the pooled multiplier, ``trend`` the baseline's growth
+    per day (0.002 = +0.2 %/day). ``lifts`` lists the past events measured, with the weight
+    each got. ``low_confidence`` is True when ``reasons`` says why the number is weak.
+    """
+
+    target: Event
+    point: float
+    lower: float
+    upper: float
+    baseline: float
+    lift: float
+    trend: float
+    cutoff: pd.Timestamp
+    horizon_days: float
+    level: float = 0.8
+    sigma: float = 0.0
+    n_events: int = 0
+    lifts: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def low_confidence(self) -> bool:
+        return bool(self.reasons)
+
+    @property
+    def components(self) -> dict[str, float]:
+        return {"baseline": self.baseline, "lift": self.lift, "trend": self.trend}
+
+    def as_row(self) -> dict:
+        return {"event": self.target.name, "kind": self.target.kind, "point": self.point,
+                "lower": self.lower, "upper": self.upper, "baseline": self.baseline, "lift": self.lift,
+                "trend_per_day": self.trend, "n_events": self.n_events,
+                "low_confidence": self.low_confidence, "reasons": "; ".join(self.reasons)}
+
+
+def _as_cutoff(cutoff, s: pd.Series) -> pd.Timestamp:
+    if cutoff is None:
+        return s.index[-1]
+    try:
+        ts = pd.Timestamp(cutoff)
+    except (TypeError, ValueError) as exc:
+        raise ForecastError(f"cutoff={cutoff!r} is not a timestamp; pass a pd.Timestamp.") from exc
+    if (ts.tzinfo is None) != (s.index.tz is None):
+        raise ForecastError("cutoff and the series index disagree on time zones (one is naive); "
+                            "give the cutoff the series' time zone.")
+    return ts
+
+
+def _check_target(target, cutoff: pd.Timestamp, given: bool) -> None:
+    if not isinstance(target, Event):
+        raise ForecastError(f"target must be a forecasting.Event, got {type(target).__name__}; "
+                            f"build it with Event(name=..., kind=..., start=..., end=...).")
+    if target.start <= cutoff:
+        fix = ("move the cutoff before the target's start" if given else
+               f"the series already runs to {cutoff}: to backtest this event pass cutoff= a moment "
+               f"before its start")
+        raise ForecastError(f"target '{target.name}' starts at {target.start}, not after the cutoff "
+                            f"{cutoff}: a forecast is for a future event; {fix}.")
+
+
+def _split_events(events: list[Event], target: Event, cutoff: pd.Timestamp) -> tuple[list[Event], list[str]]:
+    past, reasons = [], []
+    for e in events:
+        if e.end <= cutoff and e.start < target.start:
+            past.append(e)
+        elif e.start <= cutoff < e.end:
+            reasons.append(f"event '{e.name}' is still running at the cutoff; it is not used")
+    return past, reasons
+
+
+def _no_baseline(s: pd.Series, target: Event, cutoff: pd.Timestamp) -> ForecastError:
+    before = s[s.index < target.quiet_from]
+    if before.empty:
+        return ForecastError(f"no history before target '{target.name}' ({target.quiet_from}, pre-heat "
+                             f"included) up to the cutoff {cutoff}; the series starts at {s.index[0]}. "
+                             f"Give at least a few weeks of data before the event.")
+    if (before.tail(200) <= 0).all():
+        return ForecastError(f"the series is zero or negative before target '{target.name}'; a lift "
+                             f"needs a positive normal level: forecast a positive quantity or leave this "
+                             f"series out.")
+    return ForecastError(f"too little normal history before target '{target.name}': fewer than 3 full "
+                         f"days outside events and pre-heat in the {WINDOW_DAYS} days before it; give "
+                         f"more history or check the events' dates.")
+
+
+def forecast_event_peak(series: pd.Series, events: Iterable[Event], target: Event, cutoff=None, *,
+                        prior: Prior = None, prior_weight: float = 1.0, level: float = 0.8) -> PeakForecast:
+    """Forecast the peak of ``target`` from ``series`` and its past ``events``.
+
+    Args:
+        series: values with a DatetimeIndex at a regular step (minutes to days), any units.
+        events: past events (the target itself and later events may be included; they are skipped).
+        target: the event to forecast.
+        cutoff: last moment of data that may be used (default: the series' end).
+        prior: lift to shrink toward when history is thin (a number, or ``{kind: lift}``),
+            e.g. the product line's or the fleet's pooled lift.
+        prior_weight: how many past events the prior is worth.
+        level: interval coverage (0.8 = 80%).
+
+    Raises:
+        ForecastError: bad series or events, a target at or before the cutoff, no history
+            before the target, no past event and no prior.
+    """
+    s, step = check_series(series)
+    given = cutoff is not None
+    cutoff = _as_cutoff(cutoff, s)
+    if isinstance(target, Event):
+        check_same_clock(s, target.start)
+    _check_target(target, cutoff, given)
+    if not 0 < level < 1:
+        raise ForecastError(f"level={level} must be between 0 and 1, e.g. 0.8 for an 80% interval.")
+    others = [e for e in events if e != target] if events is not None else []
+    check_events(others + [target])
+    s = s[s.index <= cutoff]
+    if s.empty:
+        raise ForecastError(f"no history before target '{target.name}': the series starts after the "
+                            f"cutoff {cutoff}.")
+    past, reasons = _split_events(others, target, cutoff)
+    peaks = daily_peaks(s, step, target.start)
+    quiet = quiet_mask(peaks, disturbed_days(peaks, others + [target]))
+    table = measure(s, peaks, past, quiet)
+    end_day = min(peaks.day_of(target.quiet_from), peaks.day_of(cutoff) + 1)
+    base = project(peaks, quiet, end_day, event_days(peaks, target))
+    if base is None:
+        raise _no_baseline(s, target, cutoff)
+    pooled = pool(table, target.kind, target.start, prior, prior_weight)
+    if pooled is None:
+        raise ForecastError(f"no past event before the cutoff {cutoff} has a measurable lift, and no "
+                            f"prior was given; pass past events in events= or a lift in prior=.")
+    table = table.assign(weight=pooled.weights)
+    sigma = float(np.hypot(pooled.sd, base.se))
+    z = float(norm.ppf(0.5 + level / 2))
+    log_point = base.log_level + pooled.log_lift
+    horizon = (target.start - cutoff) / DAY
+    reasons += _weak_spots(pooled, base, s, step, target, cutoff, horizon)
+    return PeakForecast(target=target, point=float(np.exp(log_point)),
+                        lower=float(np.exp(log_point - z * sigma)), upper=float(np.exp(log_point + z * sigma)),
+                        baseline=float(np.exp(base.log_level)), lift=float(np.exp(pooled.log_lift)),
+                        trend=float(np.expm1(base.slope)), cutoff=cutoff, horizon_days=float(horizon),
+                        level=level, sigma=sigma, n_events=pooled.n_used, lifts=table, reasons=tuple(reasons))
+
+
+def _weak_spots(pooled, base, s, step, target, cutoff, horizon) -> list[str]:
+    reasons = []
+    if pooled.from_prior:
+        reasons.append(f"no past event of kind '{target.kind}' with a measurable lift; the lift is the prior's")
+    elif pooled.n_same == 0:
+        reasons.append(f"no past event of kind '{target.kind}'; lift taken from other kinds")
+    if base.n_days < 28:
+        reasons.append(f"only {base.n_days} normal days to fit the baseline (28 or more wanted)")
+    gaps = gap_fraction(s, step, cutoff - pd.Timedelta(days=WINDOW_DAYS), cutoff)
+    if gaps > MAX_GAPS:
+        reasons.append(f"{gaps:.0%} of the samples in the last {WINDOW_DAYS} days are missing")
+    if horizon > LONG_HORIZON_DAYS:
+        reasons.append(f"the target is {horizon:.0f} days after the cutoff; the trend is extrapolated far")
+    return reasons

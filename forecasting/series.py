@@ -1,0 +1,119 @@
+"""Input series: validation, regular step, and the daily-peak view the model works on.
+
+The forecaster accepts any pandas Series with a DatetimeIndex at a regular step from one
+minute to one day, in any units. Gaps are allowed (they become missing days); a series whose
+timestamps are not on one step is refused with the resample call that fixes it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.errors import ForecastError
+
+DAY = pd.Timedelta(days=1)
+DAY_NS = DAY.value
+
+
+def _describe(obj) -> str:
+    return type(obj).__name__
+
+
+def check_series(series) -> tuple[pd.Series, pd.Timedelta]:
+    """Validate ``series``; return it sorted, as float, with its step.
+
+    Raises:
+        ForecastError: not a Series, empty, no DatetimeIndex, duplicates, non-numeric values,
+            an irregular step or a step coarser than a day.
+    """
+    if isinstance(series, pd.DataFrame):
+        raise ForecastError("series is a DataFrame; pass one column, e.g. frame['qps'].")
+    if not isinstance(series, pd.Series):
+        raise ForecastError(f"series must be a pandas Series with a DatetimeIndex, got {_describe(series)}.")
+    if series.empty:
+        raise ForecastError("series is empty; a forecast needs at least a few weeks of history.")
+    if not isinstance(series.index, pd.DatetimeIndex):
+        hint = ("pd.to_datetime(s.index, unit='s', utc=True)" if pd.api.types.is_numeric_dtype(series.index)
+                else "pd.to_datetime(s.index)")
+        raise ForecastError(f"series index is {_describe(series.index)}, not a DatetimeIndex; "
+                            f"convert it with s.index = {hint}.")
+    if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        raise ForecastError(f"series values are {series.dtype}, not numbers; convert them with "
+                            f"pd.to_numeric(s, errors='coerce').")
+    if series.index.hasnans:
+        raise ForecastError("series index has missing timestamps (NaT); drop those rows first.")
+    s = series.astype(float).sort_index()
+    s.index = s.index.as_unit("ns")  # pandas 3 keeps the input's resolution; day arithmetic is in ns
+    if s.index.has_duplicates:
+        n = int(s.index.duplicated().sum())
+        raise ForecastError(f"series index has {n} duplicate timestamps; aggregate them with "
+                            f"s.groupby(level=0).mean().")
+    s = s[np.isfinite(s.to_numpy())]
+    if s.empty:
+        raise ForecastError("series has no finite values; it is all NaN or infinite.")
+    return s, _step(s)
+
+
+def _step(s: pd.Series) -> pd.Timedelta:
+    if len(s) < 2:
+        raise ForecastError("series has a single point; a forecast needs at least a few weeks of history.")
+    diffs = np.diff(s.index.asi8)
+    step = int(np.median(diffs))
+    off_step = np.count_nonzero(diffs % step)
+    if off_step > 0.01 * len(diffs):
+        raise ForecastError(f"series step is irregular ({off_step} of {len(diffs)} gaps are not a "
+                            f"multiple of the usual {pd.Timedelta(step)}); resample it first, e.g. "
+                            f"s.resample('1h').mean().")
+    if step > DAY_NS:
+        raise ForecastError(f"series step is {pd.Timedelta(step)}, coarser than a day; the model needs "
+                            f"daily or finer data (minutes, hours or days).")
+    return pd.Timedelta(step)
+
+
+def check_same_clock(series: pd.Series, anchor: pd.Timestamp) -> None:
+    """Series and events must both be time-zone-aware or both naive."""
+    if (series.index.tz is None) != (anchor.tzinfo is None):
+        which = "naive" if series.index.tz is None else "time-zone-aware"
+        raise ForecastError(f"series index is {which} but the events are not; localise one side, e.g. "
+                            f"s.index = s.index.tz_localize('UTC') or give the events naive timestamps.")
+
+
+@dataclass(frozen=True)
+class DailyPeaks:
+    """Per-day maxima on days counted from ``anchor`` (day 0 starts at the anchor).
+
+    Days follow the anchor's time of day, so a promotion starting at Beijing midnight is
+    compared with whole Beijing days, whatever the series' own time zone.
+    """
+
+    anchor: pd.Timestamp
+    day: np.ndarray        # int day numbers with enough data
+    peak: np.ndarray       # max of the series on that day
+
+    def day_of(self, ts: pd.Timestamp) -> int:
+        return int((ts.value - self.anchor.value) // DAY_NS)
+
+    def day_after(self, ts: pd.Timestamp) -> int:
+        """First day that starts at or after ``ts`` (for exclusive ends)."""
+        return -int((self.anchor.value - ts.value) // DAY_NS)
+
+
+def daily_peaks(s: pd.Series, step: pd.Timedelta, anchor: pd.Timestamp) -> DailyPeaks:
+    """Max per anchor-aligned day; days with less than half their samples are left out."""
+    day = (s.index.asi8 - anchor.value) // DAY_NS
+    values = s.to_numpy()
+    uniq, inverse, counts = np.unique(day, return_inverse=True, return_counts=True)
+    peaks = np.full(len(uniq), -np.inf)
+    np.maximum.at(peaks, inverse, values)
+    expected = max(1, DAY_NS // step.value)
+    keep = counts * 2 >= expected
+    return DailyPeaks(anchor=anchor, day=uniq[keep].astype(int), peak=peaks[keep])
+
+
+def gap_fraction(s: pd.Series, step: pd.Timedelta, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    """Share of expected samples missing in ``[start, end]``."""
+    window = s[(s.index >= start) & (s.index <= end)]
+    expected = int((end - start) / step) + 1
+    return 1.0 - min(1.0, len(window) / expected) if expected > 0 else 0.0
