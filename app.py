@@ -97,7 +97,8 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
 
 def open_store(settings: Settings, migrate: bool = True):
     from store import Store
-    return Store.open(settings.store_url, raw_retention_days=settings.raw_retention_days, migrate=migrate)
+    return Store.open(settings.store_url, raw_retention_days=settings.raw_retention_days, migrate=migrate,
+                      busy_timeout_s=settings.store_busy_timeout)
 
 
 # ------------------------------------------------------------------------- commands
@@ -120,7 +121,7 @@ def cmd_store_info(args, settings: Settings) -> int:
 
 def cmd_store_migrate(args, settings: Settings) -> int:
     from store import engine as eng
-    engine = eng.make_engine(settings.store_url)
+    engine = eng.make_engine(settings.store_url, settings.store_busy_timeout)
     with eng.mapped_errors(settings.store_url):
         before = eng.current_revision(engine)
         eng.migrate(engine)

@@ -34,6 +34,8 @@ SETTINGS: tuple[Setting, ...] = (
     # store
     Setting("store_url", "sqlite:///data/peakwatch.sqlite",
             "Database URL: SQLite file (embedded default) or postgresql+psycopg://user@host/db."),
+    Setting("store_busy_timeout", 10.0, "Seconds to wait for a store locked by another process before giving up.",
+            float, minimum=0.1, maximum=600),
     Setting("raw_retention_days", 14, "Days of raw (about 1-minute) samples kept; hourly rollups are kept for ever.",
             int, minimum=1),
     # demo / synthetic fleet
@@ -49,6 +51,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("timezone", "Asia/Shanghai", "Display time zone (promotions start at Beijing midnight)."),
     Setting("language", "en", "Label language of the pages.", choices=("en", "zh")),
     Setting("refresh_seconds", 15, "Wall auto-refresh interval in seconds.", int, minimum=2, maximum=3600),
+    Setting("cache_type", "filesystem", "Dashboard cache shared by viewers: filesystem (shared by gunicorn workers) "
+            "or simple (one process).", choices=("filesystem", "simple")),
+    Setting("cache_dir", "", "Directory of the filesystem cache (empty: a per-store directory under the temp dir)."),
+    Setting("wall_playlist", "", "Wall page rotation: comma-separated paths shown in turn in kiosk mode, "
+            "e.g. '/?kiosk=1,/fleet?kiosk=1' (empty: no rotation)."),
+    Setting("wall_rotate_seconds", 60, "Seconds each playlist page stays on screen.", int, minimum=5, maximum=3600),
+    Setting("wall_sound", False, "Beep on a new critical flag on the wall (the wall has a mute button).", bool),
     # collection
     Setting("collect_interval", 60, "Seconds between collection passes (demo live points and Zabbix).", int,
             minimum=5, maximum=3600),

@@ -75,6 +75,10 @@ def describe_url(url: str) -> str:
         return "(invalid URL)"
 
 
+def _oneline(err: object) -> str:
+    return " ".join(str(err).split())
+
+
 @contextlib.contextmanager
 def mapped_errors(url: str) -> Iterator[None]:
     """Turn SQLAlchemy/DBAPI errors into the store's errors, naming the fix."""
@@ -89,19 +93,19 @@ def mapped_errors(url: str) -> Iterator[None]:
             raise StoreLocked(f"the store {shown} is locked by another process; stop the other "
                               f"Peakwatch process (or the tool holding the file) and retry.") from e
         if "not a database" in text or "malformed" in text or "file is encrypted" in text:
-            raise StoreCorrupt(f"{shown} is not a usable SQLite database ({e.orig}); point store_url "
+            raise StoreCorrupt(f"{shown} is not a usable SQLite database ({_oneline(e.orig)}); point store_url "
                                f"at another file or restore this one from a backup.") from e
         if "unable to open" in text:
-            raise StoreUnavailable(f"cannot open {shown} ({e.orig}); check the path exists and is "
+            raise StoreUnavailable(f"cannot open {shown} ({_oneline(e.orig)}); check the path exists and is "
                                    f"writable.") from e
-        raise StoreUnavailable(f"the database {shown} does not answer ({str(e.orig).strip()}); check "
+        raise StoreUnavailable(f"the database {shown} does not answer ({_oneline(e.orig)}); check "
                                f"that it is running and that store_url is right.") from e
     except exc.DatabaseError as e:
         text = str(e.orig or e).lower()
         if "not a database" in text or "malformed" in text:
             raise StoreCorrupt(f"{shown} is not a usable SQLite database; point store_url at another "
                                f"file or restore this one from a backup.") from e
-        raise StoreError(f"database error on {shown}: {str(e.orig).strip()}") from e
+        raise StoreError(f"database error on {shown}: {_oneline(e.orig)}") from e
 
 
 def alembic_config() -> Config:

@@ -1,0 +1,94 @@
+"""The CLI as a user meets it: help everywhere, one-line errors, nothing written on bad input."""
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, env=None, cwd=None, timeout=120):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PEAKWATCH_")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, str(ROOT / "app.py"), *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or ROOT, timeout=timeout)
+
+
+def one_line_error(proc) -> str:
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", [[], ["demo"], ["serve"], ["store"], ["store", "info"], ["store", "migrate"],
+                                  ["store", "prune"], ["settings"]])
+def test_every_command_has_help(args):
+    proc = run(*args, "--help")
+    assert proc.returncode == 0 and "usage:" in proc.stdout
+
+
+def test_store_info_on_a_new_store(tmp_path):
+    url = f"sqlite:///{tmp_path}/s.sqlite"
+    assert run("store", "migrate", "--store-url", url).returncode == 0
+    proc = run("store", "info", "--store-url", url)
+    assert proc.returncode == 0, proc.stderr
+    assert "raw tier:" in proc.stdout and "rollup tier:" in proc.stdout and "0 businesses" in proc.stdout
+
+
+def test_corrupt_sqlite_file_one_line_and_untouched(tmp_path):
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"this is not a database at all" * 100)
+    before = bad.read_bytes()
+    line = one_line_error(run("store", "info", "--store-url", f"sqlite:///{bad}"))
+    assert "not a SQLite database" in line and "store_url" in line
+    assert bad.read_bytes() == before
+    assert not Path(str(bad) + "-wal").exists()
+
+
+def test_locked_sqlite_file_one_line(tmp_path):
+    path = tmp_path / "locked.sqlite"
+    assert run("store", "migrate", "--store-url", f"sqlite:///{path}").returncode == 0
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=DELETE")  # a rollback journal makes the exclusive lock block readers
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        proc = run("store", "prune", "--store-url", f"sqlite:///{path}", "--store-busy-timeout", "0.5")
+        line = one_line_error(proc)
+        assert "locked" in line and "stop the other" in line
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_unreachable_database_url_one_line():
+    line = one_line_error(run("store", "info", "--store-url", "postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    assert "does not answer" in line and "store_url" in line
+
+
+def test_unknown_setting_one_line(tmp_path):
+    line = one_line_error(run("settings", env={"PEAKWATCH_SCAEL": "10"}))
+    assert "scael" in line and "scale" in line
+
+
+@pytest.mark.parametrize("value,needle", [("ten", "whole number"), ("5", "minimum"), ("50000", "maximum")])
+def test_bad_scale_one_line_nothing_written(tmp_path, value, needle):
+    store = tmp_path / "s.sqlite"
+    line = one_line_error(run("demo", "--scale", value, "--store-url", f"sqlite:///{store}"))
+    assert "scale" in line and needle in line
+    assert not store.exists()
+
+
+def test_unknown_command_one_line():
+    proc = run("frobnicate")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "--help" in proc.stderr
+
+
+def test_settings_shows_origin_and_masks_secrets():
+    proc = run("settings", "--port", "9001", env={"PEAKWATCH_ZABBIX_TOKEN": "supersecret-token"})
+    assert proc.returncode == 0
+    assert "9001  (cli)" in proc.stdout and "supersecret-token" not in proc.stdout + proc.stderr
