@@ -1,0 +1,1 @@
+"""Sources that feed the store: the Zabbix collector and the synthetic fleet."""
