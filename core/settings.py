@@ -73,6 +73,14 @@ SETTINGS: tuple[Setting, ...] = (
     # logs
     Setting("log_level", "INFO", "Log level.", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
     Setting("log_format", "text", "Log format: text for people, json for log shippers.", choices=("text", "json")),
+    # capacity planning (forecasting/capacity.py)
+    Setting("capacity_redis_qps", 80000, "QPS one Redis shard is sized for, when its cluster sets no per-instance limit.",
+            int, minimum=1),
+    Setting("capacity_memcached_qps", 100000, "QPS one Memcached instance is sized for, when its cluster sets none.",
+            int, minimum=1),
+    Setting("capacity_proxy_qps", 50000, "QPS one Twemproxy proxy is sized for.", int, minimum=1),
+    Setting("capacity_headroom", "0.15,0.20,0.25,0.30,0.40",
+            "Share of capacity kept free at the predicted peak, for star 1..5 (a 5-star business keeps more)."),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

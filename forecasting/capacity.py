@@ -1,0 +1,183 @@
+"""Capacity at the predicted peak, and what to add to each cluster before the promotion.
+
+Capacity per cluster:
+
+- QPS: shards x per-instance limit (the cluster's ``qps_per_instance``, else the setting for its
+  service: ``capacity_redis_qps``, ``capacity_memcached_qps``);
+- Twemproxy: proxies x ``capacity_proxy_qps`` for ``proxy_qps``;
+- memory: the cluster's ``mem_max`` (summed ``maxmemory``/``limit_maxbytes``).
+
+A cluster may use at most ``1 - headroom`` of any capacity at the predicted peak, the headroom
+depending on its business's star level (``capacity_headroom``: star 1..5). Status: ``over``
+when the point forecast already exceeds it, ``watch`` when the upper bound does, else ``ok``.
+The recommendation brings the upper bound back under the limit: shards (for QPS or memory),
+proxies, and memory to add. Rows are ranked by risk = worst utilisation at the upper bound over
+the allowed utilisation.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.errors import ConfigError
+
+PLAN_COLUMNS = [
+    "rank", "cluster", "business", "product_line", "star", "service", "status", "risk", "max_util",
+    "shards", "add_shards", "proxies", "add_proxies", "mem_max", "add_mem_bytes",
+    "qps_point", "qps_upper", "qps_capacity", "qps_util_point", "qps_util_upper",
+    "proxy_qps_point", "proxy_qps_upper", "proxy_capacity", "proxy_util_point", "proxy_util_upper",
+    "mem_point", "mem_upper", "mem_util_point", "mem_util_upper", "reason",
+]
+
+
+@dataclass(frozen=True)
+class CapacityLimits:
+    redis_qps: float = 80_000
+    memcached_qps: float = 100_000
+    proxy_qps: float = 50_000
+    #: share of capacity kept free, star 1..5
+    headroom: tuple[float, float, float, float, float] = (0.15, 0.20, 0.25, 0.30, 0.40)
+
+    @classmethod
+    def from_settings(cls, settings) -> "CapacityLimits":
+        return cls(redis_qps=float(settings["capacity_redis_qps"]),
+                   memcached_qps=float(settings["capacity_memcached_qps"]),
+                   proxy_qps=float(settings["capacity_proxy_qps"]),
+                   headroom=parse_headroom(settings["capacity_headroom"]))
+
+    def max_util(self, star) -> float:
+        star = int(min(5, max(1, int(star) if pd.notna(star) else 3)))
+        return 1.0 - self.headroom[star - 1]
+
+    def qps_per_instance(self, service: str, configured: float) -> float:
+        if configured and configured > 0:
+            return float(configured)
+        return self.memcached_qps if service in ("memcached", "twemproxy") else self.redis_qps
+
+
+def parse_headroom(text: str) -> tuple[float, ...]:
+    """``"0.15,0.20,0.25,0.30,0.40"`` -> five fractions (star 1..5), each in [0, 0.9]."""
+    try:
+        values = tuple(float(x) for x in str(text).split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 5 or not all(0 <= v <= 0.9 for v in values):
+        raise ConfigError(f"setting 'capacity_headroom': {text!r} is not five fractions for stars 1..5; "
+                          f"use e.g. '0.15,0.20,0.25,0.30,0.40' (each between 0 and 0.9).")
+    return values
+
+
+def _forecast_columns(forecasts: pd.DataFrame) -> pd.DataFrame:
+    """[group, metric, point, upper] -> one row per cluster with <metric>_point/_upper."""
+    wide = forecasts.pivot_table(index="group", columns="metric", values=["point", "upper"], aggfunc="first")
+    wide.columns = [f"{metric}_{stat}" for stat, metric in wide.columns]
+    for metric in ("qps", "proxy_qps", "mem_used"):
+        for stat in ("point", "upper"):
+            wide[f"{metric}_{stat}"] = wide.get(f"{metric}_{stat}", np.nan)
+    return wide.rename(columns=lambda c: c.replace("mem_used_", "mem_"))
+
+
+def _need(upper: float, per_unit: float, max_util: float, have: int) -> int:
+    if not (upper > 0 and per_unit > 0):
+        return 0
+    return max(0, math.ceil(upper / (per_unit * max_util) - 1e-9) - int(have))
+
+
+def plan(forecasts: pd.DataFrame, clusters: pd.DataFrame, businesses: pd.DataFrame,
+         proxies: pd.Series, mem_max: pd.Series, limits: CapacityLimits = CapacityLimits()) -> pd.DataFrame:
+    """Capacity plan per cluster, ranked by risk.
+
+    Args:
+        forecasts: cluster forecasts [group, metric, point, upper] (metric qps, proxy_qps, mem_used).
+        clusters: ``store.clusters()`` frame.
+        businesses: ``store.businesses()`` frame (for the star level).
+        proxies: number of Twemproxy proxies per cluster name (missing = 0).
+        mem_max: memory limit in bytes per cluster name (missing = unknown).
+        limits: per-instance limits and headroom, usually ``CapacityLimits.from_settings``.
+    """
+    wide = _forecast_columns(forecasts) if not forecasts.empty else pd.DataFrame()
+    star = dict(zip(businesses["name"], businesses["star"]))
+    rows = [_plan_row(c, wide.loc[c["name"]] if c["name"] in wide.index else None,
+                      star.get(c["business"], 3), int(proxies.get(c["name"], 0)),
+                      float(mem_max.get(c["name"], np.nan)), limits)
+            for c in clusters.to_dict("records")]
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return pd.DataFrame(columns=PLAN_COLUMNS)
+    order = {"over": 0, "watch": 1, "ok": 2, "no forecast": 3}
+    out = out.sort_values(["risk", "star"], ascending=[False, False], na_position="last", kind="stable")
+    out = out.sort_values("status", key=lambda s: s.map(order), kind="stable")
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out[PLAN_COLUMNS].reset_index(drop=True)
+
+
+def _util(value: float, capacity: float) -> float:
+    return value / capacity if capacity and capacity > 0 and pd.notna(value) else np.nan
+
+
+def _plan_row(c: dict, f, star, proxies: int, mem_max: float, limits: CapacityLimits) -> dict:
+    get = (lambda k: float(f.get(k, np.nan))) if f is not None else (lambda k: np.nan)
+    max_util = limits.max_util(star)
+    per_inst = limits.qps_per_instance(c["service"], c.get("qps_per_instance") or 0)
+    shards = int(c["shard_count"])
+    row = dict(cluster=c["name"], business=c["business"], product_line=c.get("product_line"), star=star,
+               service=c["service"], max_util=max_util, shards=shards, proxies=proxies, mem_max=mem_max,
+               qps_point=get("qps_point"), qps_upper=get("qps_upper"), qps_capacity=shards * per_inst,
+               proxy_qps_point=get("proxy_qps_point"), proxy_qps_upper=get("proxy_qps_upper"),
+               proxy_capacity=proxies * limits.proxy_qps if c["service"] == "twemproxy" else np.nan,
+               mem_point=get("mem_point"), mem_upper=get("mem_upper"))
+    for k in ("qps", "proxy", "mem"):
+        cap = {"qps": row["qps_capacity"], "proxy": row["proxy_capacity"], "mem": mem_max}[k]
+        src = "proxy_qps" if k == "proxy" else k
+        row[f"{k}_util_point"] = _util(row[f"{src}_point"], cap)
+        row[f"{k}_util_upper"] = _util(row[f"{src}_upper"], cap)
+    mem_per_shard = mem_max / shards if shards and pd.notna(mem_max) else np.nan
+    row["add_shards"] = max(_need(row["qps_upper"], per_inst, max_util, shards),
+                            _need(row["mem_upper"], mem_per_shard, max_util, shards))
+    row["add_proxies"] = _need(row["proxy_qps_upper"], limits.proxy_qps, max_util, proxies) \
+        if c["service"] == "twemproxy" else 0
+    row["add_mem_bytes"] = max(0.0, row["mem_upper"] / max_util - mem_max) \
+        if pd.notna(row["mem_upper"]) and pd.notna(mem_max) else 0.0
+    return _status(row)
+
+
+def _status(row: dict) -> dict:
+    ups = {k: row[f"{k}_util_upper"] for k in ("qps", "proxy", "mem")}
+    pts = {k: row[f"{k}_util_point"] for k in ("qps", "proxy", "mem")}
+    known = {k: v for k, v in ups.items() if pd.notna(v)}
+    if not known:
+        row.update(status="no forecast", risk=np.nan, reason="no forecast for qps, proxy_qps or mem_used")
+        return row
+    worst = max(known, key=known.get)
+    row["risk"] = known[worst] / row["max_util"]
+    limit = f"{row['max_util']:.0%} allowed for a {row['star']}-star business"
+    if any(pd.notna(v) and v > row["max_util"] for v in pts.values()):
+        worst_pt = max((k for k in pts if pd.notna(pts[k])), key=lambda k: pts[k])
+        row.update(status="over", reason=f"{worst_pt} at {pts[worst_pt]:.0%} at the predicted peak; {limit}")
+    elif known[worst] > row["max_util"]:
+        row.update(status="watch", reason=f"{worst} up to {known[worst]:.0%} at the upper bound; {limit}")
+    else:
+        row.update(status="ok", reason=f"worst {worst} {known[worst]:.0%} at the upper bound; {limit}")
+    return row
+
+
+def export_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write the plan for a change ticket (utilisations as %, bytes as GiB, one row per cluster)."""
+    out = frame.copy()
+    for col in [c for c in out.columns if "_util_" in c or c in ("max_util",)]:
+        out[col] = (out[col] * 100).round(1)
+    for col in ("mem_max", "add_mem_bytes", "mem_point", "mem_upper"):
+        if col in out:
+            out[col] = (out[col] / 2**30).round(2)
+    out = out.rename(columns={"mem_max": "mem_max_gib", "add_mem_bytes": "add_mem_gib",
+                              "mem_point": "mem_point_gib", "mem_upper": "mem_upper_gib",
+                              "risk": "risk_ratio"})
+    out = out.rename(columns=lambda c: c.replace("_util_", "_util_pct_") if "_util_" in c else c)
+    out = out.rename(columns={"max_util": "max_util_pct"})
+    path = Path(path)
+    out.round(3).to_csv(path, index=False)
+    return path

@@ -1,0 +1,91 @@
+"""Capacity plan: utilisation at the predicted peak, headroom by star, what to add, CSV export."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from core.errors import ConfigError
+from forecasting.capacity import CapacityLimits, export_csv, parse_headroom, plan
+
+GIB = 2**30
+
+
+def _frames():
+    clusters = pd.DataFrame([
+        dict(name="pay-core", business="pay", product_line="payment", service="redis", shard_count=4,
+             qps_per_instance=0.0, mem_per_instance=0.0),
+        dict(name="feed-cache", business="feed", product_line="content", service="redis", shard_count=4,
+             qps_per_instance=0.0, mem_per_instance=0.0),
+        dict(name="item-mc", business="item", product_line="trade", service="twemproxy", shard_count=4,
+             qps_per_instance=0.0, mem_per_instance=0.0),
+        dict(name="idle", business="feed", product_line="content", service="redis", shard_count=2,
+             qps_per_instance=0.0, mem_per_instance=0.0),
+    ])
+    businesses = pd.DataFrame([dict(name="pay", star=5), dict(name="feed", star=1), dict(name="item", star=3)])
+    fc = pd.DataFrame([
+        ("pay-core", "qps", 200_000, 260_000), ("feed-cache", "qps", 200_000, 260_000),
+        ("item-mc", "qps", 100_000, 120_000), ("item-mc", "proxy_qps", 70_000, 90_000),
+        ("item-mc", "mem_used", 7 * GIB, 9 * GIB),
+    ], columns=["group", "metric", "point", "upper"])
+    proxies = pd.Series({"item-mc": 2})
+    mem_max = pd.Series({"item-mc": 10 * GIB})
+    return fc, clusters, businesses, proxies, mem_max
+
+
+@pytest.fixture
+def table():
+    return plan(*_frames(), limits=CapacityLimits()).set_index("cluster")
+
+
+def test_a_five_star_cluster_keeps_more_headroom_than_a_one_star_one(table):
+    core, minor = table.loc["pay-core"], table.loc["feed-cache"]
+    assert core["qps_util_point"] == minor["qps_util_point"] == pytest.approx(200_000 / 320_000)
+    assert core["status"] == "over" and minor["status"] == "ok"
+    assert core["add_shards"] == 2            # 260k / (80k x 60%) = 5.4 -> 6 shards
+    assert minor["add_shards"] == 0
+    assert "5-star" in core["reason"]
+
+
+def test_twemproxy_gets_proxies_and_memory(table):
+    row = table.loc["item-mc"]
+    assert row["status"] == "watch"           # 70% at the point, 90% at the upper bound, 75% allowed
+    assert row["proxy_util_upper"] == pytest.approx(0.9)
+    assert row["add_proxies"] == 1            # 90k / (50k x 75%) = 2.4 -> 3 proxies
+    assert row["add_mem_bytes"] == pytest.approx(2 * GIB)
+    assert row["add_shards"] == 1             # memory: 9 GiB / (2.5 GiB x 75%) = 4.8 -> 5 shards
+
+
+def test_rows_are_ranked_by_risk_and_unforecast_clusters_last(table):
+    assert list(table.index) == ["pay-core", "item-mc", "feed-cache", "idle"]
+    assert list(table["rank"]) == [1, 2, 3, 4]
+    assert table.loc["idle", "status"] == "no forecast"
+
+
+def test_csv_export_reads_back_for_a_change_ticket(tmp_path, table):
+    path = export_csv(table.reset_index(), tmp_path / "plan.csv")
+    back = pd.read_csv(path)
+    row = back.set_index("cluster").loc["item-mc"]
+    assert row["add_mem_gib"] == pytest.approx(2.0)
+    assert row["proxy_util_pct_upper"] == pytest.approx(90.0)
+    assert back["cluster"].tolist()[0] == "pay-core"
+
+
+def test_per_instance_limit_from_the_cluster_wins_over_the_setting():
+    fc, clusters, businesses, proxies, mem_max = _frames()
+    clusters.loc[0, "qps_per_instance"] = 200_000
+    row = plan(fc, clusters, businesses, proxies, mem_max).set_index("cluster").loc["pay-core"]
+    assert row["qps_capacity"] == 800_000 and row["status"] == "ok"
+
+
+@pytest.mark.parametrize("text", ["0.1,0.2", "a,b,c,d,e", "0.1,0.2,0.3,0.4,0.95"])
+def test_bad_headroom_setting_names_itself(text):
+    with pytest.raises(ConfigError, match="capacity_headroom"):
+        parse_headroom(text)
+
+
+def test_limits_come_from_the_settings_table_and_its_environment():
+    from core.settings import load_settings
+    limits = CapacityLimits.from_settings(load_settings(env={"PEAKWATCH_CAPACITY_PROXY_QPS": "30000",
+                                                             "PEAKWATCH_CAPACITY_HEADROOM": "0,0,0,0,0.5"}))
+    assert limits.proxy_qps == 30000 and limits.redis_qps == 80000
+    assert limits.max_util(5) == 0.5 and limits.max_util(1) == 1.0
