@@ -82,9 +82,11 @@ def project(peaks: DailyPeaks, quiet: np.ndarray, end: int, days: np.ndarray,
         # a perfectly flat series has zero residual variance: statsmodels divides by zero
         warnings.simplefilter("ignore", RuntimeWarning)
         fit = sm.OLS(y, _design(x_days, end, weekly, trend)).fit()
-        pred = fit.get_prediction(_design(days, end, weekly, trend))
-        mean = np.asarray(pred.predicted_mean)
-        se = np.nan_to_num(np.asarray(pred.se_mean), nan=0.0)
+        x_new = _design(days, end, weekly, trend)
+        mean = x_new @ fit.params
+        # standard error of the fitted mean: sqrt(x' Cov(beta) x), as get_prediction's se_mean
+        cov = fit.cov_params()
+        se = np.nan_to_num(np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", x_new, cov, x_new), 0)), nan=0.0)
     top = int(np.argmax(mean))
     slope = float(fit.params[1]) / 7.0 if trend else 0.0
     return Baseline(log_level=float(mean[top]), se=float(se[top]), slope=slope,

@@ -94,10 +94,7 @@ def lift_table(series: pd.Series, events: Iterable[Event]) -> pd.DataFrame:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     check_same_clock(s, events[0].start)
     peaks = daily_peaks(s, step, events[-1].start)
-    table = measure(s, peaks, events, quiet_mask(peaks, disturbed_days(peaks, events)))
-    tz = {e.name: e.start.tz for e in events}
-    table["peak_time"] = [t.tz_convert(tz[n]) if isinstance(t, pd.Timestamp) and t.tz is not None else t
-                          for n, t in zip(table["name"], table["peak_time"])]
+    table = measure(s, peaks, events, quiet_mask(peaks, disturbed_days(peaks, events))).frame()
     table["peak_offset_hours"] = [
         float(_offset_hours(pd.DatetimeIndex([t]), e.start)[0]) if isinstance(t, pd.Timestamp) else np.nan
         for e, t in zip(events, table["peak_time"])]

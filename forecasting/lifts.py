@@ -45,31 +45,70 @@ def event_days(peaks: DailyPeaks, event: Event) -> np.ndarray:
     return np.arange(peaks.day_of(event.start), max(peaks.day_after(event.end), peaks.day_of(event.start) + 1))
 
 
-def measure(s: pd.Series, peaks: DailyPeaks, events: list[Event], quiet: np.ndarray | None = None) -> pd.DataFrame:
-    """One row per event: normal peak (baseline), observed peak, lift and when the peak came."""
+def window(s: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """Samples in ``[start, end)`` of a sorted series (binary search, no mask)."""
+    ns = s.index.asi8
+    lo, hi = np.searchsorted(ns, [start.value, end.value], side="left")
+    return s.iloc[lo:hi]
+
+
+@dataclass(frozen=True)
+class LiftTable:
+    """Measured lifts as arrays (cheap in the fleet loop); :meth:`frame` for people."""
+
+    events: list[Event]
+    baseline: np.ndarray
+    peak: np.ndarray
+    lift: np.ndarray
+    peak_ns: np.ndarray          # epoch ns of the peak sample, -1 when none
+    note: list[str]
+
+    @property
+    def kinds(self) -> np.ndarray:
+        return np.array([e.kind for e in self.events], dtype=object)
+
+    @property
+    def starts_ns(self) -> np.ndarray:
+        return np.array([e.start.value for e in self.events], dtype=np.int64)
+
+    def frame(self, weights: np.ndarray | None = None) -> pd.DataFrame:
+        tz = [e.start.tz for e in self.events]
+        times = [pd.Timestamp(ns, tz="UTC").tz_convert(z) if z is not None and ns >= 0 else
+                 (pd.Timestamp(ns) if ns >= 0 else pd.NaT) for ns, z in zip(self.peak_ns, tz)]
+        out = pd.DataFrame({"name": [e.name for e in self.events], "kind": [e.kind for e in self.events],
+                            "start": [e.start for e in self.events], "baseline": self.baseline,
+                            "peak": self.peak, "lift": self.lift, "peak_time": times, "note": self.note},
+                           columns=LIFT_COLUMNS)
+        if weights is not None:
+            out["weight"] = weights
+        return out
+
+
+def measure(s: pd.Series, peaks: DailyPeaks, events: list[Event], quiet: np.ndarray | None = None) -> LiftTable:
+    """Per event: normal peak (baseline), observed peak, lift and when the peak came."""
     if quiet is None:
         quiet = quiet_mask(peaks, disturbed_days(peaks, events))
-    rows = []
-    for e in events:
-        window = s[(s.index >= e.start) & (s.index < e.end)]
-        row = dict(name=e.name, kind=e.kind, start=e.start, baseline=np.nan, peak=np.nan,
-                   lift=np.nan, peak_time=pd.NaT, note="")
-        if window.empty:
-            row["note"] = "no data in the event window"
+    n = len(events)
+    baseline, peak, lift = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    peak_ns, note = np.full(n, -1, dtype=np.int64), [""] * n
+    ns, values = s.index.asi8, s.to_numpy()
+    for i, e in enumerate(events):
+        lo, hi = np.searchsorted(ns, [e.start.value, e.end.value], side="left")
+        if hi <= lo:
+            note[i] = "no data in the event window"
+            continue
+        top = lo + int(np.argmax(values[lo:hi]))
+        peak[i], peak_ns[i] = values[top], ns[top]
+        log_base = fit_point(peaks, quiet, peaks.day_of(e.quiet_from), event_days(peaks, e))
+        if log_base is None:
+            note[i] = "too little normal history before the event"
+            continue
+        baseline[i] = np.exp(log_base)
+        if peak[i] > 0:
+            lift[i] = peak[i] / baseline[i]
         else:
-            row["peak"] = float(window.max())
-            row["peak_time"] = window.idxmax()
-            log_base = fit_point(peaks, quiet, peaks.day_of(e.quiet_from), event_days(peaks, e))
-            if log_base is None:
-                row["note"] = "too little normal history before the event"
-            else:
-                row["baseline"] = float(np.exp(log_base))
-                if row["peak"] > 0:
-                    row["lift"] = row["peak"] / row["baseline"]
-                else:
-                    row["note"] = "peak is not positive"
-        rows.append(row)
-    return pd.DataFrame(rows, columns=LIFT_COLUMNS)
+            note[i] = "peak is not positive"
+    return LiftTable(events=list(events), baseline=baseline, peak=peak, lift=lift, peak_ns=peak_ns, note=note)
 
 
 @dataclass(frozen=True)
@@ -101,14 +140,15 @@ def prior_for(prior: Prior, kind: str) -> float | None:
     return float(prior)
 
 
-def pool(table: pd.DataFrame, kind: str, when: pd.Timestamp, prior: Prior = None,
+def pool(table: LiftTable, kind: str, when: pd.Timestamp, prior: Prior = None,
          prior_weight: float = 1.0, kind_weight: float = KIND_WEIGHT,
          half_life_days: float = HALF_LIFE_DAYS) -> PooledLift | None:
     """Pooled log lift for an event of ``kind`` at ``when``; None when nothing to pool."""
-    lifts = table["lift"].to_numpy(dtype=float)
+    lifts = table.lift
     usable = np.isfinite(lifts) & (lifts > 0)
-    same = (table["kind"].to_numpy() == kind) & usable
-    age = np.array([(when - t) / DAY for t in table["start"]], dtype=float) if len(table) else np.zeros(0)
+    kinds = table.kinds
+    same = (kinds == kind) & usable
+    age = (when.value - table.starts_ns) / DAY.value
     w = np.where(usable, 0.5 ** (np.maximum(age, 0) / half_life_days), 0.0)
     p = prior_for(prior, kind)
     pw = prior_weight if p is not None and p > 0 else 0.0
@@ -121,7 +161,7 @@ def pool(table: pd.DataFrame, kind: str, when: pd.Timestamp, prior: Prior = None
         return None
     mean = (np.dot(w, logs) + (pw * np.log(p) if pw else 0.0)) / total
     n_eff = w.sum() ** 2 / np.square(w).sum() if w.sum() > 0 else 0.0
-    var = within_kind_var(table["kind"].to_numpy()[usable], logs[usable]) * (1 + 1 / max(n_eff + pw, 1e-9))
+    var = within_kind_var(kinds[usable], logs[usable]) * (1 + 1 / max(n_eff + pw, 1e-9))
     if not same.any() and w.sum() > 0:
         # another kind's lift says little about this kind: add the spread between kinds
         var += max(np.dot(w, np.square(logs - mean)) / w.sum(), BETWEEN_KIND_SD ** 2)

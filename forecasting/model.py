@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
@@ -24,7 +25,7 @@ from scipy.stats import norm
 from core.errors import ForecastError
 from forecasting.baseline import WINDOW_DAYS, project, quiet_mask
 from forecasting.events import Event, check_events
-from forecasting.lifts import Prior, disturbed_days, event_days, measure, pool
+from forecasting.lifts import LiftTable, Prior, disturbed_days, event_days, measure, pool
 from forecasting.series import DAY, check_same_clock, check_series, daily_peaks, gap_fraction
 
 #: at most this share of samples missing in the baseline window before the forecast is flagged
@@ -55,8 +56,14 @@ class PeakForecast:
     level: float = 0.8
     sigma: float = 0.0
     n_events: int = 0
-    lifts: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     reasons: tuple[str, ...] = ()
+    table: LiftTable | None = field(default=None, repr=False)
+    weights: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def lifts(self) -> pd.DataFrame:
+        """Past events measured: baseline, peak, lift, peak time and the weight each got."""
+        return self.table.frame(self.weights) if self.table is not None else pd.DataFrame()
 
     @property
     def low_confidence(self) -> bool:
@@ -71,6 +78,11 @@ class PeakForecast:
                 "lower": self.lower, "upper": self.upper, "baseline": self.baseline, "lift": self.lift,
                 "trend_per_day": self.trend, "n_events": self.n_events,
                 "low_confidence": self.low_confidence, "reasons": "; ".join(self.reasons)}
+
+
+@lru_cache(maxsize=16)
+def _z(level: float) -> float:
+    return float(norm.ppf(0.5 + level / 2))
 
 
 def _as_cutoff(cutoff, s: pd.Series) -> pd.Timestamp:
@@ -151,7 +163,7 @@ def forecast_event_peak(series: pd.Series, events: Iterable[Event], target: Even
         raise ForecastError(f"level={level} must be between 0 and 1, e.g. 0.8 for an 80% interval.")
     others = [e for e in events if e != target] if events is not None else []
     check_events(others + [target])
-    s = s[s.index <= cutoff]
+    s = s.iloc[:int(np.searchsorted(s.index.asi8, cutoff.value, side="right"))]
     if s.empty:
         raise ForecastError(f"no history before target '{target.name}': the series starts after the "
                             f"cutoff {cutoff}.")
@@ -167,9 +179,8 @@ def forecast_event_peak(series: pd.Series, events: Iterable[Event], target: Even
     if pooled is None:
         raise ForecastError(f"no past event before the cutoff {cutoff} has a measurable lift, and no "
                             f"prior was given; pass past events in events= or a lift in prior=.")
-    table = table.assign(weight=pooled.weights)
     sigma = float(np.hypot(pooled.sd, base.se))
-    z = float(norm.ppf(0.5 + level / 2))
+    z = _z(level)
     log_point = base.log_level + pooled.log_lift
     horizon = (target.start - cutoff) / DAY
     reasons += _weak_spots(pooled, base, s, step, target, cutoff, horizon)
@@ -177,7 +188,8 @@ def forecast_event_peak(series: pd.Series, events: Iterable[Event], target: Even
                         lower=float(np.exp(log_point - z * sigma)), upper=float(np.exp(log_point + z * sigma)),
                         baseline=float(np.exp(base.log_level)), lift=float(np.exp(pooled.log_lift)),
                         trend=float(np.expm1(base.slope)), cutoff=cutoff, horizon_days=float(horizon),
-                        level=level, sigma=sigma, n_events=pooled.n_used, lifts=table, reasons=tuple(reasons))
+                        level=level, sigma=sigma, n_events=pooled.n_used, reasons=tuple(reasons),
+                        table=table, weights=pooled.weights)
 
 
 def _weak_spots(pooled, base, s, step, target, cutoff, horizon) -> list[str]:

@@ -44,13 +44,17 @@ def check_series(series) -> tuple[pd.Series, pd.Timedelta]:
                             f"pd.to_numeric(s, errors='coerce').")
     if series.index.hasnans:
         raise ForecastError("series index has missing timestamps (NaT); drop those rows first.")
-    s = series.astype(float).sort_index()
+    s = series.astype(float)
+    if not s.index.is_monotonic_increasing:
+        s = s.sort_index()
     s.index = s.index.as_unit("ns")  # pandas 3 keeps the input's resolution; day arithmetic is in ns
     if s.index.has_duplicates:
         n = int(s.index.duplicated().sum())
         raise ForecastError(f"series index has {n} duplicate timestamps; aggregate them with "
                             f"s.groupby(level=0).mean().")
-    s = s[np.isfinite(s.to_numpy())]
+    finite = np.isfinite(s.to_numpy())
+    if not finite.all():
+        s = s[finite]
     if s.empty:
         raise ForecastError("series has no finite values; it is all NaN or infinite.")
     return s, _step(s)
@@ -114,6 +118,6 @@ def daily_peaks(s: pd.Series, step: pd.Timedelta, anchor: pd.Timestamp) -> Daily
 
 def gap_fraction(s: pd.Series, step: pd.Timedelta, start: pd.Timestamp, end: pd.Timestamp) -> float:
     """Share of expected samples missing in ``[start, end]``."""
-    window = s[(s.index >= start) & (s.index <= end)]
+    lo, hi = np.searchsorted(s.index.asi8, [start.value, end.value], side="right")
     expected = int((end - start) / step) + 1
-    return 1.0 - min(1.0, len(window) / expected) if expected > 0 else 0.0
+    return 1.0 - min(1.0, (hi - lo) / expected) if expected > 0 else 0.0
