@@ -1,4 +1,4 @@
-"""Fixtures: the seeded synthetic series and the real NAB data (read from ../shared/data)."""
+"""Fixtures: the seeded synthetic series and the real NAB data (tests/data/nab, a copy of ../shared/data/nab)."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,7 @@ import pytest
 from forecast_data import Synthetic, make_series
 
 REPO = Path(__file__).resolve().parents[2]
-NAB = REPO.parent / "shared" / "data" / "nab"
+NAB = REPO / "tests" / "data" / "nab"  # copied from ../shared/data/nab with its licence note
 
 
 @pytest.fixture
@@ -23,6 +23,6 @@ def nyc_taxi() -> pd.Series:
     path = NAB / "nyc_taxi.csv"
     if not path.exists():
         if os.environ.get("CI") == "true":
-            pytest.fail(f"{path} is missing; CI must provide ../shared/data/nab (the NAB copy).")
-        pytest.skip(f"real data {path} not present (../shared/data/nab next to the repository)")
+            pytest.fail(f"{path} is missing; it is part of the repository (tests/data/nab).")
+        pytest.skip(f"real data {path} not present (tests/data/nab)")
     return pd.read_csv(path, index_col="timestamp", parse_dates=True)["value"]
