@@ -3,7 +3,9 @@
 Raw tier: one row per (series, hour) holding every sample of that hour. Timestamps are offsets
 from the hour start: a regular series is stored as (first, step) in 4 bytes, an irregular one as
 16-bit deltas. Values are scaled integers when they have at most 4 decimals (Zabbix keeps 4),
-delta + zigzag encoded at the narrowest of 1/2/4/8 bytes, else float64. Lossless.
+delta + zigzag encoded at the narrowest of 1/2/4/8 bytes (the first value, which is not a delta,
+gets its own width so a large level does not widen every delta), else float64. Lossless: a chunk
+whose scaled integers would not give back every value exactly is stored as float64.
 
 Rollup tier: one row per (series, UTC day) holding up to 24 hourly (min, avg, max, count)
 slots, zlib-compressed. ``avg`` is rounded to 4 decimals, like Zabbix trends.
@@ -21,7 +23,8 @@ import numpy as np
 MAX_DECIMALS = 4
 _SCALE = 10.0 ** np.arange(MAX_DECIMALS + 1)
 _WIDTHS = (np.dtype("<i1"), np.dtype("<i2"), np.dtype("<i4"), np.dtype("<i8"))
-# n, width code (0..3 ints, 4 = float64), decimals, ts mode (0 regular, 1 deltas), first, step
+# n, width code (bits 0-2: 0..3 ints, 4 = float64; bits 3-4: width of the first value), decimals,
+# ts mode (0 regular, 1 deltas), first offset, step
 _RAW_HDR = struct.Struct("<HBBBHH")
 FLOAT_CODE = 4
 
@@ -75,11 +78,24 @@ def encode_raw_chunks(offsets: np.ndarray, values: np.ndarray, bounds: np.ndarra
     ints = np.zeros(len(values), dtype=np.int64)
     float_el = np.repeat(is_float, lengths)
     ints[~float_el] = np.round(values[~float_el] * scale[~float_el]).astype(np.int64)
+    # the chunk's common scale must give back every value exactly (x/10**d is not always exact)
+    inexact = ~float_el & (ints / scale != values)
+    if inexact.any():
+        bad = np.zeros(nchunks, bool)
+        bad[np.repeat(np.arange(nchunks), lengths)[inexact]] = True
+        is_float |= bad
+        dec[bad] = 0
+        float_el = np.repeat(is_float, lengths)
+        ints[float_el] = 0
     deltas = _within_chunk_deltas(ints, starts)
     zz = (deltas << 1) ^ (deltas >> 63)
+    zfirst = zz[starts].copy()
+    zz[starts] = 0
     zmax = np.maximum.reduceat(zz, starts)
-    code = np.select([zmax < 2**7, zmax < 2**15, zmax < 2**31], [0, 1, 2], 3)
+    code = _width_code(zmax)
     code[is_float] = FLOAT_CODE
+    fcode = _width_code(zfirst)
+    fcode[is_float] = 0
     offs = offsets.astype(np.int64)
     od = _within_chunk_deltas(offs, starts)
     # regular: every delta after the first equals the second element's delta
@@ -89,21 +105,35 @@ def encode_raw_chunks(offsets: np.ndarray, values: np.ndarray, bounds: np.ndarra
     regular = np.maximum.reduceat(dev, starts) == 0
     od_bytes = od.astype("<u2").tobytes()
     by_code = {c: zz.astype(_WIDTHS[c]).tobytes() for c in range(4) if (code == c).any()}
+    first_by_code = {c: zfirst.astype(_WIDTHS[c]).tobytes() for c in range(4) if (fcode == c).any()}
     if is_float.any():
         by_code[FLOAT_CODE] = values.astype("<f8").tobytes()
     pack = _RAW_HDR.pack
     out = []
+    append = out.append
     s_l, n_l, c_l, d_l, r_l = starts.tolist(), lengths.tolist(), code.tolist(), dec.tolist(), regular.tolist()
+    f_l = fcode.tolist()
     first_l, step_l = offs[starts].tolist(), second.tolist()
     for i in range(nchunks):
         a, n, c = s_l[i], n_l[i], c_l[i]
-        w = 8 if c == FLOAT_CODE else 1 << c
-        body = by_code[c][a * w:(a + n) * w]
-        if r_l[i]:
-            out.append(pack(n, c, d_l[i], 0, first_l[i], step_l[i]) + body)
+        if c == FLOAT_CODE:
+            body = by_code[c][a * 8:(a + n) * 8]
+            hc = c
         else:
-            out.append(pack(n, c, d_l[i], 1, first_l[i], 0) + od_bytes[a * 2:(a + n) * 2] + body)
+            w, fc = 1 << c, f_l[i]
+            fw = 1 << fc
+            body = first_by_code[fc][i * fw:(i + 1) * fw] + by_code[c][(a + 1) * w:(a + n) * w]
+            hc = c | fc << 3
+        if r_l[i]:
+            append(pack(n, hc, d_l[i], 0, first_l[i], step_l[i]) + body)
+        else:
+            append(pack(n, hc, d_l[i], 1, first_l[i], 0) + od_bytes[a * 2:(a + n) * 2] + body)
     return out
+
+
+def _width_code(zz: np.ndarray) -> np.ndarray:
+    """0..3 for the narrowest of 1/2/4/8 bytes that holds each (non-negative) zigzag value."""
+    return np.select([zz < 2**7, zz < 2**15, zz < 2**31], [0, 1, 2], 3)
 
 
 def decode_raw_chunks(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,17 +149,27 @@ def decode_raw_chunks(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.nd
     firsts = np.empty(m, np.int64)
     steps = np.empty(m, np.int64)
     regular = np.empty(m, bool)
+    fcodes = np.zeros(m, np.int64)
     parts: dict[int, list[bytes]] = {0: [], 1: [], 2: [], 3: [], FLOAT_CODE: []}
+    first_parts: dict[int, list[bytes]] = {0: [], 1: [], 2: [], 3: []}
     ts_parts: list[bytes] = []
     for i, blob in enumerate(blobs):
-        n, c, d, mode, first, step = unpack(blob, 0)
+        n, hc, d, mode, first, step = unpack(blob, 0)
+        c = hc & 7
         lengths[i], codes[i], decs[i], firsts[i], steps[i] = n, c, d, first, step
         regular[i] = mode == 0
-        if mode == 0:
-            parts[c].append(blob[hsize:])
+        pos = hsize
+        if mode:
+            pos += 2 * n
+            ts_parts.append(blob[hsize:pos])
+        if c == FLOAT_CODE:
+            parts[c].append(blob[pos:])
         else:
-            ts_parts.append(blob[hsize:hsize + 2 * n])
-            parts[c].append(blob[hsize + 2 * n:])
+            fc = hc >> 3
+            fcodes[i] = fc
+            fw = 1 << fc
+            first_parts[fc].append(blob[pos:pos + fw])
+            parts[c].append(blob[pos + fw:])
     total = int(lengths.sum())
     bounds = np.zeros(m + 1, np.int64)
     np.cumsum(lengths, out=bounds[1:])
@@ -138,14 +178,19 @@ def decode_raw_chunks(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.nd
     el_code = codes[el_chunk]
     raw = np.zeros(total, np.int64)
     fvals = np.zeros(total, np.float64)
+    is_start = np.zeros(total, bool)
+    is_start[starts] = True
+    int_chunk = codes != FLOAT_CODE
     for c, plist in parts.items():
         if not plist:
             continue
-        sel = el_code == c
         if c == FLOAT_CODE:
-            fvals[sel] = np.frombuffer(b"".join(plist), dtype="<f8")
+            fvals[el_code == c] = np.frombuffer(b"".join(plist), dtype="<f8")
         else:
-            raw[sel] = np.frombuffer(b"".join(plist), dtype=_WIDTHS[c]).astype(np.int64)
+            raw[(el_code == c) & ~is_start] = np.frombuffer(b"".join(plist), dtype=_WIDTHS[c])
+    for fc, plist in first_parts.items():
+        if plist:
+            raw[starts[int_chunk & (fcodes == fc)]] = np.frombuffer(b"".join(plist), dtype=_WIDTHS[fc])
     deltas = (raw >> 1) ^ -(raw & 1)
     csum = np.cumsum(deltas)
     base = np.where(starts > 0, csum[np.maximum(starts - 1, 0)], 0)

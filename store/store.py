@@ -108,8 +108,15 @@ class Store:
     def write_samples(self, series_id, ts, value) -> int:
         """Raw samples -> raw chunks, the hourly rollups they imply, latest values. Idempotent."""
         with self._tx() as conn:
-            n, _ = writer.write_samples(conn, series_id, ts, value)
+            n, _ = writer.write_samples(conn, series_id, ts, value, known=self._unknown_ids)
         return n
+
+    def _unknown_ids(self, ids: np.ndarray) -> np.ndarray:
+        """The ids in ``ids`` (sorted, unique) that name no series; re-reads the inventory once."""
+        unknown = ids[~np.isin(ids, self.series()["id"].to_numpy())]
+        if len(unknown):
+            unknown = unknown[~np.isin(unknown, self.series(fresh=True)["id"].to_numpy())]
+        return unknown
 
     def write_rollups(self, series_id, hour_ts, vmin, vavg, vmax, count) -> int:
         """Hourly rollups for history beyond the raw tier (Zabbix trends, demo history)."""
@@ -119,6 +126,10 @@ class Store:
         sid, hour, vmin, vavg, vmax, count = arrays
         sid, hour, vmin, vavg, vmax, count = writer.sort_dedupe(sid.astype(np.int64), hour.astype(np.int64),
                                                                 vmin, vavg, vmax, count)
+        unknown = self._unknown_ids(np.unique(sid))
+        if len(unknown):
+            raise StoreInputError(f"unknown series id {', '.join(map(str, unknown[:5]))}; use the ids "
+                                  f"Store.upsert_inventory returned.")
         with self._tx() as conn:
             return writer.write_rollup_hours(conn, sid, hour, vmin, vavg, vmax, count)
 

@@ -49,7 +49,8 @@ def _as_arrays(series_id, ts, value) -> tuple[np.ndarray, np.ndarray, np.ndarray
         raise StoreInputError(f"{int(np.isinf(v).sum())} values are infinite; fix the source "
                               f"(NaN means 'no value' and is skipped).")
     keep = ~np.isnan(v)
-    return sid.astype(np.int64)[keep], t[keep], v[keep]
+    # + 0.0 turns -0.0 into 0.0: one stored form per value, so rewrites are byte-identical
+    return sid.astype(np.int64)[keep], t[keep], v[keep] + 0.0
 
 
 def sort_dedupe(sid: np.ndarray, ts: np.ndarray, *cols: np.ndarray):
@@ -94,8 +95,11 @@ def _fetch_existing(conn: Connection, table: str, keycol: str, sids: np.ndarray,
     return {(r[0], r[1]): bytes(r[2]) for r in rows if (r[0], r[1]) in wanted}
 
 
-def write_samples(conn: Connection, series_id, ts, value) -> tuple[int, dict]:
-    """Write raw samples; returns (samples written, rollup arrays of the touched hours)."""
+def write_samples(conn: Connection, series_id, ts, value, known=None) -> tuple[int, dict]:
+    """Write raw samples; returns (samples written, rollup arrays of the touched hours).
+
+    ``known(ids) -> unknown ids`` checks the series exist before anything is written.
+    """
     sid, t, v = _as_arrays(series_id, ts, value)
     if not len(sid):
         return 0, {}
@@ -104,6 +108,12 @@ def write_samples(conn: Connection, series_id, ts, value) -> tuple[int, dict]:
     b = _bounds(sid, hour)
     starts = b[:-1]
     c_sid, c_hour = sid[starts], hour[starts]
+    if known is not None:
+        unknown = known(np.unique(c_sid))
+        if len(unknown):
+            raise StoreInputError(f"unknown series id {', '.join(map(str, unknown[:5]))}"
+                                  f"{' ...' if len(unknown) > 5 else ''}; use the ids Store.upsert_inventory "
+                                  f"returned.")
     existing = _fetch_existing(conn, "raw_chunks", "hour", c_sid, c_hour)
     offsets = t - hour
     if existing:

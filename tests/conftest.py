@@ -1,0 +1,57 @@
+"""Fixtures shared by every test package.
+
+Database fixtures: ``pg_url`` is a freshly created PostgreSQL database (dropped afterwards), so
+parallel runs never collide; ``db_url`` runs a test once on SQLite and once on PostgreSQL.
+PostgreSQL comes from ``PEAKWATCH_TEST_PG_URL``; when it does not answer, its tests skip on a
+laptop and fail under ``CI=true``.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy.engine import make_url
+
+PG_URL = os.environ.get("PEAKWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _admin_connect():
+    import psycopg
+
+    u = make_url(PG_URL)
+    return psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+                           dbname=u.database, autocommit=True, connect_timeout=5)
+
+
+@pytest.fixture(scope="session")
+def _pg_server() -> None:
+    """Skip (laptop) or fail (CI=true) once when PostgreSQL does not answer."""
+    try:
+        _admin_connect().close()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "no server"
+        msg = f"PostgreSQL at {make_url(PG_URL).render_as_string(hide_password=True)} does not answer: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg + " (CI=true: start it with scripts/postgres-up.sh)")
+        pytest.skip(msg)
+
+
+@pytest.fixture
+def pg_url(_pg_server) -> str:
+    """URL of a new, empty PostgreSQL database that is dropped after the test."""
+    name = f"pwtest_{uuid.uuid4().hex[:12]}"
+    with _admin_connect() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with _admin_connect() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    """A fresh database URL, once for SQLite (a file in tmp_path) and once for PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite'}"
+    return request.getfixturevalue("pg_url")
