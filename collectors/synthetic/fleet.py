@@ -179,6 +179,8 @@ def _cluster_sizes(rng: np.random.Generator, scale: int, n_biz: int) -> list[tup
             shards, proxies = int(rng.integers(2, 7)), int(rng.integers(2, 4))
             size = shards + proxies
         if len(plan) >= n_biz and total + size > scale:
+            if scale > total:       # top up to exactly ``scale`` with a small Memcached pool
+                plan.append(("memcached", scale - total, 0))
             break
         plan.append((str(service), shards, proxies))
         total += size

@@ -94,6 +94,11 @@ def promotion_lift(model: FleetModel, business: np.ndarray, kind: str, year: int
     return 1.0 + (model.biz_lift[business] - 1.0) * KIND_FACTOR[kind] * np.exp(0.08 * z)
 
 
+def promotion_year(p) -> int:
+    """The calendar year (Beijing time) a promotion starts in."""
+    return int(np.datetime64(int(p.start + BEIJING), "s").astype("datetime64[Y]").astype(int) + 1970)
+
+
 def shape(model: FleetModel, business: np.ndarray, ts: np.ndarray) -> np.ndarray:
     """Traffic shape (normal daily peak = 1) per business row and ts, promotions included."""
     common, flash = diurnal_parts(ts)
@@ -103,8 +108,7 @@ def shape(model: FleetModel, business: np.ndarray, ts: np.ndarray) -> np.ndarray
         return d
     lo, hi = int(ts.min()), int(ts.max()) + 1
     for p in calendar.promotions_between(lo, hi):
-        year = int(p.name.split()[-1])
-        lift = promotion_lift(model, business, p.kind, year)[:, None]
+        lift = promotion_lift(model, business, p.kind, promotion_year(p))[:, None]
         pre_start = p.start - p.preheat_days * DAY
         cols = np.flatnonzero((ts >= pre_start) & (ts < p.end))
         t = ts[cols][None, :]
@@ -344,11 +348,11 @@ def hourly(model: FleetModel, series=None, hours=None, sub: int = 3,
            max_cells: int = 400_000) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Hourly rollups (min, avg, max, count) of ``series`` for the hours starting at ``hours``.
 
-    Cluster-level series are computed from ``sub`` smooth sub-samples per hour with the
-    per-minute noise added analytically (cheap for years); instance series from ``sub`` noisy
-    sub-samples. ``count`` is the number of 1-minute samples the hour holds (60, fewer or 0 when
-    the instance is silent; the other arrays are NaN when 0). The hour's first minute is always a
-    sub-sample, so a promotion's midnight spike reaches ``max``.
+    The mean comes from ``sub`` midpoint samples, the extremes also from the hour's first and
+    last minutes (so a promotion's midnight spike reaches ``max``). Cluster-level series use the
+    smooth signal with the per-minute noise added analytically (cheap for years); instance series
+    use noisy samples. ``count`` is the number of 1-minute samples the hour holds (60, fewer or 0
+    when the instance is silent; the other arrays are NaN when 0).
 
     Returns:
         four float arrays of shape (len(series), len(hours)).
@@ -356,8 +360,8 @@ def hourly(model: FleetModel, series=None, hours=None, sub: int = 3,
     idx = np.arange(len(model.s_metric)) if series is None else np.asarray(series, dtype=np.int64)
     hours = np.atleast_1d(np.asarray(hours, dtype=np.int64))
     inst = model.s_instance[idx]
-    # the hour's first minute (for extremes) and ``sub`` midpoints (for the mean)
-    offsets = np.r_[0, (np.arange(sub) + 0.5) * HOUR / sub].astype(np.int64)
+    # ``sub`` midpoints (for the mean), then the hour's first and last minutes (for extremes)
+    offsets = np.r_[(np.arange(sub) + 0.5) * HOUR / sub, 0, HOUR - 60].astype(np.int64)
     step = max(1, max_cells // max(1, len(idx) * len(offsets)))
     res = [np.empty((len(idx), len(hours))) for _ in range(4)]
     for rows, fn in ((np.flatnonzero(inst < 0), _cluster_hourly), (np.flatnonzero(inst >= 0), _instance_hourly)):
@@ -366,7 +370,7 @@ def hourly(model: FleetModel, series=None, hours=None, sub: int = 3,
         target = slice(rows[0], rows[-1] + 1) if rows[-1] - rows[0] + 1 == len(rows) else rows
         for lo in range(0, len(hours), step):
             h = hours[lo:lo + step]
-            # sub-sample-major: sample k of every hour is one contiguous block
+            # sample-major: sample k of every hour is one contiguous block
             parts = fn(model, idx[rows], h, offsets)
             for r, part in zip(res, parts):
                 if isinstance(target, slice):
@@ -377,19 +381,20 @@ def hourly(model: FleetModel, series=None, hours=None, sub: int = 3,
 
 
 def _blocks(x: np.ndarray, n_blocks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """min and max over the contiguous column blocks of ``x``, sum over all blocks but the first."""
+    """min and max over the contiguous column blocks of ``x``; sum over the midpoint blocks."""
     n = x.shape[1] // n_blocks
     parts = [x[:, k * n:(k + 1) * n] for k in range(n_blocks)]
-    lo, hi, total = parts[0].copy(), parts[0].copy(), np.zeros_like(parts[0])
-    for part in parts[1:]:
+    lo, hi, total = parts[0].copy(), parts[0].copy(), parts[0].copy()
+    for k, part in enumerate(parts[1:], start=1):
         np.minimum(lo, part, out=lo)
         np.maximum(hi, part, out=hi)
-        total += part
+        if k < n_blocks - 2:
+            total += part
     return lo, total, hi
 
 
 def _cluster_hourly(model, series, hours, offsets):
-    """Rollups from smooth sub-samples (block k holds sub-sample k of every hour)."""
+    """Rollups from smooth samples (block k holds sample k of every hour)."""
     clusters, row = np.unique(model.s_cluster[series], return_inverse=True)
     n_h = len(hours)
     ts = (offsets[:, None] + hours[None, :]).ravel()
@@ -408,15 +413,16 @@ def _cluster_hourly(model, series, hours, offsets):
             x = k0 + slope * (off / HOUR)
             _apply_shape(model, clusters, kind, x, s[:, k * n_h:(k + 1) * n_h])
             if total is None:
-                vmin, vmax, total = x, x.copy(), np.zeros_like(x)
-            else:
-                np.minimum(vmin, x, out=vmin)
-                np.maximum(vmax, x, out=vmax)
+                vmin, vmax, total = x.copy(), x.copy(), x
+                continue
+            np.minimum(vmin, x, out=vmin)
+            np.maximum(vmax, x, out=vmax)
+            if k < len(offsets) - 2:
                 total += x
         hsh = _hash(keys, hours, SALT[kind] + 0x200)
         f = FAST[kind]
         vmin *= 1 - f * (2.2 + 0.3 * _std_uniform(hsh, 0))
-        vavg = total * ((1 + f / np.sqrt(60) * _std_uniform(hsh, 1)) / (len(offsets) - 1))
+        vavg = total * ((1 + f / np.sqrt(60) * _std_uniform(hsh, 1)) / (len(offsets) - 2))
         vmax *= 1 + f * (2.2 + 0.3 * _std_uniform(hsh, 2))
         rows = np.flatnonzero(np.isin(codes, [METRIC_CODE[m] for m, kd in _CLUSTER_TOTAL.items() if kd == kind]))
         out[0][rows], out[1][rows], out[2][rows] = \
@@ -426,12 +432,12 @@ def _cluster_hourly(model, series, hours, offsets):
 
 
 def _instance_hourly(model, series, hours, offsets):
-    """Rollups from noisy sub-samples; ``count`` scales with the sub-samples that have data."""
+    """Rollups from noisy samples; ``count`` scales with the midpoint samples that have data."""
     nb, n_h = len(offsets), len(hours)
     x = values(model, series, (offsets[:, None] + hours[None, :]).ravel())
     ok = ~np.isnan(x)
     _, n_ok, _ = _blocks(ok.astype(np.float64), nb)
-    count = np.round(60.0 * n_ok / (nb - 1))
+    count = np.round(60.0 * n_ok / (nb - 2))
     vmin, _, _ = _blocks(np.where(ok, x, np.inf), nb)
     _, _, vmax = _blocks(np.where(ok, x, -np.inf), nb)
     _, vavg, _ = _blocks(np.where(ok, x, 0.0), nb)
