@@ -24,7 +24,8 @@ def _sql(conn: Connection, sql: str) -> str:
 def upsert_rows(conn: Connection, table: str, cols: tuple[str, ...], keys: tuple[str, ...], rows: list) -> None:
     if not rows:
         return
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c not in keys)
+    bare = [c.strip('"') for c in cols]      # callers may pass reserved words quoted ('"end"')
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c, q in zip(bare, cols) if q not in keys)
     sql = (f'INSERT INTO {table} ({", ".join(f"{c!s}" for c in cols)}) VALUES ({", ".join("?" * len(cols))}) '
            f'ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {updates}')
     conn.exec_driver_sql(_sql(conn, sql), rows)
