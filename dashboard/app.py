@@ -1,25 +1,42 @@
-"""Dash app factory: ``create_app(store, settings)``. (First slice: one page listing businesses
-with their latest QPS; the pages of the dashboard issue replace it.)"""
+"""Dash app factory: ``create_app(store, settings)``.
+
+Pages live in ``dashboard/pages/`` (``use_pages``); Dash imports each page module once per app
+and lists it in ``dash.page_registry``. Each page module exposes ``layout(**path_vars)`` and
+``register_callbacks(app)``; the factory takes the modules from the registry (never importing
+them a second time) and binds their callbacks to this app.
+"""
 from __future__ import annotations
 
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
 import dash
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
-from dashboard.queries import business_latest_qps
+from dashboard import context
+
+HERE = Path(__file__).resolve().parent
 
 
-def create_app(store, settings) -> dash.Dash:
-    app = dash.Dash(__name__, title="Peakwatch", update_title=None)
-
-    def layout():
-        df = business_latest_qps(store)
-        return html.Div([
-            html.H1("Peakwatch"),
-            html.P(f"{len(df)} businesses", id="business-count"),
-            dash_table.DataTable(df.to_dict("records"), [{"name": c, "id": c} for c in df.columns],
-                                 id="business-table", page_size=500),
-            dcc.Interval(id="tick", interval=settings.refresh_seconds * 1000),
-        ])
-
-    app.layout = layout
+def create_app(store, settings, clock: Callable[[], float] = time.time) -> dash.Dash:
+    app = dash.Dash(
+        __name__, use_pages=True, pages_folder=str(HERE / "pages"), assets_folder=str(HERE / "assets"),
+        title="Peakwatch", update_title=None, suppress_callback_exceptions=True,
+    )
+    context.install(app.server, store, settings, clock)
+    app.layout = html.Div([dcc.Location(id="url"), dash.page_container], id="root")
+    for module in page_modules():
+        module.register_callbacks(app)
     return app
+
+
+def page_modules() -> list:
+    """The page modules Dash imported for the app just built, in registry order."""
+    modules = []
+    for entry in dash.page_registry.values():
+        module = sys.modules[entry["module"]]
+        if hasattr(module, "register_callbacks"):
+            modules.append(module)
+    return modules

@@ -1,19 +1,146 @@
-"""Store reads shaped for the pages (pure functions of a store)."""
+"""Store reads shaped for the pages. Pure functions of a store (no Dash); ``cached`` wraps them in
+the shared Flask-Caching cache so that many viewers (and gunicorn workers) cost about one query.
+"""
 from __future__ import annotations
 
+import hashlib
+import time
+
+import numpy as np
 import pandas as pd
 
+from alerting import flags as fl
 
-def business_latest_qps(store) -> pd.DataFrame:
-    """Latest QPS per business: cluster-level qps series summed over the business's clusters."""
+SPARK_SECONDS = 2 * 3600
+SPARK_POINTS = 24
+WEEK = 7 * 86400
+
+
+def front_qps_series(series: pd.DataFrame) -> pd.DataFrame:
+    """The series that carry a cluster's client traffic: proxy_qps for Twemproxy pools (their
+    backends' qps would count requests twice), qps otherwise; cluster-level where present."""
+    live = series[series["removed_at"].isna()]
+    front = np.where(live["service"] == "twemproxy", "proxy_qps", "qps")
+    s = live[live["metric"].to_numpy() == front]
+    cluster_level = s["instance"].isna()
+    has_cluster = set(s.loc[cluster_level, "cluster"])
+    return s[cluster_level | ~s["cluster"].isin(has_cluster)]
+
+
+def _sum_per_business(chosen: pd.DataFrame, values: pd.DataFrame) -> pd.Series:
+    merged = values.merge(chosen[["id", "business"]], left_on="series_id", right_on="id")
+    return merged.groupby("business")["value"].sum(min_count=1)
+
+
+def _value_at(store, ids: list[int], at: int, window: int = 600) -> pd.DataFrame:
+    """Each series' last value in (at - window, at]."""
+    df = store.read_range(ids, at - window, at + 1, max_points=window // 60 + 1)
+    if df.empty:
+        return df
+    return df.sort_values("ts").drop_duplicates("series_id", keep="last")
+
+
+def sparklines(store, chosen: pd.DataFrame, now: int) -> dict[str, list[float]]:
+    """Business -> summed front QPS over the last two hours, ``SPARK_POINTS`` buckets."""
+    df = store.read_range(chosen["id"].tolist(), now - SPARK_SECONDS, now + 1, max_points=SPARK_POINTS)
+    if df.empty:
+        return {}
+    df = df.merge(chosen[["id", "business"]], left_on="series_id", right_on="id")
+    per = df.groupby(["business", "ts"])["value"].sum().reset_index()
+    return {b: g["value"].round(1).tolist() for b, g in per.groupby("business", sort=False)}
+
+
+def latest_flags(store, settings, now: int) -> pd.DataFrame:
+    """Every live series with its latest value and flag."""
     series = store.series()
-    qps = series[series["metric"].isin(["qps", "proxy_qps"])]
-    cluster_level = qps[qps["instance"].isna()]
-    latest = store.latest(cluster_level["id"].tolist())
-    merged = cluster_level.merge(latest, left_on="id", right_on="series_id", how="left")
-    per = merged.groupby(["product_line", "business", "star"], as_index=False)["value"].sum(min_count=1)
-    businesses = store.businesses().rename(columns={"name": "business"})
-    out = businesses.merge(per, on=["product_line", "business", "star"], how="left")
-    out = out.rename(columns={"value": "qps"})[["product_line", "business", "star", "qps"]]
-    out["qps"] = out["qps"].round(0)
-    return out.sort_values(["product_line", "business"]).reset_index(drop=True)
+    series = series[series["removed_at"].isna()]
+    latest = store.latest(series["id"].tolist())
+    df = series.merge(latest, left_on="id", right_on="series_id", how="left")
+    stale_after = settings.stale_after_intervals * settings.collect_interval
+    return fl.evaluate(df, now, stale_after)
+
+
+def wall_snapshot(store, settings, now: int, previous_onsets: dict | None = None) -> dict:
+    """Everything the NOC wall shows, for every business (see dashboard.tiles for the tiles)."""
+    biz = store.businesses()[["name", "product_line", "star"]].rename(columns={"name": "business"})
+    flags = latest_flags(store, settings, now)
+    worst = fl.worst_of(flags, "business", now)
+    tiles = biz.merge(worst, on="business", how="left")
+    no_series = tiles["severity"].isna()
+    tiles.loc[no_series, ["severity", "reason", "where"]] = ["stale", "no series", ""]
+    tiles["age"] = tiles["age"].fillna(0.0)
+    tiles["n_flagged"] = tiles["n_flagged"].fillna(0).astype(int)
+    since = fl.carry_onsets(tiles, previous_onsets, now)
+    tiles["since"] = tiles["business"].map(since)
+    chosen = front_qps_series(store.series())
+    ids = chosen["id"].tolist()
+    latest_qps = flags[flags["id"].isin(ids) & (flags["severity"] != "stale")]
+    tiles["qps"] = tiles["business"].map(latest_qps.groupby("business")["value"].sum(min_count=1))
+    tiles["qps_week"] = tiles["business"].map(_sum_per_business(chosen, _value_at(store, ids, now - WEEK)))
+    spark = sparklines(store, chosen, now)
+    tiles["spark"] = tiles["business"].map(lambda b: spark.get(b, []))
+    tiles = tiles.sort_values(["product_line", "business"]).reset_index(drop=True)
+    latest_ts = flags["ts"].max()
+    snap = {
+        "now": int(now),
+        "tiles": tiles,
+        "flagged": fl.wall_order(tiles, now),
+        "counts": fl.counts(tiles),
+        "latest_ts": None if pd.isna(latest_ts) else int(latest_ts),
+        "onsets": {b: (s, int(t)) for b, s, t in zip(tiles["business"], tiles["severity"], tiles["since"])},
+    }
+    snap["version"] = snapshot_version(snap)
+    return snap
+
+
+def snapshot_version(snap: dict) -> str:
+    """Changes whenever anything a viewer would see changes (values, flags, inventory)."""
+    t = snap["tiles"]
+    h = hashlib.blake2b(digest_size=8)
+    h.update(pd.util.hash_pandas_object(t[["business", "severity", "qps", "qps_week"]], index=False).values)
+    h.update(repr((snap["latest_ts"], t["spark"].map(len).sum())).encode())
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- business page
+def business_frame(store, name: str) -> pd.Series | None:
+    biz = store.businesses()
+    row = biz[biz["name"] == name]
+    return None if row.empty else row.iloc[0]
+
+
+def business_series(store, name: str) -> pd.DataFrame:
+    s = store.series(business=name)
+    return s[s["removed_at"].isna()].reset_index(drop=True)
+
+
+def metric_range(store, series: pd.DataFrame, metric: str, start: int, end: int,
+                 max_points: int = 1500) -> pd.DataFrame:
+    """[series_id, ts, value, min, max, instance, cluster] of one metric's instance series."""
+    chosen = series[(series["metric"] == metric) & series["instance"].notna()]
+    if chosen.empty:
+        return pd.DataFrame(columns=["series_id", "ts", "value", "min", "max", "instance", "cluster"])
+    df = store.read_range(chosen["id"].tolist(), start, end, max_points)
+    return df.merge(chosen[["id", "instance", "cluster", "shard"]] if "shard" in chosen else
+                    chosen[["id", "instance", "cluster"]], left_on="series_id", right_on="id").drop(columns="id")
+
+
+def instance_table(store, settings, name: str, now: int) -> pd.DataFrame:
+    """One row per instance of a business, one column per canonical metric (latest values)."""
+    flags = latest_flags(store, settings, now)
+    f = flags[(flags["business"] == name) & flags["instance"].notna()]
+    if f.empty:
+        return pd.DataFrame()
+    wide = f.pivot_table(index="instance", columns="metric", values="value", aggfunc="last")
+    worst = fl.worst_of(f, "instance", now).set_index("instance")
+    inst = store.instances()
+    inst = inst[(inst["business"] == name) & inst["removed_at"].isna()].set_index("name")
+    out = inst[["cluster", "host", "port", "role", "shard", "zabbix_hostid"]].join(wide, how="left")
+    out = out.join(worst[["severity", "reason"]], how="left")
+    out["severity"] = out["severity"].fillna("stale")
+    out["service"] = out["cluster"].map(store.clusters().set_index("name")["service"])
+    return out.reset_index(names="instance").sort_values(["cluster", "shard", "role", "instance"])
+
+
+def now_ts() -> int:
+    return int(time.time())

@@ -1,0 +1,166 @@
+"""Red flags from the latest values: threshold rules and staleness, worst-of per cluster and business.
+
+Pure functions over DataFrames (no store, no Dash), so the wall, the business page and later the
+alert engine evaluate flags the same way. Severity order: ``ok`` < ``stale`` < ``warn`` < ``crit``;
+``stale`` (no data for ``stale_after_intervals * collect_interval`` seconds) is never shown as ok.
+
+Thresholds are per metric and service and tighten with the business's star level: a 5-star
+business turns warn and crit earlier than a 1-star one (``TIGHTEN``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SEVERITIES = ("ok", "stale", "warn", "crit")
+RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+@dataclass(frozen=True)
+class Rule:
+    metric: str
+    warn: float
+    crit: float
+    above: bool = True              # True: breach when value > threshold; False: when below
+    services: tuple[str, ...] = ()  # empty = every service
+    roles: tuple[str, ...] = ()     # empty = every role
+    tightens: bool = True           # star level moves the thresholds
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("mem_util", 85.0, 95.0),
+    Rule("hit_ratio", 80.0, 65.0, above=False, services=("redis", "memcached", "twemproxy"),
+         roles=("master", "slave")),
+    Rule("evictions", 50.0, 500.0),
+    Rule("cpu", 80.0, 95.0),
+    Rule("repl_ok", 0.5, 0.5, above=False, roles=("slave",), tightens=False),
+    Rule("proxy_timeouts", 5.0, 50.0, services=("twemproxy",)),
+    Rule("server_ejects", 0.0, 1.0, services=("twemproxy",), tightens=False),
+)
+
+#: fraction by which the warn/crit distance to the "bad" side shrinks, by star level
+TIGHTEN = {1: 1.0, 2: 1.0, 3: 1.0, 4: 0.94, 5: 0.88}
+
+
+def thresholds(rule: Rule, star: int) -> tuple[float, float]:
+    """(warn, crit) of ``rule`` for a business of ``star`` level."""
+    if not rule.tightens:
+        return rule.warn, rule.crit
+    k = TIGHTEN.get(int(star), 1.0)
+    if rule.above:
+        return rule.warn * k, rule.crit * k
+    return min(100.0, rule.warn / k), min(100.0, rule.crit / k)
+
+
+def thresholds_for(rule: Rule, stars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`thresholds` over an array of star levels."""
+    table = np.array([thresholds(rule, s) for s in range(6)])
+    s = np.clip(stars, 0, 5)
+    return table[s, 0], table[s, 1]
+
+
+def evaluate(latest: pd.DataFrame, now: int, stale_after_s: int, rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
+    """Flag every series.
+
+    Args:
+        latest: one row per series with columns metric, service, role, star, cluster, business,
+            product_line, instance, ts (NaN when the series never reported) and value.
+        now: evaluation time, UTC epoch seconds.
+        stale_after_s: a series whose latest point is older than this is ``stale``.
+    Returns:
+        ``latest`` plus ``severity`` and ``reason`` (empty for ok).
+    """
+    out = latest.copy()
+    sev = np.zeros(len(out), np.int64)
+    reason = np.full(len(out), "", dtype=object)
+    value = out["value"].to_numpy(np.float64)
+    star = out["star"].fillna(3).to_numpy(np.int64)
+    for rule in rules:
+        hit = np.array(out["metric"] == rule.metric, dtype=bool)
+        if rule.services:
+            hit &= out["service"].isin(rule.services).to_numpy()
+        if rule.roles:
+            hit &= out["role"].isin(rule.roles).to_numpy()
+        if not hit.any():
+            continue
+        warn, crit = thresholds_for(rule, star[hit])
+        v = value[hit]
+        bad_warn = v > warn if rule.above else v < warn
+        bad_crit = v > crit if rule.above else v < crit
+        level = np.where(bad_crit, RANK["crit"], np.where(bad_warn, RANK["warn"], RANK["ok"]))
+        idx = np.flatnonzero(hit)
+        worse = level > sev[idx]
+        sev[idx[worse]] = level[worse]
+        reason[idx[worse]] = [f"{rule.metric} {x:.4g}" for x in v[worse]]
+    ts = out["ts"].to_numpy(np.float64)
+    stale = np.isnan(ts) | (ts < now - stale_after_s)
+    # a stale value says nothing about now: staleness replaces whatever the old value said
+    sev[stale] = RANK["stale"]
+    reason[stale] = "no data"
+    out["severity"] = np.asarray(SEVERITIES, dtype=object)[sev]
+    out["reason"] = reason
+    return out
+
+
+def worst_of(flags: pd.DataFrame, by: str, now: int) -> pd.DataFrame:
+    """Worst flag per ``by`` (cluster or business): [by, severity, reason, where, age].
+
+    ``where`` is the instance (or cluster) that set the worst flag; ``age`` the seconds since the
+    oldest latest point among stale series (0 when nothing is stale).
+    """
+    if flags.empty:
+        return pd.DataFrame(columns=[by, "severity", "reason", "where", "age", "n_flagged"])
+    f = flags.assign(rank=flags["severity"].map(RANK),
+                     where=flags["instance"].fillna(flags["cluster"]))
+    f = f.sort_values([by, "rank"], ascending=[True, False], kind="stable")
+    top = f.drop_duplicates(by)[[by, "severity", "reason", "where", "rank"]]
+    stale = f[f["severity"] == "stale"]
+    oldest = stale.groupby(by)["ts"].min()
+    n_flagged = f[f["rank"] >= RANK["warn"]].groupby(by)["where"].nunique()
+    top = top.set_index(by)
+    top["age"] = (now - oldest.reindex(top.index)).fillna(0.0)
+    top["n_flagged"] = n_flagged.reindex(top.index).fillna(0).astype(int)
+    return top.drop(columns="rank").reset_index()
+
+
+def carry_onsets(current: pd.DataFrame, previous: dict[str, tuple[str, int]] | None, now: int) -> dict[str, int]:
+    """Since when each business has had its current severity.
+
+    Args:
+        current: [business, severity, age] from :func:`worst_of`.
+        previous: business -> (severity, since) from the last evaluation (or None).
+    Returns:
+        business -> since (UTC epoch seconds). A stale business counts from its last data.
+    """
+    previous = previous or {}
+    since: dict[str, int] = {}
+    for name, sev, age in zip(current["business"], current["severity"], current["age"]):
+        prev = previous.get(name)
+        if sev == "stale":
+            since[name] = int(now - age)
+        elif prev is not None and prev[0] == sev:
+            since[name] = int(prev[1])
+        else:
+            since[name] = int(now)
+    return since
+
+
+def wall_order(frame: pd.DataFrame, now: int) -> pd.DataFrame:
+    """Flagged businesses first: star (high first), then severity (crit, warn, stale), then longest.
+
+    ``frame`` has business, star, severity and since; returns only non-ok rows, sorted.
+    """
+    flagged = frame[frame["severity"] != "ok"].copy()
+    flagged["rank"] = flagged["severity"].map(RANK)
+    flagged["duration"] = now - flagged["since"]
+    flagged = flagged.sort_values(["star", "rank", "duration", "business"],
+                                  ascending=[False, False, False, True], kind="stable")
+    return flagged.drop(columns=["rank"]).reset_index(drop=True)
+
+
+def counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Number of businesses per severity (every severity present, zero when none)."""
+    vc = frame["severity"].value_counts()
+    return {s: int(vc.get(s, 0)) for s in SEVERITIES}

@@ -1,0 +1,88 @@
+"""Business page reads: realtime, history and shard balance frames (pure functions of a store)."""
+from __future__ import annotations
+
+from datetime import date, datetime, time as dtime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from store.metrics import agg_of
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 3 * 366 + 1
+
+
+class RangeError(ValueError):
+    """A history range the user typed that cannot be shown (message says what to fix)."""
+
+
+def parse_range(start: str | None, end: str | None, tz: str, now: int) -> tuple[int, int]:
+    """Dates (YYYY-MM-DD, display time zone, end inclusive) -> [start, end) epoch seconds."""
+    zone = ZoneInfo(tz)
+    today = datetime.fromtimestamp(now, zone).date()
+    try:
+        d_end = date.fromisoformat(end[:10]) if end else today
+        d_start = date.fromisoformat(start[:10]) if start else d_end - timedelta(days=DEFAULT_DAYS - 1)
+    except ValueError:
+        raise RangeError(f"dates must look like 2026-11-11 (got start={start!r}, end={end!r}).") from None
+    if d_end < d_start:
+        raise RangeError(f"the range ends ({d_end}) before it starts ({d_start}); pick an end after the start.")
+    if (d_end - d_start).days > MAX_DAYS:
+        raise RangeError(f"ranges are limited to {MAX_DAYS} days; pick a shorter range.")
+    lo = int(datetime.combine(d_start, dtime(), zone).timestamp())
+    hi = int(datetime.combine(d_end + timedelta(days=1), dtime(), zone).timestamp())
+    return lo, min(hi, now + 3600)
+
+
+def combine(frame: pd.DataFrame, metric: str, value: str = "value") -> pd.DataFrame:
+    """Instance rows [ts, value(,min,max)] -> one total per ts by the metric's rule."""
+    if frame.empty:
+        return pd.DataFrame({"ts": [], "value": [], "min": [], "max": []})
+    rule = {"sum": "sum", "max": "max", "mean": "mean"}[agg_of(metric)]
+    cols = [c for c in ("value", "min", "max") if c in frame]
+    return frame.groupby("ts", as_index=False)[cols].agg(rule)
+
+
+def instance_metrics(series: pd.DataFrame) -> list[str]:
+    """Metrics with instance series for this business, in canonical order."""
+    from store.metrics import METRICS
+    have = set(series.loc[series["instance"].notna(), "metric"])
+    return [m for m in METRICS if m in have]
+
+
+def realtime(store, series: pd.DataFrame, metric: str, start: int, end: int) -> pd.DataFrame:
+    """[instance, ts, value] raw points of one metric (at most ~720 per instance)."""
+    chosen = series[(series["metric"] == metric) & series["instance"].notna()]
+    if chosen.empty:
+        return pd.DataFrame({"instance": [], "ts": [], "value": []})
+    df = store.read_range(chosen["id"].tolist(), start, end, max_points=720)
+    df = df.merge(chosen[["id", "instance"]], left_on="series_id", right_on="id")
+    return df[["instance", "ts", "value"]].sort_values(["instance", "ts"]).reset_index(drop=True)
+
+
+def history(store, series: pd.DataFrame, name: str, metric: str, start: int, end: int,
+            max_points: int = 1200) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(business total [ts, value, min, max], per cluster [group, ts, value]) over [start, end).
+
+    The total comes from cluster-level series where a cluster has one (what collectors sum),
+    otherwise from the instances; long ranges come from the hourly rollups."""
+    chosen = series[series["metric"] == metric]
+    cl_level = chosen["instance"].isna()
+    has_cl = set(chosen.loc[cl_level, "cluster"])
+    chosen = chosen[cl_level | ~chosen["cluster"].isin(has_cl)]
+    if chosen.empty:
+        empty = pd.DataFrame({"ts": [], "value": [], "min": [], "max": []})
+        return empty, pd.DataFrame({"group": [], "ts": [], "value": []})
+    df = store.read_range(chosen["id"].tolist(), start, end, max_points)
+    df = df.merge(chosen[["id", "cluster"]], left_on="series_id", right_on="id")
+    rule = {"sum": "sum", "max": "max", "mean": "mean"}[agg_of(metric)]
+    per_cluster = df.groupby(["cluster", "ts"], as_index=False)["value"].agg(rule).rename(columns={"cluster": "group"})
+    total = df.groupby("ts", as_index=False)[["value", "min", "max"]].agg(rule)
+    return total, per_cluster
+
+
+def shard_frame(flags: pd.DataFrame, instances: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """[cluster, instance, shard, value] of the latest ``metric`` on masters and proxies."""
+    f = flags[(flags["metric"] == metric) & flags["instance"].notna() & flags["role"].isin(["master", "proxy"])]
+    out = f[["cluster", "instance", "value"]].merge(instances[["name", "shard"]], left_on="instance", right_on="name")
+    return out[["cluster", "instance", "shard", "value"]]

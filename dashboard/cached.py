@@ -1,0 +1,27 @@
+"""Store reads through the shared cache, for the pages (one computation per interval for every
+viewer and gunicorn worker sharing the cache)."""
+from __future__ import annotations
+
+from dashboard import queries as q
+from dashboard import tiles as tl
+from dashboard.context import Context
+
+
+def wall_snapshot(ctx: Context) -> dict:
+    """The wall's data, computed once per refresh interval."""
+    refresh = ctx.settings.refresh_seconds
+    now = ctx.now()
+
+    def compute():
+        snap = q.wall_snapshot(ctx.store, ctx.settings, now, ctx.cache.get("wall:onsets"))
+        ctx.cache.set("wall:onsets", snap["onsets"], timeout=0)
+        ctx.cache.set(f"wall:views:{snap['version']}", tl.views(snap["tiles"], ctx.lang), timeout=refresh * 20)
+        return snap
+
+    return ctx.cached(f"wall:snap:{now // refresh}", refresh * 2, compute)
+
+
+def wall_views(ctx: Context, snap: dict) -> list[dict]:
+    """What each tile shows for this snapshot (kept a while: refreshes diff against it)."""
+    key = f"wall:views:{snap['version']}"
+    return ctx.cached(key, ctx.settings.refresh_seconds * 20, lambda: tl.views(snap["tiles"], ctx.lang))

@@ -1,0 +1,43 @@
+"""Small layout pieces the pages share (navigation, messages). Dash components, no data access."""
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard import labels as lb
+
+
+def navbar(active: str, lang: str) -> html.Nav:
+    links = [("/", lb.t("wall", lang)), ("/fleet", lb.t("fleet", lang))]
+    return html.Nav([html.Span("Peakwatch", className="brand")] + [
+        dcc.Link(text, href=href, className="nav-link active" if href == active else "nav-link")
+        for href, text in links
+    ], className="navbar", id="navbar")
+
+
+def message(title: str, text: str, lang: str, back: bool = True) -> html.Div:
+    """A clear page-level message (bad input, unknown name, empty store) instead of an error."""
+    children = [html.H2(title), html.P(text, className="message-text")]
+    if back:
+        children.append(dcc.Link(lb.t("back_to_wall", lang), href="/", className="back-link"))
+    return html.Div(children, className="message", id="message")
+
+
+def is_on(value) -> bool:
+    return str(value).lower() in ("1", "true", "yes", "on")
+
+
+def table(rows: list[dict], columns, table_id: str, links: dict[str, str] | None = None) -> html.Table:
+    """A plain HTML table (columns: (id, header) pairs); a row's ``sev`` colours it.
+
+    ``links`` maps a column id to the row key holding that cell's URL."""
+    links = links or {}
+
+    def cell(r, c):
+        if c in links and r.get(links[c]):
+            return html.Td(html.A(r[c], href=r[links[c]], target="_blank"))
+        return html.Td(r.get(c, ""))
+
+    head = html.Thead(html.Tr([html.Th(h) for _, h in columns]))
+    body = html.Tbody([html.Tr([cell(r, c) for c, _ in columns], className=f"row-{r.get('sev', 'ok')}")
+                       for r in rows])
+    return html.Table([head, body], id=table_id, className="grid")

@@ -1,0 +1,122 @@
+"""Pure figure builders: DataFrames in, ``go.Figure`` out. No store, no Dash."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import labels as lb
+from store.metrics import METRICS
+
+SUM_COLOUR = "#17202b"
+HOT_RATIO = 1.5   # a shard above 1.5x the cluster median is hot
+
+
+def local_times(ts, tz: str) -> list[str]:
+    """Epoch seconds -> wall-clock strings in the display time zone (what plotly shows as is)."""
+    t = pd.to_datetime(pd.Series(ts, dtype="int64"), unit="s", utc=True).dt.tz_convert(tz)
+    return t.dt.strftime("%Y-%m-%d %H:%M:%S").tolist()
+
+
+def _base(title: str, units: str, height: int = 340) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(title={"text": title, "font": {"size": 14}}, height=height, margin=dict(l=50, r=10, t=36, b=30),
+                      yaxis_title=units, legend={"orientation": "h", "y": -0.15}, template="plotly_white",
+                      uirevision="keep")
+    return fig
+
+
+def units(metric: str) -> str:
+    m = METRICS.get(metric)
+    return m.units if m else ""
+
+
+def realtime_figure(per_instance: pd.DataFrame, total: pd.DataFrame, metric: str, tz: str, lang: str,
+                    max_instances: int = 64) -> go.Figure:
+    """Trace 0 = the business total (by the metric's rule), then one thin line per instance.
+
+    per_instance: [instance, ts, value]; total: [ts, value]."""
+    fig = _base(f"{metric} · {lb.t('realtime', lang)}", units(metric))
+    fig.add_trace(go.Scattergl(x=local_times(total["ts"], tz), y=total["value"].tolist(),
+                               name=lb.t("summed", lang), line={"color": SUM_COLOUR, "width": 3}))
+    for name, g in list(per_instance.groupby("instance", sort=True))[:max_instances]:
+        fig.add_trace(go.Scattergl(x=local_times(g["ts"], tz), y=g["value"].tolist(), name=name,
+                                   line={"width": 1}, opacity=0.7))
+    return fig
+
+
+def history_figure(total: pd.DataFrame, per_cluster: pd.DataFrame, metric: str, tz: str, lang: str,
+                   overlay: pd.DataFrame | None = None, overlay_name: str = "") -> go.Figure:
+    """The business total with its min/max band, per-cluster lines, optionally a shifted overlay
+    (e.g. the same range last year, drawn on this year's time axis).
+
+    total: [ts, value, min, max]; per_cluster: [group, ts, value]; overlay: [ts, value]."""
+    fig = _base(f"{metric} · {lb.t('history', lang)}", units(metric), height=380)
+    x = local_times(total["ts"], tz)
+    if {"min", "max"} <= set(total.columns) and len(total):
+        fig.add_trace(go.Scatter(x=x, y=total["max"].tolist(), line={"width": 0}, showlegend=False,
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=x, y=total["min"].tolist(), line={"width": 0}, fill="tonexty",
+                                 fillcolor="rgba(23,32,43,0.15)", showlegend=False, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=x, y=total["value"].tolist(), name=lb.t("summed", lang),
+                             line={"color": SUM_COLOUR, "width": 2}))
+    if per_cluster["group"].nunique() > 1:
+        for name, g in per_cluster.groupby("group", sort=True):
+            fig.add_trace(go.Scatter(x=local_times(g["ts"], tz), y=g["value"].tolist(), name=name,
+                                     line={"width": 1}))
+    if overlay is not None and len(overlay):
+        fig.add_trace(go.Scatter(x=local_times(overlay["ts"], tz), y=overlay["value"].tolist(), name=overlay_name,
+                                 line={"color": "#e07b00", "width": 2, "dash": "dot"}))
+    return fig
+
+
+def hot_shards(frame: pd.DataFrame) -> pd.Series:
+    """True for shards above ``HOT_RATIO`` times their cluster's median (frame: [cluster, value])."""
+    median = frame.groupby("cluster")["value"].transform("median")
+    return (frame["value"] > HOT_RATIO * median) & (median > 0)
+
+
+def shard_balance_figure(frame: pd.DataFrame, metric: str, lang: str) -> go.Figure:
+    """One bar per shard (frame: [cluster, instance, shard, value]), hot shards red, median dashed."""
+    frame = frame.sort_values(["cluster", "shard"]).reset_index(drop=True)
+    hot = hot_shards(frame)
+    colours = np.where(hot, "#d32f2f", "#5b7db1").tolist()
+    labels = [f"{c} #{s}" for c, s in zip(frame["cluster"], frame["shard"])]
+    fig = _base(f"{lb.t('shard_balance', lang)} · {metric}", units(metric), height=300)
+    fig.add_trace(go.Bar(x=labels, y=frame["value"].tolist(), marker_color=colours,
+                         hovertext=frame["instance"].tolist(), name=metric))
+    for cluster, g in frame.groupby("cluster"):
+        med = float(g["value"].median())
+        fig.add_hline(y=med, line_dash="dash", line_color="#888", annotation_text=f"{cluster} median",
+                      annotation_position="top left")
+    for lab, val in zip(np.array(labels)[hot.to_numpy()], frame.loc[hot, "value"]):
+        fig.add_annotation(x=lab, y=float(val), text=lb.t("hot_shard", lang), showarrow=True, arrowhead=2,
+                           font={"color": "#d32f2f"})
+    fig.update_xaxes(type="category", tickangle=-45)
+    return fig
+
+
+def stacked_area_figure(frame: pd.DataFrame, title: str, y_title: str, tz: str) -> go.Figure:
+    """One stacked area per group (frame: [group, ts, value])."""
+    fig = _base(title, y_title, height=360)
+    for name, g in frame.groupby("group", sort=True):
+        fig.add_trace(go.Scatter(x=local_times(g["ts"], tz), y=g["value"].tolist(), name=str(name),
+                                 stackgroup="one", mode="lines", line={"width": 0.5}))
+    return fig
+
+
+def stacked_bar_figure(frame: pd.DataFrame, x: str, colour: str, value: str, title: str) -> go.Figure:
+    fig = _base(title, value, height=360)
+    for name, g in frame.groupby(colour, sort=True):
+        fig.add_trace(go.Bar(x=g[x].tolist(), y=g[value].tolist(), name=str(name)))
+    fig.update_layout(barmode="stack")
+    return fig
+
+
+def top_bar_figure(frame: pd.DataFrame, label: str, value: str, title: str, fmt: str = "") -> go.Figure:
+    """Horizontal bars, biggest on top (frame already sorted descending)."""
+    frame = frame.iloc[::-1]
+    fig = _base(title, "", height=max(260, 22 * len(frame) + 60))
+    fig.add_trace(go.Bar(y=frame[label].tolist(), x=frame[value].tolist(), orientation="h",
+                         marker_color="#5b7db1", texttemplate=fmt or None))
+    return fig

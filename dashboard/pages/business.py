@@ -1,0 +1,225 @@
+"""Business page ``/business/<name>``: realtime, history, shard balance, flags, instances.
+
+Realtime refreshes append new points with ``extendData``; history reads rollups for long ranges.
+"""
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, dcc, html, no_update
+
+from dashboard import business_data as bd
+from dashboard import components as cp
+from dashboard import context
+from dashboard import figures as fg
+from dashboard import instance_rows as ir
+from dashboard import labels as lb
+from dashboard import queries as q
+
+dash.register_page(__name__, path_template="/business/<name>", title="Peakwatch · business", name="business")
+
+WINDOWS = (1, 3, 6)
+OVERLAY_DAYS = 364   # same weekday a year earlier
+
+
+def layout(name=None, start=None, end=None, metric=None, window=None, kiosk=None, **_ignored):
+    ctx = context.current()
+    lang = ctx.lang
+    name = unquote(name or "")
+    biz = q.business_frame(ctx.store, name)
+    if biz is None:
+        return html.Div([cp.navbar("", lang), cp.message(
+            f"{lb.t('unknown_business', lang)}: {name}",
+            f"No business named “{name}” is in the store. Check the link or pick it on the wall.", lang)])
+    series = q.business_series(ctx.store, name)
+    head = header(ctx, biz, name)
+    if series.empty:
+        return html.Div([cp.navbar("", lang), head, cp.message(lb.t("no_series", lang),
+                         f"{name}: no series yet; they appear after the next collection.", lang)], className="page")
+    metrics = bd.instance_metrics(series)
+    problems = []
+    metric = metric if metric in metrics else ("qps" if "qps" in metrics else metrics[0])
+    try:
+        win = int(window) if window is not None else 3
+        if win not in WINDOWS:
+            raise ValueError
+    except ValueError:
+        problems.append(f"window={window!r} is not one of {', '.join(map(str, WINDOWS))} hours; showing 3 h.")
+        win = 3
+    try:
+        lo, hi = bd.parse_range(start, end, ctx.tz, ctx.now())
+    except bd.RangeError as exc:
+        problems.append(f"History range: {exc} Showing the last {bd.DEFAULT_DAYS} days.")
+        lo, hi = bd.parse_range(None, None, ctx.tz, ctx.now())
+    return html.Div([
+        None if cp.is_on(kiosk) else cp.navbar("", lang),
+        head,
+        html.Div([html.P(p, className="inline-message") for p in problems], id="biz-problems"),
+        flags_card(ctx, name),
+        realtime_card(ctx, name, metrics, metric, win),
+        history_card(ctx, name, metrics, metric, lo, hi),
+        shard_card(ctx, name),
+        instances_card(ctx, name),
+        dcc.Store(id="biz-name", data=name),
+    ], className="page business")
+
+
+def header(ctx, biz, name: str) -> html.Div:
+    lang = ctx.lang
+    flags = q.latest_flags(ctx.store, ctx.settings, ctx.now())
+    mine = flags[flags["business"] == name]
+    sev = "stale" if mine.empty else max(mine["severity"], key=lambda s: ["ok", "stale", "warn", "crit"].index(s))
+    return html.Div([
+        html.H1([name, html.Span(lb.t(sev, lang), className=f"badge sev-{sev}", id="biz-severity")]),
+        html.P(f"{lb.t('product_line', lang)} {biz['product_line']} · {lb.t('star', lang)} {'★' * int(biz['star'])}"
+               f" · {lb.t('oncall', lang)}: {', '.join(biz['oncall']) if isinstance(biz['oncall'], (list, tuple)) else biz['oncall']}",
+               className="sub"),
+    ])
+
+
+def flags_card(ctx, name: str) -> html.Div:
+    lang = ctx.lang
+    flags = q.latest_flags(ctx.store, ctx.settings, ctx.now())
+    bad = flags[(flags["business"] == name) & (flags["severity"] != "ok")]
+    rows = [{"where": r["instance"] if isinstance(r["instance"], str) else r["cluster"], "metric": r["metric"],
+             "severity": lb.t(r["severity"], lang), "what": r["reason"], "sev": r["severity"],
+             "since": lb.when(r["ts"], ctx.tz) if not pd.isna(r["ts"]) else "–"} for _, r in bad.iterrows()]
+    body = (html.P(lb.t("no_flags", lang), className="no-flags") if not rows else
+            cp.table(rows, [(c, c) for c in ("where", "metric", "severity", "what", "since")], "flags-table"))
+    return html.Div([html.H2(lb.t("current_flags", lang)), body,
+                     html.P("Zabbix problems appear here once the Zabbix collector stores them.", className="sub")],
+                    className="card")
+
+
+def realtime_card(ctx, name, metrics, metric, win) -> html.Div:
+    lang = ctx.lang
+    return html.Div([
+        html.H2(lb.t("realtime", lang)),
+        html.Div([html.Label(lb.t("metric", lang)),
+                  dcc.Dropdown(metrics, metric, id="rt-metric", clearable=False),
+                  html.Label(lb.t("window", lang)),
+                  dcc.RadioItems([{"label": f"{w} h", "value": w} for w in WINDOWS], win, id="rt-window",
+                                 inline=True)], className="controls"),
+        dcc.Graph(id="rt-graph", config={"displaylogo": False}),
+        dcc.Store(id="rt-state"),
+        dcc.Interval(id="rt-tick", interval=ctx.settings.refresh_seconds * 1000),
+    ], className="card")
+
+
+def history_card(ctx, name, metrics, metric, lo, hi) -> html.Div:
+    lang = ctx.lang
+    start = lb.when(lo, ctx.tz, "%Y-%m-%d")
+    end = lb.when(hi - 1, ctx.tz, "%Y-%m-%d")
+    return html.Div([
+        html.H2(lb.t("history", lang)),
+        html.Div([html.Label(lb.t("range", lang)),
+                  dcc.DatePickerRange(id="hist-range", start_date=start, end_date=end, display_format="YYYY-MM-DD",
+                                      minimum_nights=0),
+                  html.Label(lb.t("metric", lang)),
+                  dcc.Dropdown(metrics, metric, id="hist-metric", clearable=False),
+                  dcc.Checklist([{"label": "same range last year", "value": "year"}], [], id="hist-overlay",
+                                inline=True)], className="controls"),
+        html.Div(id="hist-msg", className="inline-message"),
+        dcc.Graph(id="hist-graph", config={"displaylogo": False}),
+        html.P(id="hist-points", className="sub"),
+    ], className="card")
+
+
+def shard_card(ctx, name) -> html.Div:
+    lang = ctx.lang
+    flags = q.latest_flags(ctx.store, ctx.settings, ctx.now())
+    flags = flags[flags["business"] == name]
+    inst = ctx.store.instances()
+    graphs = []
+    for metric in ("qps", "proxy_qps", "mem_util"):
+        frame = bd.shard_frame(flags, inst, metric)
+        if frame.empty or (metric == "qps" and frame["cluster"].nunique() == 0):
+            continue
+        graphs.append(dcc.Graph(figure=fg.shard_balance_figure(frame, metric, lang), id=f"shard-{metric}",
+                                config={"displaylogo": False}))
+    return html.Div([html.H2(lb.t("shard_balance", lang)), html.Div(graphs, className="two")], className="card")
+
+
+def instances_card(ctx, name) -> html.Div:
+    lang = ctx.lang
+    frame = q.instance_table(ctx.store, ctx.settings, name, ctx.now())
+    out = [html.H2(lb.t("instances", lang))]
+    if frame.empty:
+        return html.Div(out + [html.P(lb.t("no_series", lang))], className="card")
+    for fam, rows in ir.tables(frame, lang, ctx.settings.zabbix_url).items():
+        cols = [(c, h) for c, h in ir.FAMILIES[fam] if c != "zabbix" or ctx.settings.zabbix_url]
+        out += [html.H3(fam), cp.table(rows, cols, f"inst-{fam}", links={"zabbix": "zabbix_href"})]
+    return html.Div(out, className="card")
+
+
+# ------------------------------------------------------------------------------- callbacks
+def realtime_full(metric, window, name):
+    """Rebuild the realtime figure when the metric or window changes."""
+    ctx = context.current()
+    now = ctx.now()
+    series = q.business_series(ctx.store, name)
+    frame = bd.realtime(ctx.store, series, metric, now - int(window) * 3600, now + 1)
+    total = bd.combine(frame, metric)
+    fig = fg.realtime_figure(frame, total, metric, ctx.tz, ctx.lang)
+    order = sorted(frame["instance"].unique())[:64]
+    last = int(frame["ts"].max()) if len(frame) else now - int(window) * 3600
+    return fig, {"metric": metric, "window": int(window), "last": last, "order": order}
+
+
+def realtime_extend(_n, state, name):
+    """Append points newer than the last one shown (extendData), never rebuild the figure."""
+    if not state:
+        return no_update, no_update
+    ctx = context.current()
+    series = q.business_series(ctx.store, name)
+    frame = bd.realtime(ctx.store, series, state["metric"], state["last"] + 1, ctx.now() + 1)
+    if frame.empty:
+        return no_update, no_update
+    total = bd.combine(frame, state["metric"])
+    xs, ys = [fg.local_times(total["ts"], ctx.tz)], [total["value"].tolist()]
+    for inst in state["order"]:
+        g = frame[frame["instance"] == inst]
+        xs.append(fg.local_times(g["ts"], ctx.tz))
+        ys.append(g["value"].tolist())
+    keep = state["window"] * 60 + 5
+    state = {**state, "last": int(frame["ts"].max())}
+    return ({"x": xs, "y": ys}, list(range(len(xs))), keep), state
+
+
+def history_update(start_date, end_date, metric, overlay, name):
+    """History of the chosen range; long ranges come from the rollups."""
+    ctx = context.current()
+    try:
+        lo, hi = bd.parse_range(start_date, end_date, ctx.tz, ctx.now())
+    except bd.RangeError as exc:
+        return no_update, f"History range: {exc}", no_update
+    overlay = overlay or []
+    key = f"hist:{name}:{metric}:{lo}:{hi}:{'year' in overlay}"
+    return ctx.cached(key, 60, lambda: history_result(ctx, name, metric, lo, hi, "year" in overlay))
+
+
+def history_result(ctx, name, metric, lo, hi, with_overlay: bool):
+    series = q.business_series(ctx.store, name)
+    total, per_cluster = bd.history(ctx.store, series, name, metric, lo, hi)
+    over = None
+    if with_overlay:
+        shift = OVERLAY_DAYS * 86400
+        over, _ = bd.history(ctx.store, series, name, metric, lo - shift, hi - shift)
+        over = over.assign(ts=over["ts"] + shift)
+    fig = fg.history_figure(total, per_cluster, metric, ctx.tz, ctx.lang, over, "same range last year")
+    msg = "" if len(total) else f"No {metric} data for {name} in this range."
+    span = f"{lb.when(lo, ctx.tz)} – {lb.when(hi, ctx.tz)} · {len(total)} points"
+    return fig, msg, span
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    app.callback(Output("rt-graph", "figure"), Output("rt-state", "data"),
+                 Input("rt-metric", "value"), Input("rt-window", "value"), State("biz-name", "data"))(realtime_full)
+    app.callback(Output("rt-graph", "extendData"), Output("rt-state", "data", allow_duplicate=True),
+                 Input("rt-tick", "n_intervals"), State("rt-state", "data"), State("biz-name", "data"),
+                 prevent_initial_call=True)(realtime_extend)
+    app.callback(Output("hist-graph", "figure"), Output("hist-msg", "children"), Output("hist-points", "children"),
+                 Input("hist-range", "start_date"), Input("hist-range", "end_date"), Input("hist-metric", "value"),
+                 Input("hist-overlay", "value"), State("biz-name", "data"))(history_update)

@@ -1,0 +1,17 @@
+"""Any unknown path: a clear page naming it, with a link back to the wall."""
+from __future__ import annotations
+
+import dash
+from dash import html
+
+from dashboard import components as cp
+from dashboard import context
+from dashboard import labels as lb
+
+dash.register_page(__name__, path="/404", title="Peakwatch · not found")
+
+
+def layout(**_ignored):
+    lang = context.current().lang
+    return html.Div([cp.navbar("", lang), cp.message("Page not found",
+                     "There is no page at this address. The wall lists every business.", lang)])

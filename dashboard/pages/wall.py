@@ -1,0 +1,154 @@
+"""NOC wall ``/``: every business as a tile, grouped by product line, red flags on top.
+
+The page is rendered once; each refresh the server sends only what changed since the version the
+browser shows (``wall-diff``) and a clientside callback applies it in place with ``set_props``.
+"""
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import quote
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
+
+from dashboard import cached
+from dashboard import components as cp
+from dashboard import context
+from dashboard import labels as lb
+from dashboard import tiles as tl
+
+dash.register_page(__name__, path="/", title="Peakwatch · NOC wall", name="wall")
+MAX_FLAGS = 14  # the strip stays one or two lines; the counts give the total
+
+
+def inventory_key(snap: dict) -> str:
+    """Same in every worker (unlike ``hash``): the tiles' identity and order."""
+    return hashlib.blake2b("\n".join(snap["tiles"]["business"]).encode(), digest_size=8).hexdigest()
+
+
+def tile(i: int, row, view: dict, lang: str) -> dcc.Link:
+    return dcc.Link([
+        html.Div([html.Span(row.business, className="name"),
+                  html.Span(f"★{row.star}", className=f"star star-{row.star}")], className="tile-head"),
+        html.Div([html.Span(view["qps"], id=f"q{i}", className="qps"),
+                  html.Span(view["chg"], id=f"c{i}", className=view["chg_cls"], title=lb.t("vs_last_week", lang))],
+                 className="tile-body"),
+        html.Img(src=view["spark"], id=f"s{i}", className="spark", alt=""),
+    ], href=f"/business/{quote(row.business)}", id=f"t{i}", className=view["cls"], title=view["tip"])
+
+
+def groups(snap: dict, vs: list[dict], lang: str) -> list:
+    out = []
+    tiles = snap["tiles"]
+    for line, frame in tiles.groupby("product_line", sort=True):
+        out.append(html.Section([
+            html.H3(f"{line} · {len(frame)}", className="group-title"),
+            html.Div([tile(i, row, vs[i], lang) for i, row in zip(frame.index, frame.itertuples(index=False))],
+                     className="tiles"),
+        ], className="group", **{"data-line": line}))
+    return out
+
+
+def flag_strip(snap: dict, ctx: context.Context) -> list:
+    flagged = snap["flagged"]
+    lang = ctx.lang
+    if flagged.empty:
+        return [html.Div(lb.t("no_flags", lang), className="no-flags")]
+    out = []
+    for row in flagged.head(MAX_FLAGS).itertuples(index=False):
+        what = row.reason if row.reason else ""
+        out.append(dcc.Link([
+            html.Span(f"★{row.star}", className=f"star star-{row.star}"),
+            html.Span(row.business, className="name"),
+            html.Span(lb.t(row.severity, lang), className="sev"),
+            html.Span(f"{what} · {lb.duration(snap['now'] - row.since)}", className="why"),
+        ], href=f"/business/{quote(row.business)}", className=f"flag sev-{row.severity}",
+            title=row.business))
+    if len(flagged) > MAX_FLAGS:
+        out.append(html.Span(f"+{len(flagged) - MAX_FLAGS}", className="flag more"))
+    return out
+
+
+def counts(snap: dict, lang: str) -> list:
+    return [html.Span(f"{lb.t(s, lang)} {n}", className=f"count sev-{s}") for s, n in
+            (("crit", snap["counts"]["crit"]), ("warn", snap["counts"]["warn"]),
+             ("stale", snap["counts"]["stale"]), ("ok", snap["counts"]["ok"]))]
+
+
+def age_data(snap: dict, ctx: context.Context) -> dict:
+    return {"now": snap["now"], "latest": snap["latest_ts"],
+            "stale_after": ctx.settings.stale_after_intervals * ctx.settings.collect_interval,
+            "label": lb.t("data_age", ctx.lang), "none": lb.t("no_data_yet", ctx.lang),
+            "on": lb.t("sound_on", ctx.lang), "off": lb.t("sound_off", ctx.lang)}
+
+
+def rotation_store(kiosk: bool, ctx: context.Context) -> dcc.Store:
+    playlist = [p.strip() for p in ctx.settings.wall_playlist.split(",") if p.strip()] if kiosk else []
+    return html.Div([dcc.Store(id="rotation", data={"playlist": playlist, "seconds": ctx.settings.wall_rotate_seconds}),
+                     html.Div(id="rotation-done", hidden=True)])
+
+
+def layout(kiosk=None, sound=None, **_ignored):
+    ctx = context.current()
+    lang, kiosk_on = ctx.lang, cp.is_on(kiosk)
+    snap = cached.wall_snapshot(ctx)
+    sound_on = ctx.settings.wall_sound or cp.is_on(sound)
+    header = html.Header([
+        html.H1(lb.t("wall", lang)),
+        html.Div(counts(snap, lang), id="wall-counts", className="counts"),
+        html.Span(id="wall-age", className="age"),
+        html.Button(lb.t("sound_on", lang), id="mute", className="mute", n_clicks=0,
+                    style={} if sound_on else {"display": "none"}),
+    ], className="wall-header")
+    return html.Div([
+        None if kiosk_on else cp.navbar("/", lang),
+        header,
+        html.Div(flag_strip(snap, ctx), id="wall-flags", className="flags"),
+        html.Div(groups(snap, cached.wall_views(ctx, snap), lang), id="wall-groups", className="groups"),
+        dcc.Interval(id="wall-tick", interval=ctx.settings.refresh_seconds * 1000),
+        dcc.Interval(id="wall-clock", interval=5000),
+        dcc.Store(id="wall-state", data={"v": snap["version"], "inv": inventory_key(snap),
+                                         "crit": list(snap["flagged"].query("severity == 'crit'")["business"]),
+                                         "sound": bool(sound_on)}),
+        dcc.Store(id="wall-diff"),
+        dcc.Store(id="wall-age-data", data=age_data(snap, ctx)),
+        rotation_store(kiosk_on, ctx),
+    ], id="wall", className="wall kiosk" if kiosk_on else "wall")
+
+
+def refresh(_n, state):
+    """Only what changed since the version the browser shows."""
+    ctx = context.current()
+    snap = cached.wall_snapshot(ctx)
+    state = state or {}
+    if state.get("v") == snap["version"]:
+        return no_update, no_update, no_update, no_update, age_data(snap, ctx)
+    new = cached.wall_views(ctx, snap)
+    if state.get("inv") != inventory_key(snap):
+        diff = {"v": snap["version"], "inv": inventory_key(snap), "t": {}}
+        grp = groups(snap, new, ctx.lang)
+    else:
+        diff = {"v": snap["version"], "inv": state["inv"],
+                "t": tl.diff(ctx.cache.get(f"wall:views:{state.get('v')}"), new)}
+        grp = no_update
+    diff["crit"] = list(snap["flagged"].query("severity == 'crit'")["business"])
+    return diff, flag_strip(snap, ctx), counts(snap, ctx.lang), grp, age_data(snap, ctx)
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    app.callback(
+        Output("wall-diff", "data"), Output("wall-flags", "children"), Output("wall-counts", "children"),
+        Output("wall-groups", "children"), Output("wall-age-data", "data"),
+        Input("wall-tick", "n_intervals"), State("wall-state", "data"), prevent_initial_call=True,
+    )(refresh)
+    app.clientside_callback(ClientsideFunction("peakwatch", "applyWallDiff"),
+                            Output("wall-state", "data"), Input("wall-diff", "data"), State("wall-state", "data"),
+                            prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("peakwatch", "dataAge"),
+                            Output("wall-age", "children"), Output("wall-age", "className"),
+                            Input("wall-age-data", "data"), Input("wall-clock", "n_intervals"))
+    app.clientside_callback(ClientsideFunction("peakwatch", "toggleMute"),
+                            Output("mute", "children"), Output("mute", "className"),
+                            Input("mute", "n_clicks"), State("wall-age-data", "data"))
+    app.clientside_callback(ClientsideFunction("peakwatch", "rotate"),
+                            Output("rotation-done", "children"), Input("rotation", "data"))

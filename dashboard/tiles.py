@@ -1,0 +1,58 @@
+"""The NOC wall's tiles as plain data: what each tile shows, and what changed between two
+snapshots (the refresh sends only that). Pure: no store, no Dash."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from dashboard import labels as lb
+
+
+def sparkline_svg(values: list[float], width: int = 100, height: int = 22, colour: str = "#cfd8e3") -> str:
+    """A tiny SVG polyline as a data URI (an <img> src: cheap to paint and to patch)."""
+    pts = [v for v in values if v is not None and not math.isnan(v)]
+    if len(pts) < 2:
+        return "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg'/>"
+    lo, hi = min(pts), max(pts)
+    span = (hi - lo) or 1.0
+    step = width / (len(pts) - 1)
+    coords = " ".join(f"{i * step:.0f},{height - 1 - (v - lo) / span * (height - 2):.0f}" for i, v in enumerate(pts))
+    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+           f"viewBox='0 0 {width} {height}'><polyline fill='none' stroke='{colour.replace('#', '%23')}' "
+           f"stroke-width='1.5' points='{coords}'/></svg>")
+    return "data:image/svg+xml;utf8," + svg
+
+
+def tile_view(row, lang: str) -> dict:
+    """What one tile shows: class, QPS text, change text and class, sparkline, tooltip."""
+    qps = None if pd.isna(row.qps) else float(row.qps)
+    week = None if pd.isna(row.qps_week) else float(row.qps_week)
+    chg, direction = lb.change(qps, week)
+    tip = f"{row.business} · {lb.t(row.severity, lang)}"
+    if row.reason:
+        tip += f" · {row.reason} @ {row['where'] if isinstance(row, pd.Series) else row.where}"
+    return {
+        "cls": f"tile sev-{row.severity}",
+        "qps": lb.si(qps),
+        "chg": chg,
+        "chg_cls": f"chg {direction}",
+        "spark": sparkline_svg(list(row.spark)),
+        "tip": tip,
+    }
+
+
+def views(tiles: pd.DataFrame, lang: str) -> list[dict]:
+    return [tile_view(r, lang) for r in tiles.itertuples(index=False)]
+
+
+def diff(old: list[dict] | None, new: list[dict]) -> dict[int, dict]:
+    """Index -> only the fields that changed (everything when there is no old snapshot)."""
+    if old is None or len(old) != len(new):
+        return dict(enumerate(new))
+    out: dict[int, dict] = {}
+    for i, (a, b) in enumerate(zip(old, new)):
+        changed = {k: v for k, v in b.items() if a.get(k) != v}
+        if changed:
+            out[i] = changed
+    return out
