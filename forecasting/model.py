@@ -56,6 +56,7 @@ class PeakForecast:
     level: float = 0.8
     sigma: float = 0.0
     n_events: int = 0
+    n_same_kind: int = 0
     reasons: tuple[str, ...] = ()
     table: LiftTable | None = field(default=None, repr=False)
     weights: np.ndarray | None = field(default=None, repr=False)
@@ -188,7 +189,7 @@ def forecast_event_peak(series: pd.Series, events: Iterable[Event], target: Even
                         lower=float(np.exp(log_point - z * sigma)), upper=float(np.exp(log_point + z * sigma)),
                         baseline=float(np.exp(base.log_level)), lift=float(np.exp(pooled.log_lift)),
                         trend=float(np.expm1(base.slope)), cutoff=cutoff, horizon_days=float(horizon),
-                        level=level, sigma=sigma, n_events=pooled.n_used, reasons=tuple(reasons),
+                        level=level, sigma=sigma, n_events=pooled.n_used, n_same_kind=pooled.n_same, reasons=tuple(reasons),
                         table=table, weights=pooled.weights)
 
 

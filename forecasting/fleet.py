@@ -1,0 +1,237 @@
+"""Fleet runner: forecast every business and cluster from the store, backtest, capacity plan.
+
+The only forecasting module that reads the store (``store.aggregate``, ``store.promotions``,
+inventory frames); the maths stays in the pure modules. Series are hourly aggregates (qps
+summed over shards, memory summed) in UTC; promotions keep their own time zone.
+
+Shrinkage: a series with no past event of the target's kind gets, as its prior, the median lift
+of the same kind over its product line (over the fleet when the line has fewer than
+``MIN_PEERS`` series with that history), instead of borrowing its own other kinds' lifts.
+Work is split over processes (``workers``); series are shared with forked workers, not pickled.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from core.errors import ForecastError
+from forecasting.backtest import LEADS, backtest_series
+from forecasting.capacity import CapacityLimits, plan
+from forecasting.events import Event, check_events, events_from_frame
+from forecasting.model import forecast_event_peak
+
+FLEET_METRICS = ("qps", "mem_used", "conns", "proxy_qps")
+LEVELS = ("business", "cluster")
+HISTORY_DAYS = 730
+MIN_PEERS = 3
+ROW_COLUMNS = ["level", "group", "product_line", "metric", "point", "lower", "upper", "baseline", "lift",
+               "trend_per_day", "n_events", "n_same_kind", "prior", "low_confidence", "reasons", "error"]
+
+_SHARED: dict = {}      # series handed to forked workers (copy-on-write, never pickled)
+
+
+# ---------------------------------------------------------------------------------- reading
+
+def series_from_frame(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """``store.aggregate`` output [group, ts, value] -> {group: Series with a UTC DatetimeIndex}."""
+    out: dict[str, pd.Series] = {}
+    if frame.empty:
+        return out
+    frame = frame.sort_values(["group", "ts"], kind="stable")
+    for group, part in frame.groupby("group", sort=True):
+        idx = pd.DatetimeIndex(pd.to_datetime(part["ts"].to_numpy(np.int64), unit="s", utc=True))
+        out[str(group)] = pd.Series(part["value"].to_numpy(np.float64), index=idx, name=str(group))
+    return out
+
+
+def load_history(store, level: str, metric: str, end: int, days: int = HISTORY_DAYS) -> dict[str, pd.Series]:
+    """Hourly history of every group at ``level`` for ``metric`` up to ``end`` (epoch seconds)."""
+    start = int(end) - days * 86_400
+    frame = store.aggregate(level, metric, start, int(end) + 1, max_points=days * 24 + 48)
+    return series_from_frame(frame)
+
+
+def store_events(store) -> list[Event]:
+    return check_events(events_from_frame(store.promotions()))
+
+
+def last_data_ts(store) -> int:
+    """Newest sample time in the store (the natural cutoff)."""
+    latest = store.latest(metric="qps")
+    if not latest.empty:
+        return int(latest["ts"].max())
+    info = store.info()     # history written as rollups only (no live samples yet)
+    ends = [x for x in (info["raw"]["last"], info["rollups"]["last"]) if x is not None]
+    if not ends:
+        raise ForecastError("the store has no qps samples; generate the demo fleet (python app.py demo) "
+                            "or collect from Zabbix first.")
+    return int(max(ends)) // 3600 * 3600
+
+
+def pick_target(events: list[Event], cutoff: pd.Timestamp, which: str | None = None) -> Event:
+    """The promotion to forecast: by exact name, else the next of that kind, else the next one."""
+    upcoming = [e for e in events if e.start > cutoff]
+    if which:
+        named = [e for e in events if e.name == which]
+        if named:
+            return named[0]
+        upcoming = [e for e in upcoming if e.kind == which]
+    if not upcoming:
+        kinds = sorted({e.kind for e in events})
+        raise ForecastError(f"no upcoming promotion{f' {which!r}' if which else ''} after {cutoff} in the "
+                            f"calendar; add it (kinds known: {', '.join(kinds) or 'none'}).")
+    return upcoming[0]
+
+
+# ------------------------------------------------------------------------------ forecasting
+
+def _forecast_one(group: str, target: Event, cutoff, prior=None, prior_weight: float = 1.0) -> dict:
+    series, events = _SHARED["series"][group], _SHARED["events"]
+    row = dict(group=group, point=np.nan, lower=np.nan, upper=np.nan, baseline=np.nan, lift=np.nan,
+               trend_per_day=np.nan, n_events=0, n_same_kind=0, prior=np.nan, low_confidence=True,
+               reasons="", error="")
+    try:
+        fc = forecast_event_peak(series, events, target, cutoff, prior=prior, prior_weight=prior_weight)
+    except ForecastError as exc:
+        row["error"] = str(exc)
+        return row
+    row.update(point=fc.point, lower=fc.lower, upper=fc.upper, baseline=fc.baseline, lift=fc.lift,
+               trend_per_day=fc.trend, n_events=fc.n_events, n_same_kind=fc.n_same_kind,
+               low_confidence=fc.low_confidence, reasons="; ".join(fc.reasons),
+               prior=np.nan if prior is None else float(prior[target.kind]))
+    return row
+
+
+def _chunk(args) -> list[dict]:
+    groups, target, cutoff = args
+    return [_forecast_one(g, target, cutoff) for g in groups]
+
+
+def _map(fn, groups: list[str], extra: tuple, workers: int) -> list:
+    """Run ``fn`` over chunks of groups, in forked workers when ``workers > 1``."""
+    if workers <= 1 or len(groups) < 2 * workers or "fork" not in mp.get_all_start_methods():
+        return [r for r in fn((groups, *extra))]
+    chunks = [groups[i::workers * 4] for i in range(workers * 4)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
+        return [r for part in pool.map(fn, [(c, *extra) for c in chunks if c]) for r in part]
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def forecast_groups(series: Mapping[str, pd.Series], events: Iterable[Event], target: Event, cutoff=None, *,
+                    product_line: Mapping[str, str] | None = None, workers: int = 1) -> pd.DataFrame:
+    """Forecast ``target`` for every series; groups without the kind's history get a peer prior."""
+    _SHARED.update(series=dict(series), events=list(events))
+    try:
+        groups = sorted(series)
+        rows = _map(_chunk, groups, (target, cutoff), workers)
+        rows = _with_priors(rows, target, cutoff, product_line or {})
+    finally:
+        _SHARED.clear()
+    out = pd.DataFrame(rows)
+    out["product_line"] = [(product_line or {}).get(g) for g in out["group"]] if len(out) else []
+    return out
+
+
+def _with_priors(rows: list[dict], target: Event, cutoff, product_line: Mapping[str, str]) -> list[dict]:
+    seen = [r for r in rows if r["n_same_kind"] > 0 and np.isfinite(r["lift"])]
+    if not seen:
+        return rows
+    fleet = float(np.exp(np.median([np.log(r["lift"]) for r in seen])))
+    by_line: dict[str, list[float]] = {}
+    for r in seen:
+        by_line.setdefault(product_line.get(r["group"]), []).append(np.log(r["lift"]))
+    out = []
+    for r in rows:
+        if r["n_same_kind"] == 0:
+            peers = by_line.get(product_line.get(r["group"]), [])
+            lift = float(np.exp(np.median(peers))) if len(peers) >= MIN_PEERS else fleet
+            r = _forecast_one(r["group"], target, cutoff, prior={target.kind: lift})
+        out.append(r)
+    return out
+
+
+@dataclass
+class FleetForecast:
+    target: Event
+    cutoff: pd.Timestamp
+    table: pd.DataFrame          # ROW_COLUMNS, one row per level x group x metric
+
+
+def forecast_fleet(store, target: str | Event | None = None, *, cutoff=None, levels: Iterable[str] = LEVELS,
+                   metrics: Iterable[str] = FLEET_METRICS, history_days: int = HISTORY_DAYS,
+                   workers: int | None = None) -> FleetForecast:
+    """Forecast the next (or named) promotion for every business and cluster and metric."""
+    workers = default_workers() if workers is None else workers
+    end = last_data_ts(store) if cutoff is None else int(pd.Timestamp(cutoff).timestamp())
+    cut = pd.Timestamp(end, unit="s", tz="UTC")
+    events = store_events(store)
+    tgt = target if isinstance(target, Event) else pick_target(events, cut, target)
+    lines = _product_lines(store)
+    frames = []
+    for level in levels:
+        for metric in metrics:
+            series = load_history(store, level, metric, end, history_days)
+            if not series:
+                continue
+            table = forecast_groups(series, events, tgt, cut, product_line=lines[level], workers=workers)
+            frames.append(table.assign(level=level, metric=metric))
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ROW_COLUMNS)
+    return FleetForecast(target=tgt, cutoff=cut, table=table[ROW_COLUMNS])
+
+
+def _product_lines(store) -> dict[str, dict[str, str]]:
+    biz, cl = store.businesses(), store.clusters()
+    return {"business": dict(zip(biz["name"], biz["product_line"])),
+            "cluster": dict(zip(cl["name"], cl["product_line"])),
+            "product_line": {}, "fleet": {}}
+
+
+# -------------------------------------------------------------------------------- backtest
+
+def _backtest_chunk(args) -> list[dict]:
+    groups, leads = args
+    frames = [backtest_series(_SHARED["series"][g], _SHARED["events"], name=g, leads=leads) for g in groups]
+    return [r for f in frames for r in f.to_dict("records")]
+
+
+def backtest_fleet(store, *, level: str = "business", metrics: Iterable[str] = ("qps",),
+                   leads: Iterable[int] = LEADS, history_days: int = HISTORY_DAYS,
+                   workers: int | None = None) -> pd.DataFrame:
+    """Backtest rows (see :mod:`forecasting.backtest`) for every group and metric, with ``metric``."""
+    workers = default_workers() if workers is None else workers
+    end = last_data_ts(store)
+    events = store_events(store)
+    frames = []
+    for metric in metrics:
+        series = load_history(store, level, metric, end, history_days)
+        _SHARED.update(series=series, events=events)
+        try:
+            rows = _map(_backtest_chunk, sorted(series), (tuple(leads),), workers)
+        finally:
+            _SHARED.clear()
+        frames.append(pd.DataFrame(rows).assign(metric=metric, level=level))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+# -------------------------------------------------------------------------------- capacity
+
+def capacity_plan(store, forecast: FleetForecast, limits: CapacityLimits = CapacityLimits()) -> pd.DataFrame:
+    """Capacity plan per cluster from the cluster-level forecasts (see :mod:`forecasting.capacity`)."""
+    t = forecast.table
+    cl = t[(t["level"] == "cluster") & t["point"].notna()][["group", "metric", "point", "upper"]]
+    inst = store.instances()
+    live = inst[inst["removed_at"].isna()]
+    proxies = live[live["role"] == "proxy"].groupby("cluster").size()
+    end = int(forecast.cutoff.timestamp())
+    mem = store.aggregate("cluster", "mem_max", end - 6 * 3600, end + 1, max_points=10_000)
+    mem_max = mem.sort_values("ts").groupby("group")["value"].last() if not mem.empty else pd.Series(dtype=float)
+    return plan(cl, store.clusters(), store.businesses(), proxies, mem_max, limits)
