@@ -1,0 +1,470 @@
+#!/usr/bin/python3
+"""Load Peakwatch's test fleet into the local Zabbix 6.0 (run by scripts/zabbix-up.sh).
+
+Standard library only, so it runs with Debian's python3 before any virtualenv exists.
+
+What it creates (idempotent: existing objects are reused, missing ones created):
+  * an API token for Admin, written to <state>/api-token;
+  * agent hosts for the real fleet, tagged product_line/business/star/service/cluster/role and
+    linked to the official "Redis by Zabbix agent 2" / "Memcached by Zabbix agent 2" templates;
+  * a Twemproxy host whose agent item reads nutcracker's JSON stats, with dependent items for
+    pool and per-server counters;
+  * trapper hosts with about 135 days of 15-minute history (history kept 30 days, trends 400 days,
+    so trends exist beyond history) containing two past promotions, topped up to "now" on every run;
+  * a host with a malformed star tag and a host with no tags at all (must be reported, not dropped);
+  * triggers: one that stays in problem (a hot shard), one that fired during the promotions.
+
+The promotions and series layout are written to <state>/fixtures.json for tests.
+"""
+from __future__ import annotations
+
+import argparse
+import calendar
+import json
+import math
+import os
+import random
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+STEP = 900                    # seconds between trapper values
+SPAN_DAYS = 135               # history span of the trapper hosts at the first run
+HISTORY = "30d"               # trapper items keep raw history this long ...
+TRENDS = "400d"               # ... and hourly trends this long
+TOKEN_NAME = "peakwatch-ci"
+GROUP = "Peakwatch"
+SERVER_CONF = "/etc/zabbix/zabbix_server.conf"
+FLOAT, TEXT, UINT = 0, 4, 3
+TRAPPER, DEPENDENT, AGENT = 2, 18, 0
+
+# ------------------------------------------------------------------ fleet description
+
+def tags(product_line, business, star, service, cluster, role, **extra):
+    d = {"product_line": product_line, "business": business, "star": str(star), "service": service,
+         "cluster": cluster, "role": role, **extra}
+    return [{"tag": k, "value": v} for k, v in d.items()]
+
+
+AGENT_HOSTS = [
+    {"host": "redis-6391", "template": "Redis by Zabbix agent 2", "groups": ["Redis"],
+     "macros": {"{$REDIS.CONN.URI}": "tcp://127.0.0.1:6391"},
+     "tags": tags("trade", "cart", 4, "redis", "cart-redis", "master", port="6391", mem_capacity="256M")},
+    {"host": "redis-6392", "template": "Redis by Zabbix agent 2", "groups": ["Redis"],
+     "macros": {"{$REDIS.CONN.URI}": "tcp://127.0.0.1:6392"},
+     "tags": tags("trade", "cart", 4, "redis", "cart-redis", "slave", port="6392", mem_capacity="256M")},
+    {"host": "memcached-11212", "template": "Memcached by Zabbix agent 2", "groups": ["Memcached"],
+     "macros": {"{$MEMCACHED.CONN.URI}": "tcp://127.0.0.1:11212"},
+     "tags": tags("user", "session", 3, "memcached", "session-mc", "master", port="11212")},
+    {"host": "twemproxy-22222", "template": None, "groups": ["Twemproxy"], "macros": {},
+     "tags": tags("trade", "cart", 4, "twemproxy", "cart-proxy", "proxy", port="22121")},
+]
+
+TWEMPROXY_STATS_KEY = "system.run[\"bash -c 'exec 3<>/dev/tcp/127.0.0.1/22222; cat <&3'\"]"
+TWEMPROXY_POOLS = {"redis_pool": ["redis-6391"], "memcached_pool": ["memcached-11212"]}
+POOL_FIELDS = ["client_connections", "client_err", "server_ejects", "forward_error"]
+SERVER_FIELDS = ["requests", "responses", "server_timedout", "server_err", "server_ejected_at",
+                 "server_connections", "in_queue", "out_queue"]
+
+REDIS_TRAPPER_KEYS = {   # key -> value type
+    "redis.stats.instantaneous_ops.rate": FLOAT, "redis.memory.used_memory": UINT,
+    "redis.memory.maxmemory[]": UINT, "redis.clients.connected": UINT,
+    "redis.stats.keyspace_hits": UINT, "redis.stats.keyspace_misses": UINT,
+}
+MEMCACHED_TRAPPER_KEYS = {
+    "memcached.commands.get.rate": FLOAT, "memcached.commands.set.rate": FLOAT,
+    "memcached.stats.hits.rate": FLOAT, "memcached.stats.misses.rate": FLOAT,
+    "memcached.stats.bytes": UINT, "memcached.config.limit_maxbytes": UINT,
+    "memcached.connections.current": UINT,
+}
+TRAPPER_HOSTS = [
+    # host, tags, keys, base qps, maxmemory (0 = no limit), base used memory, base conns
+    {"host": "pay-redis-01", "keys": REDIS_TRAPPER_KEYS, "qps": 40000, "maxmem": 8 << 30, "mem": 5 << 30,
+     "conns": 1200, "tags": tags("trade", "pay", 5, "redis", "pay-redis", "master", port="6379",
+                                 mem_capacity="8G")},
+    {"host": "pay-redis-02", "keys": REDIS_TRAPPER_KEYS, "qps": 36000, "maxmem": 0, "mem": 6 << 30,
+     "conns": 9000, "tags": tags("trade", "pay", 5, "redis", "pay-redis", "master", port="6379",
+                                 mem_capacity="8G")},
+    {"host": "search-mc-01", "keys": MEMCACHED_TRAPPER_KEYS, "qps": 25000, "maxmem": 4 << 30,
+     "mem": 3 << 30, "conns": 800, "tags": tags("search", "search-suggest", 2, "memcached", "search-mc",
+                                                "master", port="11211")},
+    # bad input the collector must report, not drop: a malformed star, and no tags at all
+    {"host": "legacy-redis-01", "keys": {"redis.stats.instantaneous_ops.rate": FLOAT}, "qps": 500,
+     "maxmem": 0, "mem": 1 << 20, "conns": 10,
+     "tags": tags("trade", "legacy", "abc", "redis", "legacy-redis", "master")},
+    {"host": "untagged-01", "keys": {"redis.stats.instantaneous_ops.rate": FLOAT}, "qps": 100,
+     "maxmem": 0, "mem": 1 << 20, "conns": 5, "tags": []},
+]
+TRIGGERS = [
+    {"description": "Peakwatch: pay-redis-02 has too many client connections",
+     "expression": "last(/pay-redis-02/redis.clients.connected)>8000", "priority": 4,
+     "tags": [{"tag": "scope", "value": "capacity"}]},
+    {"description": "Peakwatch: pay-redis-01 QPS above 150k",
+     "expression": "last(/pay-redis-01/redis.stats.instantaneous_ops.rate)>150000", "priority": 3,
+     "tags": [{"tag": "scope", "value": "performance"}]},
+]
+
+# ------------------------------------------------------------------ JSON-RPC
+
+
+class Api:
+    def __init__(self, url: str):
+        self.url, self.auth, self.n = url, None, 0
+
+    def call(self, method: str, params=None, auth=True):
+        self.n += 1
+        body = {"jsonrpc": "2.0", "method": method, "params": params if params is not None else {}, "id": self.n}
+        if auth and self.auth:
+            body["auth"] = self.auth
+        req = urllib.request.Request(self.url, json.dumps(body).encode(),
+                                     {"Content-Type": "application/json-rpc"})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                doc = json.load(resp)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise SystemExit(f"Zabbix API {self.url} failed on {method}: {exc}") from exc
+        if "error" in doc:
+            raise SystemExit(f"Zabbix API {method} answered an error: {doc['error']}")
+        return doc["result"]
+
+
+# ------------------------------------------------------------------ sender protocol
+
+
+def send(values: list[dict], server=("127.0.0.1", 10051)) -> tuple[int, int]:
+    """Send trapper values; returns (processed, failed)."""
+    payload = json.dumps({"request": "sender data", "data": values}).encode()
+    packet = b"ZBXD\x01" + struct.pack("<II", len(payload), 0) + payload
+    with socket.create_connection(server, timeout=60) as s:
+        s.sendall(packet)
+        head = _recv(s, 13)
+        if head[:4] != b"ZBXD":
+            raise SystemExit(f"the Zabbix trapper at {server} answered something else than ZBXD")
+        length = struct.unpack("<I", head[5:9])[0]
+        answer = json.loads(_recv(s, length))
+    info = answer.get("info", "")
+    fields = dict(part.strip().split(": ") for part in info.split(";") if ": " in part)
+    return int(fields.get("processed", 0)), int(fields.get("failed", 0))
+
+
+def _recv(s: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def reload_config_cache():
+    subprocess.run(["zabbix_server", "-c", SERVER_CONF, "-R", "config_cache_reload"], check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def send_all(values: list[dict], chunk=1000) -> int:
+    """Send in chunks; a chunk with failures (new items not yet in the server's cache) is retried
+    after a config cache reload. Re-sending is harmless: history keys on (itemid, clock, ns)."""
+    sent = 0
+    for i in range(0, len(values), chunk):
+        part = values[i:i + chunk]
+        for attempt in range(90):
+            processed, failed = send(part)
+            if failed == 0:
+                break
+            if attempt % 10 == 0:
+                reload_config_cache()
+            time.sleep(1)
+        else:
+            raise SystemExit(f"the Zabbix trapper kept refusing {failed} of {len(part)} values "
+                             f"(first: {part[0]['host']} {part[0]['key']}); are the items enabled?")
+        sent += processed
+    return sent
+
+
+# ------------------------------------------------------------------ synthetic shapes
+
+
+def promotions_between(start: int, end: int) -> list[dict]:
+    """Past big promotions (Beijing midnight starts) that fall inside [start, end - 2 days]."""
+    out = []
+    for year in range(time.gmtime(start).tm_year, time.gmtime(end).tm_year + 1):
+        for kind, month, day in (("6.18", 6, 18), ("8.18", 8, 18), ("11.11", 11, 11), ("12.12", 12, 12)):
+            t = calendar.timegm((year, month, day, 0, 0, 0)) - 8 * 3600
+            if start + 3 * 86400 <= t <= end - 2 * 86400:
+                out.append({"name": f"{kind} {year}", "kind": kind, "start": t, "end": t + 86400,
+                            "preheat_days": 2})
+    return out
+
+
+def shape(t: int, promos: list[dict], rnd: random.Random) -> float:
+    """Multiplicative traffic shape: diurnal (10:00 and 21:00 Beijing peaks), weekly, growth, promos."""
+    bj_hour = ((t + 8 * 3600) % 86400) / 3600
+    diurnal = 0.55 + 0.35 * math.exp(-((bj_hour - 10) ** 2) / 3) + 0.45 * math.exp(-((bj_hour - 21) ** 2) / 4)
+    diurnal -= 0.3 * math.exp(-((bj_hour - 4) ** 2) / 6)
+    weekly = 1.0 + 0.08 * math.sin(2 * math.pi * (t / 86400) / 7)
+    growth = 1.0 + 0.002 * (t / 86400 % 10000)
+    lift = 1.0
+    for p in promos:
+        if p["start"] - p["preheat_days"] * 86400 <= t < p["start"]:
+            lift = max(lift, 1.3)
+        elif p["start"] <= t < p["start"] + 3600:
+            lift = max(lift, 4.5)                       # the midnight spike
+        elif p["start"] + 3600 <= t < p["end"]:
+            lift = max(lift, 2.2)
+    return max(0.05, diurnal * weekly * growth / 1.0 * lift * (1 + rnd.gauss(0, 0.03)))
+
+
+def trapper_values(h: dict, t: int, promos: list[dict], counters: dict) -> list[dict]:
+    rnd = random.Random(f"{h['host']}|{t}")
+    s = shape(t, promos, rnd)
+    qps = h["qps"] * s
+    out = []
+    for key in h["keys"]:
+        if key.endswith("ops.rate") or key == "memcached.commands.get.rate":
+            v = round(qps, 2)
+        elif key == "memcached.commands.set.rate":
+            v = round(qps * 0.2, 2)
+        elif key == "memcached.stats.hits.rate":
+            v = round(qps * 0.93, 2)
+        elif key == "memcached.stats.misses.rate":
+            v = round(qps * 0.07, 2)
+        elif key in ("redis.memory.used_memory", "memcached.stats.bytes"):
+            v = int(h["mem"] * (0.9 + 0.1 * min(s, 3) / 3))
+        elif key in ("redis.memory.maxmemory[]", "memcached.config.limit_maxbytes"):
+            v = h["maxmem"]
+        elif key in ("redis.clients.connected", "memcached.connections.current"):
+            v = int(h["conns"] * (0.95 + 0.05 * min(s, 3)))
+        elif key in ("redis.stats.keyspace_hits", "redis.stats.keyspace_misses"):
+            share = 0.9 if key.endswith("hits") else 0.1
+            ck = f"{h['host']}|{key}"
+            counters[ck] = counters.get(ck, 0) + int(qps * 0.6 * share * STEP)
+            v = counters[ck]
+        else:
+            v = round(qps, 2)
+        out.append({"host": h["host"], "key": key, "value": str(v), "clock": t, "ns": 0})
+    return out
+
+
+# ------------------------------------------------------------------ objects
+
+
+def ensure_group(api: Api, name: str) -> str:
+    found = api.call("hostgroup.get", {"filter": {"name": [name]}, "output": ["groupid"]})
+    if found:
+        return found[0]["groupid"]
+    return api.call("hostgroup.create", {"name": name})["groupids"][0]
+
+
+def ensure_host(api: Api, spec: dict, groupids: list[str], templateid: str | None, agent: bool) -> str:
+    params = {"groups": [{"groupid": g} for g in groupids], "tags": spec["tags"],
+              "macros": [{"macro": k, "value": v} for k, v in spec.get("macros", {}).items()]}
+    found = api.call("host.get", {"filter": {"host": [spec["host"]]}, "output": ["hostid"],
+                                  "selectTags": ["tag", "value"], "selectMacros": ["macro", "value"],
+                                  "selectGroups": ["groupid"]})
+    if found:
+        hostid = found[0]["hostid"]
+        have = found[0]
+        same = (sorted(map(str, have["tags"])) == sorted(map(str, params["tags"]))
+                and {m["macro"]: m["value"] for m in have["macros"]} == spec.get("macros", {})
+                and sorted(g["groupid"] for g in have["groups"]) == sorted(groupids))
+        if not same:   # host.update rewrites every tag and macro: only when something differs
+            api.call("host.update", {"hostid": hostid, **params})
+    else:
+        if agent:
+            params["interfaces"] = [{"type": 1, "main": 1, "useip": 1, "ip": "127.0.0.1", "dns": "",
+                                     "port": "10050"}]
+        hostid = api.call("host.create", {"host": spec["host"], **params})["hostids"][0]
+    if templateid:
+        linked = api.call("host.get", {"hostids": [hostid], "selectParentTemplates": ["templateid"],
+                                       "output": ["hostid"]})[0]["parentTemplates"]
+        if templateid not in [t["templateid"] for t in linked]:
+            api.call("host.massadd", {"hosts": [{"hostid": hostid}], "templates": [{"templateid": templateid}]})
+    return hostid
+
+
+def existing_keys(api: Api, hostid: str) -> dict[str, str]:
+    items = api.call("item.get", {"hostids": [hostid], "output": ["itemid", "key_"]})
+    return {i["key_"]: i["itemid"] for i in items}
+
+
+def ensure_twemproxy_items(api: Api, hostid: str) -> int:
+    have = existing_keys(api, hostid)
+    interface = api.call("hostinterface.get", {"hostids": [hostid], "output": ["interfaceid"]})[0]["interfaceid"]
+    if TWEMPROXY_STATS_KEY not in have:
+        api.call("item.create", {"hostid": hostid, "name": "Twemproxy: stats JSON", "key_": TWEMPROXY_STATS_KEY,
+                                 "type": AGENT, "value_type": TEXT, "delay": "1m", "interfaceid": interface,
+                                 "history": "1d", "trends": "0"})
+        have = existing_keys(api, hostid)
+    master = have[TWEMPROXY_STATS_KEY]
+    new = []
+
+    def dep(key, name, path):
+        if key not in have:
+            new.append({"hostid": hostid, "name": name, "key_": key, "type": DEPENDENT, "master_itemid": master,
+                        "value_type": UINT, "history": "30d", "trends": "400d",
+                        "preprocessing": [{"type": 12, "params": path, "error_handler": 0,
+                                           "error_handler_params": ""}]})
+    for pool, servers in TWEMPROXY_POOLS.items():
+        for f in POOL_FIELDS:
+            dep(f"twemproxy.pool.{f}[{pool}]", f"Twemproxy {pool}: {f}", f"$.{pool}.{f}")
+        for srv in servers:
+            for f in SERVER_FIELDS:
+                dep(f"twemproxy.server.{f}[{pool},{srv}]", f"Twemproxy {pool}/{srv}: {f}",
+                    f"$.{pool}['{srv}'].{f}")
+    if new:
+        api.call("item.create", new)
+    return len(new)
+
+
+def ensure_trapper_items(api: Api, hostid: str, keys: dict[str, int]) -> int:
+    have = existing_keys(api, hostid)
+    new = [{"hostid": hostid, "name": key, "key_": key, "type": TRAPPER, "value_type": vt,
+            "history": HISTORY, "trends": TRENDS} for key, vt in keys.items() if key not in have]
+    if new:
+        api.call("item.create", new)
+    return len(new)
+
+
+def ensure_triggers(api: Api) -> None:
+    for trig in TRIGGERS:
+        found = api.call("trigger.get", {"filter": {"description": [trig["description"]]}, "output": ["triggerid"]})
+        if not found:
+            api.call("trigger.create", trig)
+
+
+def ensure_token(api: Api, state: str) -> str:
+    path = os.path.join(state, "api-token")
+    if os.path.exists(path):
+        token = open(path).read().strip()
+        probe = Api(api.url)
+        probe.auth = token
+        try:
+            probe.call("host.get", {"limit": 1, "output": ["hostid"]})
+            return token
+        except SystemExit:
+            pass
+    old = api.call("token.get", {"filter": {"name": [TOKEN_NAME]}, "output": ["tokenid"]})
+    if old:
+        api.call("token.delete", [t["tokenid"] for t in old])
+    tokenid = api.call("token.create", {"name": TOKEN_NAME, "userid": "1"})["tokenids"][0]
+    token = api.call("token.generate", [tokenid])[0]["token"]
+    tmp = path + ".tmp"
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), "w") as fh:
+        fh.write(token + "\n")
+    os.replace(tmp, path)
+    return token
+
+
+def make_traffic() -> None:
+    """A little real traffic through Twemproxy so live rates and hit ratios are not all zero."""
+    try:
+        with socket.create_connection(("127.0.0.1", 22121), timeout=5) as s:
+            cmds = b"".join(b"SET pw:%d %d\r\nGET pw:%d\r\nGET pw:miss:%d\r\n" % (i, i, i, i) for i in range(200))
+            s.sendall(cmds)
+            time.sleep(0.2)
+            s.recv(1 << 20)
+        with socket.create_connection(("127.0.0.1", 22124), timeout=5) as s:
+            cmds = b"".join(b"set pw:%d 0 0 1\r\nx\r\nget pw:%d\r\nget pw:miss:%d\r\n" % (i, i, i) for i in range(200))
+            s.sendall(cmds)
+            time.sleep(0.2)
+            s.recv(1 << 20)
+    except OSError as exc:
+        print(f"  warning: could not send test traffic through Twemproxy: {exc}")
+
+
+def wait_history(api: Api, itemids: list[str], since: int, until: int, expected: int, limit_s=300) -> None:
+    """Wait until the history syncers have written what was sent (counts stable and complete)."""
+    deadline = time.time() + limit_s
+    while True:
+        n = sum(int(api.call("history.get", {"itemids": [i], "history": vt, "time_from": since,
+                                             "time_till": until, "countOutput": True}))
+                for i, vt in itemids)
+        if n >= expected or time.time() > deadline:
+            break
+        time.sleep(2)
+    if n < expected:
+        print(f"  warning: only {n} of {expected} recent trapper values visible after {limit_s} s")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--api", default="http://127.0.0.1:8090/api_jsonrpc.php")
+    ap.add_argument("--state", default="/var/lib/peakwatch-stack")
+    args = ap.parse_args()
+    t0 = time.time()
+    api = Api(args.api)
+    api.auth = api.call("user.login", {"username": "Admin", "password": "zabbix"}, auth=False)
+    token = ensure_token(api, args.state)
+    api.auth = token
+    templates = {t["host"]: t["templateid"] for t in api.call(
+        "template.get", {"filter": {"host": ["Redis by Zabbix agent 2", "Memcached by Zabbix agent 2"]},
+                         "output": ["host"]})}
+    if len(templates) != 2:
+        raise SystemExit(f"the official agent 2 templates are missing (found {sorted(templates)}); "
+                         f"was data.sql imported?")
+    created = 0
+    hostids = {}
+    for spec in AGENT_HOSTS:
+        groups = [ensure_group(api, GROUP), ensure_group(api, f"{GROUP}/{spec['groups'][0]}")]
+        hostids[spec["host"]] = ensure_host(api, spec, groups, templates.get(spec["template"]), agent=True)
+    created += ensure_twemproxy_items(api, hostids["twemproxy-22222"])
+    trapper_group = [ensure_group(api, GROUP), ensure_group(api, f"{GROUP}/Trapper")]
+    for spec in TRAPPER_HOSTS:
+        hostids[spec["host"]] = ensure_host(api, spec, trapper_group, None, agent=False)
+        created += ensure_trapper_items(api, hostids[spec["host"]], spec["keys"])
+    ensure_triggers(api)
+    print(f"  hosts and items ready ({created} items created) in {time.time() - t0:.1f}s")
+    if created:
+        reload_config_cache()
+
+    # history: first run ~135 days back; later runs top up from the last value sent
+    state_path = os.path.join(args.state, "fixtures-state.json")
+    st = json.load(open(state_path)) if os.path.exists(state_path) else {}
+    now = int(time.time()) // STEP * STEP
+    first = st.get("first_clock", now - SPAN_DAYS * 86400)
+    last = st.get("last_clock", first - STEP)
+    counters = st.get("counters", {})
+    promos = promotions_between(first, now)
+    values = []
+    for t in range(last + STEP, now + 1, STEP):
+        for h in TRAPPER_HOSTS:
+            values.extend(trapper_values(h, t, promos, counters))
+    # interleave items so the history syncers work on many items at once
+    values.sort(key=lambda v: v["clock"])
+    t1 = time.time()
+    if values:
+        sent = send_all(values)
+        print(f"  sent {sent} trapper values ({len(values)} generated) up to "
+              f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(now))} UTC in {time.time() - t1:.1f}s")
+        st.update({"first_clock": first, "last_clock": now, "counters": counters})
+        tmp = state_path + ".tmp"
+        json.dump(st, open(tmp, "w"))
+        os.replace(tmp, state_path)
+        hist_from = max(last + STEP, now - 29 * 86400)
+        items = api.call("item.get", {"hostids": [hostids[h["host"]] for h in TRAPPER_HOSTS],
+                                      "output": ["itemid", "value_type"]})
+        expected = len(items) * len(range(hist_from, now + 1, STEP))
+        wait_history(api, [(i["itemid"], int(i["value_type"])) for i in items], hist_from, now, expected)
+    else:
+        print("  trapper history already up to date")
+    make_traffic()
+    fixtures = {"api": args.api, "token_file": os.path.join(args.state, "api-token"), "step": STEP,
+                "first_clock": first, "last_clock": now, "history_days": int(HISTORY[:-1]),
+                "promotions": promos, "trapper_hosts": [h["host"] for h in TRAPPER_HOSTS],
+                "agent_hosts": [h["host"] for h in AGENT_HOSTS], "group": GROUP,
+                "hot_trigger": TRIGGERS[0]["description"]}
+    tmp = os.path.join(args.state, "fixtures.json.tmp")
+    json.dump(fixtures, open(tmp, "w"), indent=1)
+    os.replace(tmp, os.path.join(args.state, "fixtures.json"))
+    print(f"  fixtures ready in {time.time() - t0:.1f}s: {len(hostids)} hosts, promotions "
+          f"{', '.join(p['name'] for p in promos) or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
