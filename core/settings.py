@@ -70,6 +70,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("zabbix_password", "", "Zabbix password when no token is set.", secret=True),
     Setting("zabbix_verify_tls", True, "Verify the Zabbix frontend's TLS certificate.", bool),
     Setting("zabbix_timeout", 30.0, "Seconds before one Zabbix API call is abandoned.", float, minimum=1),
+    Setting("zabbix_retries", 4, "Retries of a Zabbix API call that failed to connect, timed out or got a 5xx.",
+            int, minimum=0, maximum=20),
+    Setting("zabbix_backoff", 1.0, "Seconds before the first retry of a Zabbix API call; doubles each retry (max 60).",
+            float, minimum=0),
+    Setting("zabbix_batch_items", 500, "Items per history.get / trend.get call.", int, minimum=1, maximum=100000),
+    Setting("zabbix_batch_window", 21600, "Seconds of history per history.get call; longer ranges are split.", int,
+            minimum=60),
+    Setting("zabbix_overlap", 300, "Seconds re-read before each series' watermark to catch late values "
+            "(proxies); writes are idempotent.", int, minimum=0),
+    Setting("zabbix_first_window", 3600, "Seconds of history the first incremental pass reads for a new series.",
+            int, minimum=60),
+    Setting("zabbix_host_group", "", "Collect only hosts in this Zabbix host group (empty: all monitored hosts)."),
     # logs
     Setting("log_level", "INFO", "Log level.", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
     Setting("log_format", "text", "Log format: text for people, json for log shippers.", choices=("text", "json")),
