@@ -27,7 +27,7 @@ from forecasting.series import DAY, check_series
 
 LEADS = (1, 7)
 ROW_COLUMNS = ["series", "event", "kind", "lead_days", "truth", "point", "lower", "upper", "naive_last",
-               "naive_year", "low_confidence", "error"]
+               "naive_year", "n_same_kind", "low_confidence", "error"]
 
 
 def _mean_daily_peak(s: pd.Series, end: pd.Timestamp, days: int) -> float:
@@ -80,7 +80,7 @@ def backtest_series(series: pd.Series, events: Iterable[Event], *, name: str = "
             cutoff = target.start - lead * DAY
             past = [e for e in events[:i] if e.end <= cutoff]
             row = dict(series=name, event=target.name, kind=target.kind, lead_days=lead, truth=truth,
-                       point=np.nan, lower=np.nan, upper=np.nan, low_confidence=True, error="",
+                       point=np.nan, lower=np.nan, upper=np.nan, n_same_kind=0, low_confidence=True, error="",
                        naive_last=naive_last(s, past, target, cutoff),
                        naive_year=naive_year(s, past, target, cutoff))
             p = prior(target) if callable(prior) else prior
@@ -89,7 +89,8 @@ def backtest_series(series: pd.Series, events: Iterable[Event], *, name: str = "
             except ForecastError as exc:
                 row["error"] = str(exc)
             else:
-                row.update(point=fc.point, lower=fc.lower, upper=fc.upper, low_confidence=fc.low_confidence)
+                row.update(point=fc.point, lower=fc.lower, upper=fc.upper, n_same_kind=fc.n_same_kind,
+                           low_confidence=fc.low_confidence)
             rows.append(row)
     return pd.DataFrame(rows, columns=ROW_COLUMNS)
 

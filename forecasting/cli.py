@@ -1,0 +1,95 @@
+"""``python app.py forecast``: the next promotion's peaks and capacity plan, or the backtest.
+
+    python app.py forecast                          next promotion, capacity plan (top rows)
+    python app.py forecast --promotion 11.11        next 11.11 (or an exact name: "11.11 2026")
+    python app.py forecast --promotion 11.11 --csv plan.csv    the full plan for a change ticket
+    python app.py forecast --backtest               every past promotion, 1 and 7 days ahead
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from forecasting.backtest import score
+from forecasting.capacity import CapacityLimits, export_csv
+from forecasting.fleet import HISTORY_DAYS, LEVELS, backtest_fleet, capacity_plan, forecast_fleet
+
+PLAN_SHOWN = ["rank", "cluster", "business", "star", "service", "status", "qps_util_point", "qps_util_upper",
+              "mem_util_upper", "proxy_util_upper", "add_shards", "add_proxies", "add_mem_gib"]
+
+
+def register(subparsers, parent: argparse.ArgumentParser | None = None) -> None:
+    """Add the ``forecast`` command to the app's sub-commands."""
+    p = subparsers.add_parser("forecast", parents=[parent] if parent else [],
+                              help="peak forecast and capacity plan for a promotion, or the backtest",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("--promotion", metavar="NAME|KIND", default=None,
+                   help="promotion to forecast: a kind (11.11, 12.12, 6.18, 4.19: the next one) or an exact "
+                        "name such as '11.11 2026' (default: the next promotion)")
+    p.add_argument("--backtest", action="store_true", help="backtest every past promotion instead")
+    p.add_argument("--csv", metavar="PATH", help="write the full capacity plan as CSV")
+    p.add_argument("--metric", default="qps", help="metric for --backtest (default qps)")
+    p.add_argument("--level", choices=LEVELS, default="business", help="level for --backtest (default business)")
+    p.add_argument("--top", type=int, default=20, help="rows of the plan to print (default 20)")
+    p.add_argument("--history-days", type=int, default=HISTORY_DAYS, help="days of history read (default 730)")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: the CPU count)")
+    p.set_defaults(func=cmd_forecast)
+
+
+def _open_store(settings):
+    from store import Store
+    return Store.open(settings.store_url, raw_retention_days=settings.raw_retention_days)
+
+
+def cmd_forecast(args, settings) -> int:
+    limits = CapacityLimits.from_settings(settings)   # a bad capacity setting fails before any work
+    with _open_store(settings) as store:
+        if args.backtest:
+            return _backtest(store, args)
+        return _plan(store, args, limits)
+
+
+def _pct(x) -> str:
+    return "" if pd.isna(x) else f"{x:.1%}"
+
+
+def _backtest(store, args) -> int:
+    rows = backtest_fleet(store, level=args.level, metrics=(args.metric,), history_days=args.history_days,
+                          workers=args.workers)
+    if rows.empty:
+        print("no series to backtest (is the store empty?)")
+        return 1
+    rows["history"] = (rows["n_same_kind"] > 0).map({False: "kind not seen", True: "kind seen before"})
+    print(f"backtest: {args.metric} per {args.level}, {rows['series'].nunique()} series, "
+          f"{rows['event'].nunique()} promotions, cutoffs 1 and 7 days before each")
+    for by in ("lead_days", ["history", "lead_days"]):
+        table = score(rows, by=by)
+        for col in ("mdape", "bias", "coverage_80", "mdape_naive_last", "mdape_naive_year"):
+            table[col] = table[col].map(_pct)
+        print()
+        print(table[["n", "failed", "mdape", "bias", "coverage_80", "mdape_naive_last",
+                     "mdape_naive_year"]].to_string())
+    return 0
+
+
+def _plan(store, args, limits: CapacityLimits) -> int:
+    fc = forecast_fleet(store, args.promotion, history_days=args.history_days, workers=args.workers)
+    plan = capacity_plan(store, fc, limits)
+    t = fc.table
+    failed = int((t["error"] != "").sum())
+    print(f"forecast for {fc.target.name} ({fc.target.start:%Y-%m-%d %H:%M %Z}), data up to "
+          f"{fc.cutoff:%Y-%m-%d %H:%M %Z}: {len(t) - failed} series forecast, {failed} failed, "
+          f"{int(t['low_confidence'].sum())} low-confidence")
+    counts = plan["status"].value_counts()
+    print(f"clusters: {counts.get('over', 0)} over their headroom at the predicted peak, "
+          f"{counts.get('watch', 0)} over it at the upper bound, {counts.get('ok', 0)} ok")
+    shown = plan.assign(add_mem_gib=(plan["add_mem_bytes"] / 2**30).round(1))
+    for col in [c for c in PLAN_SHOWN if "_util_" in c]:
+        shown[col] = shown[col].map(_pct)
+    print(shown[PLAN_SHOWN].head(args.top).to_string(index=False))
+    if args.csv:
+        path = export_csv(plan, args.csv)
+        print(f"capacity plan written to {path} ({len(plan)} clusters)", file=sys.stderr)
+    return 0
