@@ -17,8 +17,11 @@ _NUMPY = {"sum": np.add, "max": np.maximum, "mean": np.add}
 
 
 def pick_series(series: pd.DataFrame, metric: str, level: str, groups=None) -> pd.DataFrame:
-    """Series to read for a metric: cluster-level where a cluster has one, else its instances."""
-    s = series[(series["metric"] == metric) & series["removed_at"].isna()]
+    """Series to read for a metric: cluster-level where a cluster has one, else its instances.
+
+    Removed instances stay in: their history is part of past peaks (:func:`drop_removed` cuts
+    them off from the moment they were removed)."""
+    s = series[series["metric"] == metric]
     if groups is not None:
         column = "cluster" if level == "cluster" else level
         if level != "fleet":
@@ -27,6 +30,15 @@ def pick_series(series: pd.DataFrame, metric: str, level: str, groups=None) -> p
     has_cluster_series = set(s.loc[cluster_level, "cluster"])
     chosen = s[cluster_level | ~s["cluster"].isin(has_cluster_series)]
     return chosen
+
+
+def drop_removed(frame: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
+    """Points of removed instances at or after their removal time are left out."""
+    removed = chosen.loc[chosen["removed_at"].notna(), ["id", "removed_at"]]
+    if removed.empty or frame.empty:
+        return frame
+    cut = frame["series_id"].map(dict(zip(removed["id"], removed["removed_at"].astype("int64"))))
+    return frame[~(frame["ts"] >= cut)]
 
 
 def _combine(keys: list[np.ndarray], ts: np.ndarray, value: np.ndarray, rule: str):

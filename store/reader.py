@@ -50,19 +50,22 @@ def read_rollups(conn: Connection, sids, start: int, end: int) -> pd.DataFrame:
                          "max": vmax[keep], "count": cnt[keep]})
 
 
-def bucket_step(start: int, end: int, base: int, max_points: int) -> int:
-    """Smallest multiple of ``base`` that keeps a line at or under ``max_points`` points."""
-    span = max(end - start, base)
-    n = -(-span // base)
-    return base * max(1, -(-n // max(1, max_points)))
+def bucket_step(start: int, end: int, base: int, max_points: int) -> tuple[int, int]:
+    """(origin, step): buckets of ``step`` seconds (a multiple of ``base``) from ``origin`` (``start``
+    rounded down to ``base``) that keep a line over [start, end) at or under ``max_points`` points."""
+    origin = start - start % base
+    n = -(-max(end - origin, base) // base)
+    return origin, base * max(1, -(-n // max(1, max_points)))
 
 
 def downsample(sid: np.ndarray, ts: np.ndarray, value: np.ndarray, vmin: np.ndarray, vmax: np.ndarray,
-               step: int) -> pd.DataFrame:
-    """Average per (series, bucket of ``step`` seconds); min/max envelope kept."""
+               grid: tuple[int, int]) -> pd.DataFrame:
+    """Average per (series, bucket of the ``(origin, step)`` grid); min/max envelope kept."""
     if not len(sid):
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in RANGE_COLUMNS})
-    bucket = ts - ts % step
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("series_id", "ts") else "float64")
+                             for c in RANGE_COLUMNS})
+    origin, step = grid
+    bucket = ts - (ts - origin) % step
     order = np.lexsort((bucket, sid))
     sid, bucket, value, vmin, vmax = sid[order], bucket[order], value[order], vmin[order], vmax[order]
     change = np.ones(len(sid), bool)

@@ -210,12 +210,12 @@ class Store:
             df = self.read_raw(series_ids, start, end)
             if not df.empty:
                 v = df["value"].to_numpy()
-                step = reader.bucket_step(start, end, 60, max_points)
-                return reader.downsample(df["series_id"].to_numpy(), df["ts"].to_numpy(), v, v, v, step)
+                grid = reader.bucket_step(start, end, 60, max_points)
+                return reader.downsample(df["series_id"].to_numpy(), df["ts"].to_numpy(), v, v, v, grid)
         df = self.read_rollups(series_ids, start, end)
-        step = reader.bucket_step(start, end, 3600, max_points)
+        grid = reader.bucket_step(start, end, 3600, max_points)
         return reader.downsample(df["series_id"].to_numpy(), df["ts"].to_numpy(), df["avg"].to_numpy(),
-                                 df["min"].to_numpy(), df["max"].to_numpy(), step)
+                                 df["min"].to_numpy(), df["max"].to_numpy(), grid)
 
     def latest(self, series_ids=None, metric: str | None = None) -> pd.DataFrame:
         if metric is not None:
@@ -230,7 +230,7 @@ class Store:
         if level not in agg.LEVELS:
             raise StoreInputError(f"level {level!r} is not one of {', '.join(agg.LEVELS)}.")
         chosen = agg.pick_series(self.series(), metric, level, groups)
-        frame = self.read_range(chosen["id"].tolist(), start, end, max_points)
+        frame = agg.drop_removed(self.read_range(chosen["id"].tolist(), start, end, max_points), chosen)
         return agg.combine_levels(frame, chosen, metric, level)
 
     def info(self) -> dict:

@@ -33,7 +33,8 @@ def make_inventory(clusters: dict = CLUSTERS, drop: tuple[str, ...] = ()) -> Inv
             inv.instances.append(Instance(inst, name, f"{name}-{shard}", 6379, "master", shard, f"h{shard}"))
             for metric in ("qps", "mem_util"):
                 inv.series.append(SeriesSpec(f"{inst}/{metric}", metric, name, inst))
-    inv.series.append(SeriesSpec("cluster:pay-sessions/qps", "qps", "pay-sessions"))
+    if "pay-sessions" in clusters:
+        inv.series.append(SeriesSpec("cluster:pay-sessions/qps", "qps", "pay-sessions"))
     return inv
 
 
