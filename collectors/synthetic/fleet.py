@@ -178,6 +178,8 @@ def _cluster_sizes(rng: np.random.Generator, scale: int, n_biz: int) -> list[tup
         else:
             shards, proxies = int(rng.integers(2, 7)), int(rng.integers(2, 4))
             size = shards + proxies
+        if len(plan) < n_biz and size > max(2, (scale - total) // (n_biz - len(plan))):
+            service, shards, proxies, size = "redis", 1, 0, 2     # leave room for every business
         if len(plan) >= n_biz and total + size > scale:
             if scale > total:       # top up to exactly ``scale`` with a small Memcached pool
                 plan.append(("memcached", scale - total, 0))

@@ -1,0 +1,169 @@
+"""SyntheticSource: the synthetic fleet written through the store's write path, resumable and live."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from collectors.synthetic import signals, truth
+from collectors.synthetic.fleet import DEFAULT_ANCHOR
+from collectors.synthetic.source import SyntheticSource
+from core.errors import CollectorError
+from store import Store
+
+HOUR, DAY = 3600, 86_400
+NOW = DEFAULT_ANCHOR + 20 * 60 + 17          # 20 minutes into the anchor hour
+PLAN = dict(history_days=6, raw_hours=2)
+
+
+class Clock:
+    def __init__(self, t: float):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class Killed(Exception):
+    pass
+
+
+def _source(store, clock, scale=60, **kw) -> SyntheticSource:
+    return SyntheticSource(store, scale=scale, seed=7, clock=clock, unit_cells=20_000, instance_days=2, **kw)
+
+
+def _snapshot(store: Store) -> tuple:
+    ids = store.series()["id"].tolist()
+    raw = store.read_raw(ids, 0, 2**31).sort_values(["series_id", "ts"]).reset_index(drop=True)
+    roll = store.read_rollups(ids, 0, 2**31).sort_values(["series_id", "ts"]).reset_index(drop=True)
+    return raw, roll
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store.open(f"sqlite:///{tmp_path / 'demo.sqlite'}") as s:
+        yield s
+
+
+def test_bootstrap_writes_inventory_promotions_raw_and_rollups(db_url):
+    with Store.open(db_url) as store:
+        src = _source(store, Clock(NOW))
+        seen = []
+        src.bootstrap(**PLAN, progress=lambda done, total, what="": seen.append((done, total)))
+        inv = src.model.inventory
+        assert len(store.instances()) == len(inv.instances) == 60
+        assert set(store.series()["key"]) == {s.key for s in inv.series}
+        assert {"11.11", "12.12", "6.18", "4.19"} <= set(store.promotions()["kind"])
+        assert seen[-1][0] == seen[-1][1] and [d for d, _ in seen] == sorted(d for d, _ in seen)
+        # raw minutes: the last two hours before the anchor, then live up to the current minute
+        ids = src.series_ids[src.model.cluster_series[:5]]
+        raw = store.read_raw(ids, 0, 2**31)
+        assert raw["ts"].min() == DEFAULT_ANCHOR - 2 * HOUR
+        assert raw["ts"].max() == NOW // 60 * 60
+        # hourly history: every series for two days, cluster series for six
+        roll = store.read_rollups(src.series_ids, 0, DEFAULT_ANCHOR - 2 * HOUR)
+        per_series = roll.groupby("series_id")["ts"].min()
+        cluster_ids = set(src.series_ids[src.model.cluster_series].tolist())
+        assert per_series[list(cluster_ids)].max() == DEFAULT_ANCHOR - 6 * DAY
+        assert per_series.drop(list(cluster_ids)).min() >= DEFAULT_ANCHOR - 2 * HOUR - 2 * DAY - HOUR
+
+
+def test_the_store_holds_exactly_what_the_generator_makes(store):
+    src = _source(store, Clock(NOW))
+    src.bootstrap(**PLAN)
+    rows = np.r_[src.model.instance_series[:40], src.model.cluster_series[:10]]
+    ts = signals.minutes(DEFAULT_ANCHOR - HOUR, DEFAULT_ANCHOR)
+    expected = signals.values(src.model, rows, ts)
+    got = store.read_raw(src.series_ids[rows], ts[0], ts[-1] + 1)
+    table = got.pivot(index="series_id", columns="ts", values="value").reindex(src.series_ids[rows])
+    np.testing.assert_array_equal(table.to_numpy(), expected)
+
+
+def test_silent_instance_is_stale_in_the_store(store):
+    src = _source(store, Clock(NOW))
+    src.bootstrap(history_days=2, raw_hours=4)          # the silence began 3 h before the anchor
+    silent = truth.incidents(src.model)["silent"]
+    ids = [int(src.series_ids[i]) for i, s in enumerate(src.model.inventory.series)
+           if s.instance == silent["instance"]]
+    latest = store.latest(ids)
+    assert len(latest) == len(ids)
+    assert (latest["ts"] == silent["since"] - 60).all()
+    others = store.latest(src.series_ids[src.model.cluster_series].tolist())
+    assert (others["ts"] == NOW // 60 * 60).all()
+
+
+def test_a_killed_bootstrap_resumes_and_ends_like_an_uninterrupted_one(tmp_path):
+    with Store.open(f"sqlite:///{tmp_path / 'straight.sqlite'}") as straight:
+        _source(straight, Clock(NOW)).bootstrap(**PLAN)
+        want = _snapshot(straight)
+    with Store.open(f"sqlite:///{tmp_path / 'killed.sqlite'}") as store:
+        def die_at_4(done, total, what=""):
+            if done == 4:
+                raise Killed
+
+        with pytest.raises(Killed):
+            _source(store, Clock(NOW)).bootstrap(**PLAN, progress=die_at_4)
+        # the newest raw hour is there already; the oldest history is not
+        raw, roll = _snapshot(store)
+        assert raw["ts"].max() == NOW // 60 * 60 and raw["ts"].min() >= DEFAULT_ANCHOR - 2 * HOUR
+        assert roll.empty or roll["ts"].min() > DEFAULT_ANCHOR - 2 * DAY
+        again = _source(store, Clock(NOW))
+        total = len(again.plan(**PLAN))
+        assert again.bootstrap(**PLAN) == total - 4
+        got = _snapshot(store)
+    for g, w in zip(got, want):
+        pd.testing.assert_frame_equal(g, w)
+
+
+def test_bootstrap_twice_changes_nothing(store):
+    src = _source(store, Clock(NOW))
+    src.bootstrap(**PLAN)
+    before = _snapshot(store)
+    assert _source(store, Clock(NOW)).bootstrap(**PLAN) == 0
+    for a, b in zip(_snapshot(store), before):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_tick_appends_new_minutes_once(store):
+    clock = Clock(NOW)
+    src = _source(store, clock)
+    src.bootstrap(**PLAN)
+    assert src.tick(int(clock())) == 0                 # bootstrap is already live
+    clock.t += 5 * 60
+    n = src.tick(int(clock()))
+    silent = truth.incidents(src.model)["silent"]["instance"]
+    sending = sum(s.instance != silent for s in src.model.inventory.series)
+    assert n == 5 * sending                           # the silent instance sends nothing
+    before = _snapshot(store)
+    assert src.tick(int(clock())) == 0
+    for a, b in zip(_snapshot(store), before):
+        pd.testing.assert_frame_equal(a, b)
+    ids = src.series_ids[src.model.cluster_series[:3]]
+    assert (store.latest(ids.tolist())["ts"] == int(clock()) // 60 * 60).all()
+
+
+def test_a_long_pause_is_caught_up_with_rollups_then_raw(store):
+    clock = Clock(NOW)
+    src = _source(store, clock)
+    src.bootstrap(**PLAN)
+    clock.t += 2 * DAY
+    src.tick(int(clock()))
+    ids = src.series_ids[src.model.cluster_series[:3]]
+    gap_start, gap_end = DEFAULT_ANCHOR + HOUR, DEFAULT_ANCHOR + 2 * DAY - 6 * HOUR
+    assert store.read_raw(ids, gap_start, gap_end).empty            # not two days of raw minutes
+    raw = store.read_raw(ids, gap_end, int(clock()) + 60)
+    assert raw["ts"].min() == gap_end and raw["ts"].max() == int(clock()) // 60 * 60
+    roll = store.read_rollups(ids, gap_start, gap_end - 1)
+    assert len(roll) == 3 * (gap_end - gap_start) // HOUR
+    assert (roll["count"] == 60).all()
+
+
+def test_a_store_holding_another_fleet_is_refused(store):
+    _source(store, Clock(NOW), scale=60).bootstrap(**PLAN)
+    with pytest.raises(CollectorError, match="scale=60 seed=7.*scale=90 seed=7"):
+        _source(store, Clock(NOW), scale=90).bootstrap(**PLAN)
+
+
+def test_bad_plan_is_refused(store):
+    with pytest.raises(CollectorError, match="at least 1"):
+        _source(store, Clock(NOW)).bootstrap(history_days=0, raw_hours=2)
