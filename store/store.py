@@ -35,15 +35,19 @@ class Store:
              busy_timeout_s: float = 10.0) -> "Store":
         """Open (and by default migrate) a store; errors name the problem and the fix."""
         engine = eng.make_engine(url, busy_timeout_s)
-        with eng.mapped_errors(url):
-            with engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
-            if migrate:
-                eng.migrate(engine)
-            elif eng.current_revision(engine) != eng.head_revision():
-                from core.errors import StoreError
-                raise StoreError(f"the store {eng.describe_url(url)} has an older schema; run "
-                                 f"`python app.py store migrate`.")
+        try:
+            with eng.mapped_errors(url):
+                with engine.connect() as conn:
+                    conn.exec_driver_sql("SELECT 1")
+                if migrate:
+                    eng.migrate(engine)
+                elif eng.current_revision(engine) != eng.head_revision():
+                    from core.errors import StoreError
+                    raise StoreError(f"the store {eng.describe_url(url)} has an older schema; run "
+                                     f"`python app.py store migrate`.")
+        except BaseException:
+            engine.dispose()  # no pooled connection outlives a failed open
+            raise
         return cls(engine, url, raw_retention_days)
 
     def close(self) -> None:
