@@ -105,34 +105,47 @@ class SyntheticSource:
 
     # ---------------------------------------------------------------------- bootstrap
     def plan(self, history_days: int, raw_hours: int) -> list[Unit]:
-        """The bootstrap units in the order they run (deterministic for a given store)."""
+        """The bootstrap units in the order they run (deterministic for a given store).
+
+        Raw hours newest first; then hourly rollups of every series for the newest day (the
+        wall's 24-hour views); then the cluster-level series back to ``history_days`` (what the
+        promotion comparison and the forecaster read); then per-instance series for the rest of
+        ``instance_days``. Rollup windows end on UTC days: the store keeps rollups in day rows.
+        """
         m = self.model
         n_all = len(m.s_metric)
-        clus = m.cluster_series
         # model order: instance series first, then the cluster-level ones (see fleet.py)
+        first_cluster = int(m.cluster_series[0]) if m.cluster_series.size else n_all
         raw_end = m.anchor
         raw_start = raw_end - raw_hours * HOUR
         units = []
         for h in range(raw_hours):
             end = raw_end - h * HOUR
-            units += self._units("raw", end - HOUR, end, 0, n_all, 60, f"raw minutes {h + 1}/{raw_hours} h")
-        inst_from = max(raw_start - self.instance_days * DAY, raw_end - history_days * DAY)
+            units += self._units("raw", end - HOUR, end, 0, n_all, f"raw minutes {h + 1}/{raw_hours} h")
         hist_from = raw_end - history_days * DAY
-        # windows end on UTC day boundaries: the store keeps rollups in day rows
-        end = raw_start
-        while end > inst_from:
-            start = max((end - 1) // DAY * DAY, inst_from)
-            units += self._units("rollup", start, end, 0, n_all, (end - start) // HOUR,
-                                 f"hourly, all series, {(raw_end - start) // DAY} d back")
-            end = start
-        while end > hist_from:
-            start = max(((end - 1) // DAY - 6) * DAY, hist_from)
-            units += self._units("rollup", start, end, int(clus[0]) if clus.size else n_all, n_all,
-                                 (end - start) // HOUR, f"hourly, clusters, {(raw_end - start) // DAY} d back")
-            end = start
+        days = self._windows(raw_start, max(raw_start - self.instance_days * DAY, hist_from), 1)
+        if days:
+            units += self._units("rollup", *days[0], 0, n_all, "hourly, all series, newest day")
+        for start, end in self._windows(days[0][0] if days else raw_start, hist_from, 7):
+            units += self._units("rollup", start, end, first_cluster, n_all,
+                                 f"hourly, clusters, {-(-(raw_end - start) // DAY)} d back")
+        for start, end in days[1:]:
+            units += self._units("rollup", start, end, 0, first_cluster,
+                                 f"hourly, instances, {-(-(raw_end - start) // DAY)} d back")
         return units
 
-    def _units(self, kind, start, end, lo, hi, n_ts, label) -> list[Unit]:
+    @staticmethod
+    def _windows(end: int, stop: int, days: int) -> list[tuple[int, int]]:
+        """(start, end) windows going back from ``end`` to ``stop``, cut at UTC midnights."""
+        out = []
+        while end > stop:
+            start = max(((end - 1) // DAY - (days - 1)) * DAY, stop)
+            out.append((start, end))
+            end = start
+        return out
+
+    def _units(self, kind, start, end, lo, hi, label) -> list[Unit]:
+        n_ts = (end - start) // (60 if kind == "raw" else HOUR)
         per = max(1, self.unit_cells // max(1, n_ts))
         return [Unit(kind, start, end, slice(a, min(a + per, hi)), label) for a in range(lo, hi, per)]
 

@@ -167,3 +167,19 @@ def test_a_store_holding_another_fleet_is_refused(store):
 def test_bad_plan_is_refused(store):
     with pytest.raises(CollectorError, match="at least 1"):
         _source(store, Clock(NOW)).bootstrap(history_days=0, raw_hours=2)
+
+
+def test_plan_runs_newest_raw_first_then_cluster_history_then_instance_history(store):
+    src = _source(store, Clock(NOW))
+    units = src.plan(history_days=20, raw_hours=3)
+    raw = [u for u in units if u.kind == "raw"]
+    assert units[:len(raw)] == raw
+    assert all(a.start >= b.start for a, b in zip(raw, raw[1:]))
+    assert raw[0].end == DEFAULT_ANCHOR and raw[-1].start == DEFAULT_ANCHOR - 3 * HOUR
+    first_cluster = int(src.model.cluster_series[0])
+    rollups = units[len(raw):]
+    cluster_only = [i for i, u in enumerate(rollups) if u.rows.start >= first_cluster]
+    instance_only = [i for i, u in enumerate(rollups) if u.rows.stop <= first_cluster and u.start < rollups[0].start]
+    assert cluster_only and instance_only and max(cluster_only) < min(instance_only)
+    assert min(u.start for u in rollups) == DEFAULT_ANCHOR - 20 * DAY
+    assert all(u.end % DAY == 0 for u in rollups[1:] if u.end != DEFAULT_ANCHOR - 3 * HOUR)
