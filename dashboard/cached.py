@@ -25,3 +25,10 @@ def wall_views(ctx: Context, snap: dict) -> list[dict]:
     """What each tile shows for this snapshot (kept a while: refreshes diff against it)."""
     key = f"wall:views:{snap['version']}"
     return ctx.cached(key, ctx.settings.refresh_seconds * 20, lambda: tl.views(snap["tiles"], ctx.lang))
+
+
+def latest_flags(ctx: Context):
+    """Every live series with its latest value and flag, once per refresh interval."""
+    refresh = ctx.settings.refresh_seconds
+    now = ctx.now()
+    return ctx.cached(f"flags:{now // refresh}", refresh * 2, lambda: q.latest_flags(ctx.store, ctx.settings, now))

@@ -1,9 +1,30 @@
 """Small layout pieces the pages share (navigation, messages). Dash components, no data access."""
 from __future__ import annotations
 
+import functools
+import logging
+
 from dash import dcc, html
 
 from dashboard import labels as lb
+
+
+log = logging.getLogger("peakwatch.dashboard")
+
+
+def guarded(layout):
+    """A page layout that shows a clear message instead of an error box when it fails (for
+    example the store is unreachable); the details go to the log."""
+    @functools.wraps(layout)
+    def wrapper(**kwargs):
+        try:
+            return layout(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - the viewer gets a message, the log the traceback
+            log.exception("page %s failed", layout.__module__)
+            from core.errors import PeakwatchError
+            text = str(exc) if isinstance(exc, PeakwatchError) else "the page could not be built; see the server log."
+            return message("Peakwatch cannot show this page", text, "en")
+    return wrapper
 
 
 def navbar(active: str, lang: str) -> html.Nav:

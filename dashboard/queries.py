@@ -125,9 +125,9 @@ def metric_range(store, series: pd.DataFrame, metric: str, start: int, end: int,
                     chosen[["id", "instance", "cluster"]], left_on="series_id", right_on="id").drop(columns="id")
 
 
-def instance_table(store, settings, name: str, now: int) -> pd.DataFrame:
-    """One row per instance of a business, one column per canonical metric (latest values)."""
-    flags = latest_flags(store, settings, now)
+def instance_table(store, flags: pd.DataFrame, name: str, now: int) -> pd.DataFrame:
+    """One row per instance of a business, one column per canonical metric (latest values);
+    ``flags`` is :func:`latest_flags`."""
     f = flags[(flags["business"] == name) & flags["instance"].notna()]
     if f.empty:
         return pd.DataFrame()

@@ -11,6 +11,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import business_data as bd
+from dashboard import cached
 from dashboard import components as cp
 from dashboard import context
 from dashboard import figures as fg
@@ -24,6 +25,7 @@ WINDOWS = (1, 3, 6)
 OVERLAY_DAYS = 364   # same weekday a year earlier
 
 
+@cp.guarded
 def layout(name=None, start=None, end=None, metric=None, window=None, kiosk=None, **_ignored):
     ctx = context.current()
     lang = ctx.lang
@@ -68,7 +70,7 @@ def layout(name=None, start=None, end=None, metric=None, window=None, kiosk=None
 
 def header(ctx, biz, name: str) -> html.Div:
     lang = ctx.lang
-    flags = q.latest_flags(ctx.store, ctx.settings, ctx.now())
+    flags = cached.latest_flags(ctx)
     mine = flags[flags["business"] == name]
     sev = "stale" if mine.empty else max(mine["severity"], key=lambda s: ["ok", "stale", "warn", "crit"].index(s))
     return html.Div([
@@ -81,7 +83,7 @@ def header(ctx, biz, name: str) -> html.Div:
 
 def flags_card(ctx, name: str) -> html.Div:
     lang = ctx.lang
-    flags = q.latest_flags(ctx.store, ctx.settings, ctx.now())
+    flags = cached.latest_flags(ctx)
     bad = flags[(flags["business"] == name) & (flags["severity"] != "ok")]
     rows = [{"where": r["instance"] if isinstance(r["instance"], str) else r["cluster"], "metric": r["metric"],
              "severity": lb.t(r["severity"], lang), "what": r["reason"], "sev": r["severity"],
@@ -129,7 +131,7 @@ def history_card(ctx, name, metrics, metric, lo, hi) -> html.Div:
 
 def shard_card(ctx, name) -> html.Div:
     lang = ctx.lang
-    flags = q.latest_flags(ctx.store, ctx.settings, ctx.now())
+    flags = cached.latest_flags(ctx)
     flags = flags[flags["business"] == name]
     inst = ctx.store.instances()
     graphs = []
@@ -144,7 +146,7 @@ def shard_card(ctx, name) -> html.Div:
 
 def instances_card(ctx, name) -> html.Div:
     lang = ctx.lang
-    frame = q.instance_table(ctx.store, ctx.settings, name, ctx.now())
+    frame = q.instance_table(ctx.store, cached.latest_flags(ctx), name, ctx.now())
     out = [html.H2(lb.t("instances", lang))]
     if frame.empty:
         return html.Div(out + [html.P(lb.t("no_series", lang))], className="card")

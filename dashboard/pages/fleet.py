@@ -41,7 +41,7 @@ def growth(store, now: int, top: int = 15) -> pd.DataFrame:
     recent = mean(now - 7 * 86400, now)
     before = mean(now - 37 * 86400, now - 30 * 86400)
     g = (recent / before - 1).dropna() * 100
-    return g.sort_values(ascending=False).head(top).rename("growth").reset_index(names="business")
+    return g.sort_values(ascending=False).head(top).rename("growth").rename_axis("business").reset_index()
 
 
 def fleet_data(ctx) -> dict:
@@ -52,6 +52,7 @@ def fleet_data(ctx) -> dict:
             "growth": growth(ctx.store, now)}
 
 
+@cp.guarded
 def layout(kiosk=None, **_ignored):
     ctx = context.current()
     lang = ctx.lang

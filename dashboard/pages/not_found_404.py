@@ -11,6 +11,7 @@ from dashboard import labels as lb
 dash.register_page(__name__, path="/404", title="Peakwatch · not found")
 
 
+@cp.guarded
 def layout(**_ignored):
     lang = context.current().lang
     return html.Div([cp.navbar("", lang), cp.message("Page not found",

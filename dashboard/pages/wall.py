@@ -88,6 +88,7 @@ def rotation_store(kiosk: bool, ctx: context.Context) -> dcc.Store:
                      html.Div(id="rotation-done", hidden=True)])
 
 
+@cp.guarded
 def layout(kiosk=None, sound=None, **_ignored):
     ctx = context.current()
     lang, kiosk_on = ctx.lang, cp.is_on(kiosk)

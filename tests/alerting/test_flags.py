@@ -1,0 +1,60 @@
+"""Red flags: thresholds tightened by star, staleness never ok, worst-of, wall order."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from alerting import flags as fl
+
+NOW = 1_800_000_000
+
+
+def rows(*specs):
+    """(business, star, metric, value, age_s, service, role) -> latest frame."""
+    out = [dict(business=b, star=s, metric=m, value=v, ts=np.nan if a is None else NOW - a, service=svc, role=r,
+                cluster=f"{b}-c", instance=f"{b}-i{k}", product_line="pl")
+           for k, (b, s, m, v, a, svc, r) in enumerate(specs)]
+    return pd.DataFrame(out)
+
+
+def test_star_tightens_thresholds():
+    df = rows(("minor", 1, "mem_util", 82.0, 0, "redis", "master"), ("core", 5, "mem_util", 82.0, 0, "redis", "master"))
+    sev = fl.evaluate(df, NOW, 300).set_index("business")["severity"]
+    assert sev["minor"] == "ok" and sev["core"] == "warn"
+
+
+def test_low_hit_ratio_and_broken_replication():
+    df = rows(("a", 3, "hit_ratio", 50.0, 0, "redis", "master"), ("b", 3, "repl_ok", 0.0, 0, "redis", "slave"),
+              ("c", 3, "hit_ratio", 97.0, 0, "memcached", "master"))
+    sev = fl.evaluate(df, NOW, 300).set_index("business")["severity"]
+    assert list(sev) == ["crit", "crit", "ok"]
+
+
+def test_silent_series_is_stale_whatever_its_old_value():
+    df = rows(("quiet", 3, "mem_util", 40.0, 3600, "redis", "master"), ("never", 3, "qps", np.nan, None, "redis", "master"))
+    out = fl.evaluate(df, NOW, 300)
+    assert list(out["severity"]) == ["stale", "stale"]
+
+
+def test_worst_of_business_prefers_crit_over_stale_and_counts_age():
+    df = rows(("b", 3, "mem_util", 99.0, 0, "redis", "master"), ("b", 3, "qps", 1.0, 900, "redis", "master"),
+              ("s", 3, "qps", 1.0, 900, "redis", "master"))
+    worst = fl.worst_of(fl.evaluate(df, NOW, 300), "business", NOW).set_index("business")
+    assert worst.loc["b", "severity"] == "crit" and worst.loc["b", "where"] == "b-i0"
+    assert worst.loc["s", "severity"] == "stale" and worst.loc["s", "age"] == 900
+
+
+def test_wall_order_star_then_severity_then_duration():
+    frame = pd.DataFrame({"business": ["w5", "c3", "c3old", "ok5", "s4"], "star": [5, 3, 3, 5, 4],
+                          "severity": ["warn", "crit", "crit", "ok", "stale"],
+                          "since": [NOW - 10, NOW - 10, NOW - 999, NOW, NOW - 5]})
+    assert list(fl.wall_order(frame, NOW)["business"]) == ["w5", "s4", "c3old", "c3"]
+    assert fl.counts(frame) == {"ok": 1, "stale": 1, "warn": 1, "crit": 2}
+
+
+def test_onsets_carry_over_while_severity_holds():
+    first = pd.DataFrame({"business": ["a", "b"], "severity": ["crit", "stale"], "age": [0.0, 600.0]})
+    since = fl.carry_onsets(first, None, NOW)
+    assert since == {"a": NOW, "b": NOW - 600}
+    later = fl.carry_onsets(first.assign(severity=["crit", "ok"]), {"a": ("crit", NOW), "b": ("stale", 1)}, NOW + 60)
+    assert later == {"a": NOW, "b": NOW + 60}
