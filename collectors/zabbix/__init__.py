@@ -1,0 +1,1 @@
+"""The Zabbix collector: API client, key map, inventory discovery, history, trends, problems."""

@@ -1,0 +1,109 @@
+"""Backfill: ``trend.get`` (hourly min/avg/max/num) for the span beyond the raw tier, written as
+rollups, then ``history.get`` for the raw window. Progress is a watermark per series and phase
+(``zabbix-backfill-trends``, ``zabbix-backfill-raw``) set after each window is written, so a killed
+backfill resumes where it stopped and ends with the same store as an uninterrupted run.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from collectors.zabbix import derive
+from collectors.zabbix.history import (LOOKBACK, SOURCE, Fetcher, PassReport, Writer, chunk_outputs,
+                                       parse_values, windows, write_outputs)
+from collectors.zabbix.inventory import Discovery
+
+log = logging.getLogger("peakwatch.zabbix")
+
+TRENDS_SOURCE = "zabbix-backfill-trends"
+RAW_SOURCE = "zabbix-backfill-raw"
+HOUR = 3600
+TREND_WINDOW = 30 * 86400
+
+
+def parse_trends(rows: list[dict]) -> dict[str, dict[str, np.ndarray]]:
+    """trend.get rows -> {itemid: {"ts", "min", "avg", "max", "count"}} sorted by hour."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    by: dict[str, list[dict]] = {}
+    for r in rows:
+        by.setdefault(r["itemid"], []).append(r)
+    for itemid, rs in by.items():
+        rs.sort(key=lambda r: int(r["clock"]))
+        out[itemid] = {"ts": np.array([int(r["clock"]) for r in rs], np.int64),
+                       "min": np.array([float(r["value_min"]) for r in rs]),
+                       "avg": np.array([float(r["value_avg"]) for r in rs]),
+                       "max": np.array([float(r["value_max"]) for r in rs]),
+                       "count": np.array([int(r["num"]) for r in rs], np.int64)}
+    return out
+
+
+def _write_rollups(store, ids, group, trends, keep_from, report, mark) -> None:
+    cols = {k: [] for k in ("sid", "ts", "min", "avg", "max", "count")}
+    marks = {}
+    for out in group:
+        sid = ids.get(out.key)
+        if sid is None:
+            continue
+        r = derive.compute_rollups(out, trends, report.skipped)
+        keep = (r["ts"] >= keep_from) & np.isfinite(r["avg"])
+        cols["sid"].append(np.full(int(keep.sum()), sid, np.int64))
+        for k in ("ts", "min", "avg", "max", "count"):
+            cols[k].append(r[k][keep])
+        marks[sid] = mark
+    if cols["sid"] and sum(len(a) for a in cols["sid"]):
+        report.rollups_written += int(store.write_rollups(*(np.concatenate(cols[k]) for k in
+                                                             ("sid", "ts", "min", "avg", "max", "count"))))
+    store.set_watermarks(TRENDS_SOURCE, marks)
+
+
+def backfill(client, store, disc: Discovery, ids: dict[str, int], span: int, *, batch_items: int,
+             batch_window: int, raw_days: int, now: int | None = None, progress=None) -> PassReport:
+    """Fill ``span`` seconds back from ``now``: rollups from trends, then raw samples from history.
+
+    ``progress(done, total)`` is called after each window (the CLI draws a bar with it).
+    """
+    t_start = time.monotonic()
+    now = int(time.time()) if now is None else int(now)
+    start = (now - span) // HOUR * HOUR
+    raw_from = max(start, (now - raw_days * 86400) // HOUR * HOUR)
+    report = PassReport()
+    fetch = Fetcher(client, report)
+    outputs = [o for o in disc.outputs if o.key in ids]
+    report.series = len(outputs)
+    groups = chunk_outputs(outputs, batch_items)
+    tmarks, rmarks = store.watermarks(TRENDS_SOURCE), store.watermarks(RAW_SOURCE)
+    plan = []
+    for g in groups:
+        sids = [ids[o.key] for o in g]
+        for a, b in windows(start, raw_from, TREND_WINDOW):
+            if not all(tmarks.get(s, 0) >= b for s in sids):
+                plan.append(("trends", g, a, b))
+        for a, b in windows(raw_from, now + 1, batch_window):
+            if not all(rmarks.get(s, 0) >= b for s in sids):
+                plan.append(("raw", g, a, b))
+    writer = Writer()
+    try:
+        for done, (phase, g, a, b) in enumerate(plan, 1):
+            items = {r.itemid: r.value_type for o in g for r in o.items}
+            if phase == "trends":
+                rows = fetch.trends(list(items), a - HOUR, b)
+                report.values_read += len(rows)
+                trends = parse_trends(rows)
+                writer.submit(lambda g=g, t=trends, a=a, b=b: _write_rollups(store, ids, g, t, a, report, b))
+            else:
+                rows = fetch.history(items, a - LOOKBACK, b)
+                report.values_read += len(rows)
+                data = parse_values(rows, report.skipped)
+                writer.submit(lambda g=g, d=data, a=a, b=b: write_outputs(store, ids, g, d, a, now, report,
+                                                                          RAW_SOURCE, b))
+            if progress:
+                progress(done, len(plan))
+    finally:
+        writer.close()
+    # the incremental pass continues from where the backfill ended
+    current = store.watermarks(SOURCE)
+    store.set_watermarks(SOURCE, {ids[o.key]: max(current.get(ids[o.key], 0), now) for o in outputs})
+    report.seconds = time.monotonic() - t_start
+    return report

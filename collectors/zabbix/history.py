@@ -1,0 +1,240 @@
+"""Incremental history: ``history.get`` per value type, batched by item count and time window,
+asking only for ``itemid, clock, value``; a watermark per series (store.set_watermarks), a small
+overlap window for late values, idempotent writes. Store writes run in a writer thread so they
+overlap with the next fetch.
+
+The latest values the wall shows come from this pass (the store keeps them), never from
+``item.get`` with ``lastvalue`` (a query per item inside Zabbix).
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from collectors.zabbix import derive
+from collectors.zabbix.inventory import Discovery, Output
+from core.errors import ZabbixTooLarge
+
+log = logging.getLogger("peakwatch.zabbix")
+
+SOURCE = "zabbix"
+LOOKBACK = 900          # extra seconds read before a window so counters have a previous point
+FUTURE_SLACK = 300      # a clock further ahead than this is a bad clock, skipped and counted
+MAX_SPLIT_DEPTH = 8
+
+
+@dataclass
+class PassReport:
+    """What one pass did; the CLI prints it and the run loop logs it."""
+    values_read: int = 0
+    values_written: int = 0
+    rollups_written: int = 0
+    api_calls: int = 0
+    series: int = 0
+    skipped: derive.Problems = field(default_factory=derive.Problems)
+    seconds: float = 0.0
+
+    def as_fields(self) -> dict:
+        return {"values_read": self.values_read, "values_written": self.values_written,
+                "rollups_written": self.rollups_written, "series": self.series, "api_calls": self.api_calls,
+                "skipped": dict(self.skipped), "seconds": round(self.seconds, 3)}
+
+
+def parse_values(rows: list[dict], problems: derive.Problems) -> dict[str, derive.Arrays]:
+    """history.get rows (sorted by clock) -> {itemid: (ts, value)}; unparsable values are counted."""
+    if not rows:
+        return {}
+    ids = np.array([r["itemid"] for r in rows])
+    ts = np.fromiter((int(r["clock"]) for r in rows), np.int64, len(rows))
+    raw = [r["value"] for r in rows]
+    try:
+        v = np.array(raw, dtype=np.float64)
+    except ValueError:
+        v = np.array([_num(x) for x in raw], dtype=np.float64)
+    bad = ~np.isfinite(v)
+    if bad.any():
+        problems["not a finite number"] += int(bad.sum())
+    return _group(ids, ts, v, ~bad)
+
+
+def _num(x: str) -> float:
+    try:
+        return float(x)
+    except ValueError:
+        return float("nan")
+
+
+def _group(ids: np.ndarray, ts: np.ndarray, v: np.ndarray, keep: np.ndarray) -> dict[str, derive.Arrays]:
+    ids, ts, v = ids[keep], ts[keep], v[keep]
+    order = np.lexsort((ts, ids))
+    ids, ts, v = ids[order], ts[order], v[order]
+    out = {}
+    bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        out[str(ids[a])] = (ts[a:b], v[a:b])
+    return out
+
+
+def windows(start: int, end: int, step: int) -> Iterator[tuple[int, int]]:
+    """[a, b) windows aligned to multiples of ``step`` so a resumed run cuts the same windows."""
+    a = start
+    while a < end:
+        b = min(end, (a // step + 1) * step)
+        yield a, b
+        a = b
+
+
+def chunk_outputs(outputs: list[Output], max_items: int) -> list[list[Output]]:
+    """Outputs grouped so that each group needs at most ``max_items`` items (an output never splits)."""
+    groups, cur, seen = [], [], set()
+    for out in outputs:
+        need = {r.itemid for r in out.items} - seen
+        if cur and len(seen) + len(need) > max_items:
+            groups.append(cur)
+            cur, seen = [], set()
+            need = {r.itemid for r in out.items}
+        cur.append(out)
+        seen |= need
+    if cur:
+        groups.append(cur)
+    return groups
+
+
+class Fetcher:
+    """history.get / trend.get with only the needed fields, split when the frontend runs out of memory."""
+
+    def __init__(self, client, report: PassReport):
+        self.client = client
+        self.report = report
+
+    def history(self, items: dict[str, int], t0: int, t1: int) -> list[dict]:
+        """Rows of [t0, t1) for items {itemid: value_type}, one call per value type."""
+        rows: list[dict] = []
+        by_type: dict[int, list[str]] = {}
+        for itemid, vt in items.items():
+            by_type.setdefault(vt, []).append(itemid)
+        for vt, ids in sorted(by_type.items()):
+            rows.extend(self._split("history.get", {"output": ["itemid", "clock", "value"], "history": vt,
+                                                    "sortfield": "clock", "sortorder": "ASC"}, ids, t0, t1, 0))
+        return rows
+
+    def trends(self, itemids: list[str], t0: int, t1: int) -> list[dict]:
+        return self._split("trend.get", {"output": ["itemid", "clock", "num", "value_min", "value_avg",
+                                                    "value_max"]}, itemids, t0, t1, 0)
+
+    def _split(self, method: str, base: dict, ids: list[str], t0: int, t1: int, depth: int) -> list[dict]:
+        params = dict(base, itemids=ids, time_from=t0, time_till=t1 - 1)
+        try:
+            self.report.api_calls += 1
+            return self.client.call(method, params)
+        except ZabbixTooLarge:
+            if depth >= MAX_SPLIT_DEPTH or (len(ids) == 1 and t1 - t0 <= 60):
+                raise
+            log.warning("%s answer too large for the frontend; splitting (%d items, %d s)", method, len(ids),
+                        t1 - t0)
+            if len(ids) > 1:
+                half = len(ids) // 2
+                return (self._split(method, base, ids[:half], t0, t1, depth + 1)
+                        + self._split(method, base, ids[half:], t0, t1, depth + 1))
+            mid = (t0 + t1) // 2
+            return self._split(method, base, ids, t0, mid, depth + 1) + self._split(method, base, ids, mid, t1,
+                                                                                    depth + 1)
+
+
+class Writer:
+    """Runs store writes in one background thread, in order, so fetching continues meanwhile."""
+
+    def __init__(self, depth: int = 2):
+        self.q: queue.Queue = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="zabbix-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self.q.get()
+            if job is None:
+                return
+            if self.error is None:
+                try:
+                    job()
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                    self.error = exc
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._raise()
+        self.q.put(job)
+
+    def close(self) -> None:
+        self.q.put(None)
+        self.thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+def write_outputs(store, ids: dict[str, int], outs: Iterable[Output], data: dict[str, derive.Arrays],
+                  keep_from: int, now: int, report: PassReport, source: str, mark: int) -> None:
+    """Derive, write the samples of ``[keep_from, now]``, then move the outputs' watermarks to ``mark``."""
+    sids, tss, vals = [], [], []
+    marks = {}
+    for out in outs:
+        sid = ids.get(out.key)
+        if sid is None:
+            continue
+        ts, v = derive.compute(out, data, report.skipped)
+        keep = (ts >= keep_from) & np.isfinite(v)
+        future = ts > now + FUTURE_SLACK
+        if future.any():
+            report.skipped["clock in the future"] += int(future.sum())
+            keep &= ~future
+        sids.append(np.full(int(keep.sum()), sid, np.int64))
+        tss.append(ts[keep])
+        vals.append(v[keep])
+        marks[sid] = mark
+    if sids:
+        n = store.write_samples(np.concatenate(sids), np.concatenate(tss), np.concatenate(vals))
+        report.values_written += int(n)
+    store.set_watermarks(source, marks)
+
+
+def incremental_pass(client, store, disc: Discovery, ids: dict[str, int], *, batch_items: int, batch_window: int,
+                     overlap: int, first_window: int, now: int | None = None,
+                     report: PassReport | None = None) -> PassReport:
+    """One incremental collection pass over every planned output."""
+    t_start = time.monotonic()
+    report = report or PassReport()
+    now = int(time.time()) if now is None else int(now)
+    marks = store.watermarks(SOURCE)
+    fetch = Fetcher(client, report)
+    writer = Writer()
+    outputs = [o for o in disc.outputs if o.key in ids]
+    report.series = len(outputs)
+    start_of = {o.key: max(0, marks.get(ids[o.key], now - first_window) - overlap) for o in outputs}
+    outputs.sort(key=lambda o: start_of[o.key])
+    try:
+        for group in chunk_outputs(outputs, batch_items):
+            items = {r.itemid: r.value_type for o in group for r in o.items}
+            t0 = min(start_of[o.key] for o in group)
+            data: dict[str, list] = {}
+            for a, b in windows(t0 - LOOKBACK, now + 1, batch_window):
+                rows = fetch.history(items, a, b)
+                report.values_read += len(rows)
+                for itemid, arr in parse_values(rows, report.skipped).items():
+                    data.setdefault(itemid, []).append(arr)
+            merged = {i: (np.concatenate([a[0] for a in parts]), np.concatenate([a[1] for a in parts]))
+                      for i, parts in data.items()}
+            writer.submit(lambda g=group, d=merged, k=t0: write_outputs(store, ids, g, d, k, now, report, SOURCE,
+                                                                         now))
+    finally:
+        writer.close()
+    report.seconds = time.monotonic() - t_start
+    return report

@@ -1,0 +1,81 @@
+"""ZabbixSource: one collection pass = inventory discovery, incremental history, active problems.
+
+The client, the store and the clock are constructor arguments (tests hand in the real local Zabbix
+and a temporary store).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+from collectors.zabbix import backfill as bf
+from collectors.zabbix import derive, problems
+from collectors.zabbix.client import ZabbixClient
+from collectors.zabbix.history import PassReport, incremental_pass
+from collectors.zabbix.inventory import Discovery, discover
+from collectors.zabbix.keymap import KeyMap
+
+log = logging.getLogger("peakwatch.zabbix")
+SOURCE_NAME = "zabbix"
+
+
+class ZabbixSource:
+    def __init__(self, client: ZabbixClient, store, keymap: KeyMap, *, batch_items: int = 500,
+                 batch_window: int = 21600, overlap: int = 300, first_window: int = 3600, host_group: str = "",
+                 raw_days: int = 14, clock: Callable[[], float] = time.time):
+        self.client, self.store, self.keymap = client, store, keymap
+        self.batch_items, self.batch_window, self.overlap = batch_items, batch_window, overlap
+        self.first_window, self.host_group, self.raw_days, self.clock = first_window, host_group, raw_days, clock
+        self.discovery: Discovery | None = None
+        self.ids: dict[str, int] = {}
+
+    @classmethod
+    def from_settings(cls, settings, store, client: ZabbixClient | None = None, **kw) -> "ZabbixSource":
+        return cls(client or ZabbixClient.from_settings(settings), store, KeyMap.from_settings(settings),
+                   batch_items=settings.zabbix_batch_items, batch_window=settings.zabbix_batch_window,
+                   overlap=settings.zabbix_overlap, first_window=settings.zabbix_first_window,
+                   host_group=settings.zabbix_host_group, raw_days=settings.raw_retention_days, **kw)
+
+    def discover(self) -> Discovery:
+        """Read hosts and items, update the store's inventory (removed hosts are marked removed)."""
+        disc = discover(self.client, self.keymap, self.host_group)
+        self.ids = self.store.upsert_inventory(disc.inventory, source=SOURCE_NAME, full=True)
+        for host, reason in disc.unmapped_hosts:
+            log.warning("Zabbix host %s is not collected: %s", host, reason,
+                        extra={"fields": {"host": host, "reason": reason}})
+        self.discovery = disc
+        return disc
+
+    def collect(self, now: int | None = None) -> PassReport:
+        """One pass: inventory, incremental history, problems."""
+        now = int(self.clock()) if now is None else int(now)
+        report = PassReport()
+        disc = self.discover()
+        incremental_pass(self.client, self.store, disc, self.ids, batch_items=self.batch_items,
+                         batch_window=self.batch_window, overlap=self.overlap, first_window=self.first_window,
+                         now=now, report=report)
+        problems.save(self.store, problems.fetch(self.client, disc.hosts))
+        report.api_calls = self.client.calls
+        return report
+
+    def backfill(self, span: int, now: int | None = None, progress=None) -> PassReport:
+        now = int(self.clock()) if now is None else int(now)
+        disc = self.discover()
+        report = bf.backfill(self.client, self.store, disc, self.ids, span, batch_items=self.batch_items,
+                             batch_window=self.batch_window, raw_days=self.raw_days, now=now, progress=progress)
+        report.api_calls = self.client.calls
+        return report
+
+    def mem_limit_sources(self, window: int = 3600) -> dict[str, str]:
+        """{instance: "maxmemory" | "cluster capacity" | "host memory" | "unknown"} from recent history."""
+        disc = self.discovery or self.discover()
+        now = int(self.clock())
+        out = {}
+        from collectors.zabbix.history import Fetcher, parse_values
+        fetch = Fetcher(self.client, PassReport())
+        for o in disc.outputs:
+            if o.how == "mem_util":
+                rows = fetch.history({r.itemid: r.value_type for r in o.items}, now - window, now + 1)
+                out[o.instance] = derive.mem_source(o, parse_values(rows, derive.Problems()))
+        return out
