@@ -1,8 +1,9 @@
 """Fleet runner: forecast every business and cluster from the store, backtest, capacity plan.
 
-The only forecasting module that reads the store (``store.aggregate``, ``store.promotions``,
-inventory frames); the maths stays in the pure modules. Series are hourly aggregates (qps
-summed over shards, memory summed) in UTC; promotions keep their own time zone.
+The only forecasting module that reads the store (hourly rollups, ``store.promotions``,
+inventory frames); the maths stays in the pure modules. Series are hourly maxima combined like
+``store.aggregate`` does (qps summed over shards, memory summed) in UTC; promotions keep their
+own time zone.
 
 Shrinkage: a series with no past event of the target's kind gets, as its prior, the median lift
 of the same kind over its product line (over the fleet when the line has fewer than
@@ -25,6 +26,7 @@ from forecasting.backtest import LEADS, backtest_series
 from forecasting.capacity import CapacityLimits, plan
 from forecasting.events import Event, check_events, events_from_frame
 from forecasting.model import forecast_event_peak
+from store.aggregate import combine_levels, pick_series
 
 FLEET_METRICS = ("qps", "mem_used", "conns", "proxy_qps")
 LEVELS = ("business", "cluster")
@@ -50,11 +52,21 @@ def series_from_frame(frame: pd.DataFrame) -> dict[str, pd.Series]:
     return out
 
 
-def load_history(store, level: str, metric: str, end: int, days: int = HISTORY_DAYS) -> dict[str, pd.Series]:
-    """Hourly history of every group at ``level`` for ``metric`` up to ``end`` (epoch seconds)."""
+def load_history(store, level: str, metric: str, end: int, days: int = HISTORY_DAYS,
+                 stat: str = "max") -> dict[str, pd.Series]:
+    """Hourly history of every group at ``level`` for ``metric`` up to ``end`` (epoch seconds).
+
+    ``stat="max"`` (default) reads each hour's maximum: a promotion's midnight spike lasts
+    minutes, and the hourly average would hide most of it. Shards and clusters combine by the
+    metric's rule, as in ``store.aggregate``.
+    """
     start = int(end) - days * 86_400
-    frame = store.aggregate(level, metric, start, int(end) + 1, max_points=days * 24 + 48)
-    return series_from_frame(frame)
+    chosen = pick_series(store.series(), metric, level)
+    if chosen.empty:
+        return {}
+    rollups = store.read_rollups(chosen["id"].tolist(), start, int(end) + 1)
+    frame = rollups[["series_id", "ts", stat]].rename(columns={stat: "value"}).dropna()
+    return series_from_frame(combine_levels(frame, chosen, metric, level))
 
 
 def store_events(store) -> list[Event]:
@@ -168,7 +180,7 @@ class FleetForecast:
 
 def forecast_fleet(store, target: str | Event | None = None, *, cutoff=None, levels: Iterable[str] = LEVELS,
                    metrics: Iterable[str] = FLEET_METRICS, history_days: int = HISTORY_DAYS,
-                   workers: int | None = None) -> FleetForecast:
+                   workers: int | None = None, stat: str = "max") -> FleetForecast:
     """Forecast the next (or named) promotion for every business and cluster and metric."""
     workers = default_workers() if workers is None else workers
     end = last_data_ts(store) if cutoff is None else int(pd.Timestamp(cutoff).timestamp())
@@ -179,7 +191,7 @@ def forecast_fleet(store, target: str | Event | None = None, *, cutoff=None, lev
     frames = []
     for level in levels:
         for metric in metrics:
-            series = load_history(store, level, metric, end, history_days)
+            series = load_history(store, level, metric, end, history_days, stat)
             if not series:
                 continue
             table = forecast_groups(series, events, tgt, cut, product_line=lines[level], workers=workers)
@@ -205,14 +217,14 @@ def _backtest_chunk(args) -> list[dict]:
 
 def backtest_fleet(store, *, level: str = "business", metrics: Iterable[str] = ("qps",),
                    leads: Iterable[int] = LEADS, history_days: int = HISTORY_DAYS,
-                   workers: int | None = None) -> pd.DataFrame:
+                   workers: int | None = None, stat: str = "max") -> pd.DataFrame:
     """Backtest rows (see :mod:`forecasting.backtest`) for every group and metric, with ``metric``."""
     workers = default_workers() if workers is None else workers
     end = last_data_ts(store)
     events = store_events(store)
     frames = []
     for metric in metrics:
-        series = load_history(store, level, metric, end, history_days)
+        series = load_history(store, level, metric, end, history_days, stat)
         _SHARED.update(series=series, events=events)
         try:
             rows = _map(_backtest_chunk, sorted(series), (tuple(leads),), workers)

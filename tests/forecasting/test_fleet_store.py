@@ -1,0 +1,85 @@
+"""The fleet runner, backtest, capacity plan and CLI on a synthetic fleet in a real SQLite store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import app
+from forecasting.backtest import score
+from forecasting.fleet import backtest_fleet, capacity_plan, forecast_fleet
+
+pytestmark = pytest.mark.slow  # builds a two-year synthetic fleet store (about 10 s)
+
+
+@pytest.fixture(scope="module")
+def next_promotion(demo_store_url):
+    from store import Store
+    with Store.open(demo_store_url) as store:
+        return forecast_fleet(store, "12.12", workers=1)
+
+
+def test_every_business_and_cluster_is_forecast_for_each_metric(demo_store, next_promotion):
+    t = next_promotion.table
+    assert next_promotion.target.name == "12.12 2026"
+    assert (t["error"] == "").all(), t.loc[t["error"] != "", "error"].tolist()
+    businesses = set(demo_store.businesses()["name"])
+    clusters = demo_store.clusters()
+    for metric in ("qps", "mem_used", "conns"):
+        assert set(t[(t["level"] == "business") & (t["metric"] == metric)]["group"]) <= businesses
+    twem = set(clusters[clusters["service"] == "twemproxy"]["name"])
+    assert twem and twem <= set(t[(t["level"] == "cluster") & (t["metric"] == "proxy_qps")]["group"])
+    assert set(t[t["level"] == "cluster"]["group"]) == set(clusters["name"])
+
+
+def test_next_promotion_uses_both_past_12_12s_and_is_above_normal(next_promotion):
+    qps = next_promotion.table.query("level == 'business' and metric == 'qps'")
+    assert (qps["n_same_kind"] == 2).all()                   # 12.12 2024 and 12.12 2025
+    assert (qps["lift"] > 1.2).all()
+    assert ((qps["lower"] < qps["point"]) & (qps["point"] < qps["upper"])).all()
+    assert (qps["point"] > qps["baseline"]).all()
+
+
+def test_fleet_backtest_beats_the_naive_forecasts(demo_store):
+    rows = backtest_fleet(demo_store, metrics=("qps",), workers=1)
+    seen = rows[(rows["n_same_kind"] > 0) & (rows["lead_days"] == 7)]
+    s = score(seen).iloc[0]
+    assert s["mdape"] < 0.12
+    assert s["mdape"] < s["mdape_naive_last"]
+    assert 0.5 <= score(rows).iloc[0]["coverage_80"] <= 1.0
+
+
+def test_capacity_plan_covers_every_cluster_with_its_real_capacity(demo_store, next_promotion):
+    plan = capacity_plan(demo_store, next_promotion).set_index("cluster")
+    clusters = demo_store.clusters().set_index("name")
+    assert set(plan.index) == set(clusters.index)
+    expected = clusters["shard_count"] * clusters["qps_per_instance"]
+    has_limit = clusters["qps_per_instance"] > 0
+    assert np.allclose(plan.loc[expected[has_limit].index, "qps_capacity"], expected[has_limit])
+    twem = clusters[clusters["service"] == "twemproxy"].index
+    assert (plan.loc[twem, "proxies"] > 0).all() and plan.loc[twem, "proxy_util_point"].notna().all()
+    assert list(plan["rank"]) == list(range(1, len(plan) + 1))
+
+
+def test_cli_prints_the_plan_and_writes_the_csv(demo_store_url, tmp_path, capsys):
+    out = tmp_path / "plan.csv"
+    code = app.main(["forecast", "--store-url", demo_store_url, "--promotion", "12.12", "--csv", str(out),
+                     "--workers", "1"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "forecast for 12.12 2026" in printed and "add_shards" in printed
+    assert len(pd.read_csv(out)) == 10
+
+
+def test_cli_backtest_prints_error_coverage_and_baselines(demo_store_url, capsys):
+    assert app.main(["forecast", "--backtest", "--store-url", demo_store_url, "--workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    for word in ("mdape", "coverage_80", "mdape_naive_last", "mdape_naive_year", "kind seen before"):
+        assert word in printed
+
+
+def test_cli_unknown_promotion_is_one_line_with_the_fix(demo_store_url, capsys):
+    assert app.main(["forecast", "--store-url", demo_store_url, "--promotion", "5.20"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "add it" in err and "5.20" in err
