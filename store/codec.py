@@ -8,7 +8,7 @@ gets its own width so a large level does not widen every delta), else float64. L
 whose scaled integers would not give back every value exactly is stored as float64.
 
 Rollup tier: one row per (series, UTC day) holding up to 24 hourly (min, avg, max, count)
-slots, zlib-compressed. ``avg`` is rounded to 4 decimals, like Zabbix trends.
+slots. ``avg`` is rounded to 4 decimals, like Zabbix trends.
 
 Raw encoding and decoding are vectorised over many chunks at once: callers pass concatenated
 arrays sorted by chunk plus the chunk boundaries; per chunk only a header is packed in Python.
@@ -136,81 +136,97 @@ def _width_code(zz: np.ndarray) -> np.ndarray:
     return np.select([zz < 2**7, zz < 2**15, zz < 2**31], [0, 1, 2], 3)
 
 
+def _joined(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """All blobs in one uint8 array and each blob's start in it."""
+    lens = np.fromiter(map(len, blobs), np.int64, len(blobs))
+    off = np.zeros(len(blobs), np.int64)
+    np.cumsum(lens[:-1], out=off[1:])
+    return np.frombuffer(b"".join(blobs), np.uint8), off
+
+
+def _uint(u8: np.ndarray, pos: np.ndarray, width: int) -> np.ndarray:
+    """Little-endian unsigned integers of ``width`` bytes at byte positions ``pos``."""
+    out = u8[pos].astype(np.int64)
+    for k in range(1, width):
+        out |= u8[pos + k].astype(np.int64) << (8 * k)
+    return out
+
+
+def _gather(u8: np.ndarray, pos: np.ndarray, width: int, dtype: str) -> np.ndarray:
+    """Values of ``width`` bytes at byte positions ``pos``, read as ``dtype``: one typed view of
+    the buffer per alignment, so each value is a single 1-D fancy index."""
+    if width == 1:
+        return u8[pos].view(dtype)
+    out = np.empty(len(pos), dtype)
+    r = pos % width
+    for k in range(width):
+        sel = np.flatnonzero(r == k)
+        if len(sel):
+            view = u8[k:k + (len(u8) - k) // width * width].view(dtype)
+            out[sel] = view[(pos[sel] - k) // width]
+    return out
+
+
 def decode_raw_chunks(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decode many chunks -> (lengths, offsets, values) concatenated in blob order."""
-    m = len(blobs)
-    if m == 0:
+    if not blobs:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
-    unpack = _RAW_HDR.unpack_from
-    hsize = _RAW_HDR.size
-    lengths = np.empty(m, np.int64)
-    codes = np.empty(m, np.int64)
-    decs = np.empty(m, np.int64)
-    firsts = np.empty(m, np.int64)
-    steps = np.empty(m, np.int64)
-    regular = np.empty(m, bool)
-    fcodes = np.zeros(m, np.int64)
-    parts: dict[int, list[bytes]] = {0: [], 1: [], 2: [], 3: [], FLOAT_CODE: []}
-    first_parts: dict[int, list[bytes]] = {0: [], 1: [], 2: [], 3: []}
-    ts_parts: list[bytes] = []
-    for i, blob in enumerate(blobs):
-        n, hc, d, mode, first, step = unpack(blob, 0)
-        c = hc & 7
-        lengths[i], codes[i], decs[i], firsts[i], steps[i] = n, c, d, first, step
-        regular[i] = mode == 0
-        pos = hsize
-        if mode:
-            pos += 2 * n
-            ts_parts.append(blob[hsize:pos])
-        if c == FLOAT_CODE:
-            parts[c].append(blob[pos:])
-        else:
-            fc = hc >> 3
-            fcodes[i] = fc
-            fw = 1 << fc
-            first_parts[fc].append(blob[pos:pos + fw])
-            parts[c].append(blob[pos + fw:])
-    total = int(lengths.sum())
-    bounds = np.zeros(m + 1, np.int64)
-    np.cumsum(lengths, out=bounds[1:])
-    starts = bounds[:-1]
-    el_chunk = np.repeat(np.arange(m), lengths)
-    el_code = codes[el_chunk]
+    u8, off = _joined(blobs)
+    return decode_raw_buffer(u8, off)
+
+
+DECODE_BATCH = 1024  # chunks per pass: keeps the temporaries in the CPU cache
+
+
+def decode_raw_buffer(u8: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Decode the chunks starting at byte positions ``off`` of ``u8``; no per-chunk Python."""
+    if len(off) <= DECODE_BATCH:
+        return _decode_raw_batch(u8, off)
+    parts = [_decode_raw_batch(u8, off[a:a + DECODE_BATCH]) for a in range(0, len(off), DECODE_BATCH)]
+    return tuple(np.concatenate(p) for p in zip(*parts))
+
+
+def _decode_raw_batch(u8: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = _uint(u8, off, 2)
+    hc = u8[off + 2].astype(np.int64)
+    decs, irregular = u8[off + 3].astype(np.int64), u8[off + 4] == 1
+    firsts, steps = _uint(u8, off + 5, 2), _uint(u8, off + 7, 2)
+    is_float = (hc & 7) == FLOAT_CODE
+    width = np.where(is_float, 8, 1 << (hc & 7))
+    fwidth = np.where(is_float, 8, 1 << (hc >> 3))
+    body = off + _RAW_HDR.size + np.where(irregular, 2 * n, 0)
+    total = int(n.sum())
+    starts = np.zeros(len(n), np.int64)
+    np.cumsum(n[:-1], out=starts[1:])
+    el_chunk = np.repeat(np.arange(len(n)), n)
+    idx = np.arange(total) - starts[el_chunk]
+    first_el = idx == 0
+    el_width = np.where(first_el, fwidth[el_chunk], width[el_chunk])
+    pos = body[el_chunk] + np.where(first_el, 0, fwidth[el_chunk] + (idx - 1) * width[el_chunk])
+    el_float = is_float[el_chunk]
     raw = np.zeros(total, np.int64)
-    fvals = np.zeros(total, np.float64)
-    is_start = np.zeros(total, bool)
-    is_start[starts] = True
-    int_chunk = codes != FLOAT_CODE
-    for c, plist in parts.items():
-        if not plist:
-            continue
-        if c == FLOAT_CODE:
-            fvals[el_code == c] = np.frombuffer(b"".join(plist), dtype="<f8")
-        else:
-            raw[(el_code == c) & ~is_start] = np.frombuffer(b"".join(plist), dtype=_WIDTHS[c])
-    for fc, plist in first_parts.items():
-        if plist:
-            raw[starts[int_chunk & (fcodes == fc)]] = np.frombuffer(b"".join(plist), dtype=_WIDTHS[fc])
+    values = np.empty(total, np.float64)
+    for w, dtype in ((1, "<i1"), (2, "<i2"), (4, "<i4"), (8, "<i8")):
+        sel = np.flatnonzero((el_width == w) & ~el_float)
+        if len(sel):
+            raw[sel] = _gather(u8, pos[sel], w, dtype)
     deltas = (raw >> 1) ^ -(raw & 1)
-    csum = np.cumsum(deltas)
+    csum = np.cumsum(deltas)  # wraps on overflow, and the differences below stay exact
     base = np.where(starts > 0, csum[np.maximum(starts - 1, 0)], 0)
-    ints = csum - np.repeat(base, lengths)
-    values = ints / _SCALE[np.repeat(decs, lengths)]
-    is_f = el_code == FLOAT_CODE
-    values[is_f] = fvals[is_f]
-    idx = np.arange(total) - np.repeat(starts, lengths)
-    offsets = np.repeat(firsts, lengths) + idx * np.repeat(steps, lengths)
-    if not regular.all():
-        irr = ~regular[el_chunk]
-        od = np.frombuffer(b"".join(ts_parts), dtype="<u2").astype(np.int64)
-        irr_starts_mask = np.zeros(total, bool)
-        irr_starts_mask[starts[~regular]] = True
-        # cumulative sum restarted at each irregular chunk's start
-        sub_starts = np.flatnonzero(irr_starts_mask[irr])
+    np.divide(csum - base[el_chunk], _SCALE[decs][el_chunk], out=values)
+    if is_float.any():
+        sel = np.flatnonzero(el_float)
+        values[sel] = _gather(u8, pos[sel], 8, "<f8")
+    offsets = firsts[el_chunk] + idx * steps[el_chunk]
+    if irregular.any():
+        sel = np.flatnonzero(irregular[el_chunk])
+        od = _uint(u8, (off + _RAW_HDR.size)[el_chunk[sel]] + 2 * idx[sel], 2)
         c2 = np.cumsum(od)
-        base2 = np.where(sub_starts > 0, c2[np.maximum(sub_starts - 1, 0)], 0)
-        offsets[irr] = c2 - np.repeat(base2, lengths[~regular])
-    return lengths, offsets, values
+        sub_first = first_el[sel]
+        chunk_base = np.maximum.accumulate(np.where(sub_first, np.arange(len(sel)), 0))
+        base2 = np.where(chunk_base > 0, c2[np.maximum(chunk_base - 1, 0)], 0)
+        offsets[sel] = c2 - base2
+    return n, offsets, values
 
 
 def decode_raw_chunk(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -220,90 +236,83 @@ def decode_raw_chunk(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ------------------------------------------------------------- rollup days
+# A day row: version byte 1, u32 mask of the hours present, u8 n, n u16 counts, then the n mins,
+# n avgs and n maxes as one raw chunk. Not zlib-compressed: the body is already delta-coded and
+# a year read decodes 365 rows per series, where per-row decompression dominated. Rows written
+# before the version byte existed are zlib streams (first byte 0x78) and are still read.
+_DAY_V1 = 1
+_DAY_HDR = struct.Struct("<BIB")
+_HOURS = np.arange(24)
+
+
 def encode_rollup_day(slots: np.ndarray, vmin: np.ndarray, vavg: np.ndarray, vmax: np.ndarray,
                       count: np.ndarray) -> bytes:
     """One day row: ``slots`` are hours 0..23 (sorted, unique), the rest aligned with them."""
-    n = len(slots)
-    mask = 0
-    for s in np.asarray(slots, dtype=np.int64).tolist():
-        mask |= 1 << s
-    vals = np.concatenate([vmin, np.round(vavg, MAX_DECIMALS), vmax]).astype(np.float64)
-    body = encode_raw_chunks(np.arange(3 * n) % 3600, vals, np.array([0, 3 * n]))[0] if n else b""
-    payload = struct.pack("<IB", mask, n) + np.minimum(count, 65535).astype("<u2").tobytes() + body
-    return zlib.compress(payload, 1)
+    slots = np.asarray(slots, dtype=np.int64)
+    return encode_rollup_days(np.array([0, len(slots)]), slots, np.asarray(vmin), np.asarray(vavg),
+                              np.asarray(vmax), np.asarray(count))[0]
 
 
 def decode_rollup_day(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """-> (slots, min, avg, max, count)."""
-    buf = zlib.decompress(blob)
-    mask, n = struct.unpack_from("<IB", buf, 0)
-    slots = np.flatnonzero((mask >> np.arange(24)) & 1)
-    count = np.frombuffer(buf[5:5 + 2 * n], dtype="<u2").astype(np.int64)
-    if n == 0:
-        e = np.zeros(0)
-        return slots, e, e, e, count
-    _, vals = decode_raw_chunk(buf[5 + 2 * n:])
-    return slots, vals[:n], vals[n:2 * n], vals[2 * n:], count
+    return decode_rollup_days([blob])[1:]
 
 
 def decode_rollup_days(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                      np.ndarray, np.ndarray]:
     """Many day rows -> (lengths, slots, min, avg, max, count) concatenated in blob order."""
     m = len(blobs)
-    lengths = np.zeros(m, np.int64)
-    slot_parts, count_parts, bodies = [], [], []
-    ar = np.arange(24)
-    for i, blob in enumerate(blobs):
-        buf = zlib.decompress(blob)
-        mask, n = struct.unpack_from("<IB", buf, 0)
-        lengths[i] = n
-        slot_parts.append(ar[((mask >> ar) & 1).astype(bool)])
-        count_parts.append(buf[5:5 + 2 * n])
-        bodies.append(buf[5 + 2 * n:])
-    if not lengths.sum():
+    if m == 0:
         e = np.zeros(0)
-        return lengths, e.astype(np.int64), e, e, e, e.astype(np.int64)
-    keep = [b for b, n in zip(bodies, lengths) if n]
-    _, _, vals = decode_raw_chunks(keep)
-    slots = np.concatenate(slot_parts)
-    count = np.frombuffer(b"".join(count_parts), dtype="<u2").astype(np.int64)
-    # vals is [min..., avg..., max...] per blob: reorder
-    n3 = np.repeat(lengths[lengths > 0], 1)
-    starts = np.concatenate([[0], np.cumsum(3 * n3)[:-1]])
-    pos_in = np.arange(int(lengths.sum())) - np.repeat(np.concatenate([[0], np.cumsum(n3)[:-1]]), n3)
-    base = np.repeat(starts, n3) + pos_in
-    nn = np.repeat(n3, n3)
+        return np.zeros(0, np.int64), e.astype(np.int64), e, e, e, e.astype(np.int64)
+    u8, off = _joined(blobs)
+    if (u8[off] != _DAY_V1).any():  # legacy rows: zlib(mask, n, counts, body)
+        blobs = [b if b[0] == _DAY_V1 else b"\x01" + zlib.decompress(b) for b in blobs]
+        u8, off = _joined(blobs)
+    masks = _uint(u8, off + 1, 4)
+    lengths = u8[off + 5].astype(np.int64)
+    slots = np.nonzero((masks[:, None] >> _HOURS[None, :]) & 1)[1].astype(np.int64)
+    row = np.repeat(np.arange(m), lengths)
+    starts = np.zeros(m, np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    pos_in = np.arange(len(row)) - starts[row]
+    count = _uint(u8, off[row] + 6 + 2 * pos_in, 2)
+    has = lengths > 0
+    _, _, vals = decode_raw_buffer(u8, (off + 6 + 2 * lengths)[has])
+    # vals is [min..., avg..., max...] per row: reorder
+    n3 = lengths[has]
+    base = np.repeat(np.concatenate([[0], np.cumsum(3 * n3)[:-1]]), n3) + pos_in
+    nn = lengths[row]
     return lengths, slots, vals[base], vals[base + nn], vals[base + 2 * nn], count
 
 
 def encode_rollup_days(bounds: np.ndarray, slots: np.ndarray, vmin: np.ndarray, vavg: np.ndarray,
                        vmax: np.ndarray, count: np.ndarray) -> list[bytes]:
-    """Vectorised :func:`encode_rollup_day` for many rows; ``bounds`` delimit rows in the arrays."""
+    """Encode many day rows; ``bounds`` delimit rows in the (row-sorted, slot-sorted) arrays."""
     starts = bounds[:-1].astype(np.int64)
     lengths = np.diff(bounds).astype(np.int64)
     m = len(starts)
     if m == 0:
         return []
+    slots = np.asarray(slots, np.int64)
     row = np.repeat(np.arange(m), lengths)
     masks = np.zeros(m, np.int64)
-    np.bitwise_or.at(masks, row, np.left_shift(1, slots.astype(np.int64)))
+    np.bitwise_or.at(masks, row, np.left_shift(1, slots))
     # per row values laid out as [min..., avg..., max...]
     n_el = len(slots)
-    order = np.empty(3 * n_el, np.int64)
     vals = np.empty(3 * n_el, np.float64)
     pos = np.arange(n_el) - np.repeat(starts, lengths)
     base3 = np.repeat(3 * starts, lengths)
     for k, arr in enumerate((vmin, np.round(vavg, MAX_DECIMALS), vmax)):
-        idx = base3 + k * np.repeat(lengths, lengths) + pos
-        vals[idx] = arr
-        order[idx] = 0
-    bodies = encode_raw_chunks(np.zeros(3 * n_el, np.int64) + (np.arange(3 * n_el) - np.repeat(3 * starts, 3 * lengths)) % 3600,
-                               vals, np.concatenate([3 * starts, [3 * n_el]]))
+        vals[base3 + k * np.repeat(lengths, lengths) + pos] = arr
+    offsets = (np.arange(3 * n_el) - np.repeat(3 * starts, 3 * lengths)) % 3600
+    nonempty = lengths > 0
+    bodies = iter(encode_raw_chunks(offsets, vals, np.concatenate([3 * starts[nonempty], [3 * n_el]])))
     cnt = np.minimum(count, 65535).astype("<u2").tobytes()
+    pack = _DAY_HDR.pack
     out = []
-    compress = zlib.compress
     s_l, n_l, m_l = starts.tolist(), lengths.tolist(), masks.tolist()
     for i in range(m):
         a, n = s_l[i], n_l[i]
-        out.append(compress(struct.pack("<IB", m_l[i], n) + cnt[2 * a:2 * (a + n)] + bodies[i], 1))
+        out.append(pack(_DAY_V1, m_l[i], n) + cnt[2 * a:2 * (a + n)] + (next(bodies) if n else b""))
     return out

@@ -28,6 +28,7 @@ class Store:
         self.url = url
         self.raw_retention_days = raw_retention_days
         self._series_cache: tuple[float, pd.DataFrame] | None = None
+        self._by_metric: dict[str, pd.DataFrame] = {}
 
     # ----------------------------------------------------------------- life cycle
     @classmethod
@@ -87,9 +88,14 @@ class Store:
         if fresh or self._series_cache is None or now - self._series_cache[0] > INVENTORY_TTL:
             with self._ro() as conn:
                 self._series_cache = (now, inventory.series_frame(conn))
+            self._by_metric = {}
         df = self._series_cache[1]
         if metric is not None:
-            df = df[df["metric"] == metric]
+            # per-metric subsets are cached: at 30,000 instances a string filter costs ~40 ms
+            sub = self._by_metric.get(metric)
+            if sub is None:
+                sub = self._by_metric[metric] = df[df["metric"] == metric].reset_index(drop=True)
+            df = sub
         if cluster is not None:
             df = df[df["cluster"] == cluster]
         if business is not None:
@@ -223,8 +229,8 @@ class Store:
 
     def latest(self, series_ids=None, metric: str | None = None) -> pd.DataFrame:
         if metric is not None:
-            ids = self.series(metric=metric)["id"].tolist()
-            series_ids = ids if series_ids is None else [s for s in series_ids if s in set(ids)]
+            ids = self.series(metric=metric)["id"].to_numpy()
+            series_ids = ids if series_ids is None else np.intersect1d(np.asarray(list(series_ids), np.int64), ids)
         with self._ro() as conn:
             return reader.read_latest(conn, series_ids)
 
@@ -233,7 +239,7 @@ class Store:
         """[group, ts, value] per cluster, business, product line or the fleet."""
         if level not in agg.LEVELS:
             raise StoreInputError(f"level {level!r} is not one of {', '.join(agg.LEVELS)}.")
-        chosen = agg.pick_series(self.series(), metric, level, groups)
+        chosen = agg.pick_series(self.series(metric=metric), metric, level, groups)
         frame = agg.drop_removed(self.read_range(chosen["id"].tolist(), start, end, max_points), chosen)
         return agg.combine_levels(frame, chosen, metric, level)
 
