@@ -18,8 +18,10 @@ noise, rounded so that the integer instance values add up exactly to the rounded
 
 Public API::
 
-    values(model, series, ts)  -> array (len(series), len(ts)); NaN where an instance is silent
-    hourly(model, series, hours, sub=4) -> (vmin, vavg, vmax, count), each (len(series), len(hours))
+    values(model, series, ts, out=None) -> array (len(series), len(ts)); NaN where an instance is silent
+    hourly(model, series, hours, sub=3) -> (vmin, vavg, vmax, count), each (len(series), len(hours))
+    minutes(start, end, step=60)        -> aligned sample times
+    shape, promotion_lift, promotion_year, cluster_state: the pieces, for truth.py and notebooks
 """
 from __future__ import annotations
 
