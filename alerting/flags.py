@@ -105,24 +105,33 @@ def evaluate(latest: pd.DataFrame, now: int, stale_after_s: int, rules: tuple[Ru
 
 
 def worst_of(flags: pd.DataFrame, by: str, now: int) -> pd.DataFrame:
-    """Worst flag per ``by`` (cluster or business): [by, severity, reason, where, age].
+    """Worst flag per ``by`` (cluster or business): [by, severity, reason, where, age, n_flagged].
 
     ``where`` is the instance (or cluster) that set the worst flag; ``age`` the seconds since the
     oldest latest point among stale series (0 when nothing is stale).
     """
     if flags.empty:
         return pd.DataFrame(columns=[by, "severity", "reason", "where", "age", "n_flagged"])
-    f = flags.assign(rank=flags["severity"].map(RANK),
-                     where=flags["instance"].fillna(flags["cluster"]))
-    f = f.sort_values([by, "rank"], ascending=[True, False], kind="stable")
-    top = f.drop_duplicates(by)[[by, "severity", "reason", "where", "rank"]]
-    stale = f[f["severity"] == "stale"]
-    oldest = stale.groupby(by)["ts"].min()
-    n_flagged = f[f["rank"] >= RANK["warn"]].groupby(by)["where"].nunique()
-    top = top.set_index(by)
-    top["age"] = (now - oldest.reindex(top.index)).fillna(0.0)
-    top["n_flagged"] = n_flagged.reindex(top.index).fillna(0).astype(int)
-    return top.drop(columns="rank").reset_index()
+    codes, names = pd.factorize(flags[by], sort=True)
+    rank = flags["severity"].map(RANK).to_numpy(np.int64)
+    # worst row per group: sort by (group, -rank), keep each group's first row
+    order = np.lexsort((-rank, codes))
+    first = order[np.r_[True, codes[order][1:] != codes[order][:-1]]]
+    where = flags["instance"].astype(object).where(flags["instance"].notna(), flags["cluster"].astype(object))
+    n = len(names)
+    stale = rank == RANK["stale"]
+    oldest = np.full(n, np.inf)
+    np.minimum.at(oldest, codes[stale], flags["ts"].to_numpy(np.float64)[stale])
+    flagged = np.zeros(n, np.int64)
+    np.add.at(flagged, codes[rank >= RANK["warn"]], 1)
+    return pd.DataFrame({
+        by: np.asarray(names, dtype=object)[codes[first]],
+        "severity": np.asarray(SEVERITIES, dtype=object)[rank[first]],
+        "reason": flags["reason"].to_numpy(object)[first],
+        "where": where.to_numpy(object)[first],
+        "age": np.where(np.isinf(oldest), 0.0, now - oldest)[codes[first]],
+        "n_flagged": flagged[codes[first]],
+    })
 
 
 def carry_onsets(current: pd.DataFrame, previous: dict[str, tuple[str, int]] | None, now: int) -> dict[str, int]:

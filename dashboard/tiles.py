@@ -9,19 +9,32 @@ import pandas as pd
 from dashboard import labels as lb
 
 
-def sparkline_svg(values: list[float], width: int = 100, height: int = 22, colour: str = "#cfd8e3") -> str:
-    """A tiny SVG polyline as a data URI (an <img> src: cheap to paint and to patch)."""
+SPARK_W, SPARK_H = 100, 22
+#: the SVG around a sparkline's points; peakwatch.js builds the same string when a refresh
+#: sends new points (points are a third of the URI's size)
+SVG_HEAD = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='100' height='22' "
+            "viewBox='0 0 100 22'><polyline fill='none' stroke='%23cfd8e3' stroke-width='1.5' points='")
+SVG_TAIL = "'/></svg>"
+
+
+def sparkline_points(values: list[float]) -> str:
+    """Polyline points of a tiny sparkline ('' when there are fewer than two values)."""
     pts = [v for v in values if v is not None and not math.isnan(v)]
     if len(pts) < 2:
-        return "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg'/>"
+        return ""
     lo, hi = min(pts), max(pts)
     span = (hi - lo) or 1.0
-    step = width / (len(pts) - 1)
-    coords = " ".join(f"{i * step:.0f},{height - 1 - (v - lo) / span * (height - 2):.0f}" for i, v in enumerate(pts))
-    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-           f"viewBox='0 0 {width} {height}'><polyline fill='none' stroke='{colour.replace('#', '%23')}' "
-           f"stroke-width='1.5' points='{coords}'/></svg>")
-    return "data:image/svg+xml;utf8," + svg
+    step = SPARK_W / (len(pts) - 1)
+    return " ".join(f"{i * step:.0f},{SPARK_H - 1 - (v - lo) / span * (SPARK_H - 2):.0f}" for i, v in enumerate(pts))
+
+
+def svg_uri(points: str) -> str:
+    """The <img> src of a sparkline (an empty picture when there are no points)."""
+    return SVG_HEAD + points + SVG_TAIL
+
+
+def sparkline_svg(values: list[float]) -> str:
+    return svg_uri(sparkline_points(values))
 
 
 def tile_view(row, lang: str) -> dict:
@@ -37,7 +50,7 @@ def tile_view(row, lang: str) -> dict:
         "qps": lb.si(qps),
         "chg": chg,
         "chg_cls": f"chg {direction}",
-        "spark": sparkline_svg(list(row.spark)),
+        "spark": sparkline_points(list(row.spark)),
         "tip": tip,
     }
 

@@ -1,4 +1,8 @@
 // Clientside callbacks of the Peakwatch pages (wall refresh in place, data age, sound, rotation).
+// The sparkline SVG around the points a refresh sends: the same strings as dashboard/tiles.py.
+const SVG_HEAD = "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='100' height='22' " +
+  "viewBox='0 0 100 22'><polyline fill='none' stroke='%23cfd8e3' stroke-width='1.5' points='";
+const SVG_TAIL = "'/></svg>";
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   peakwatch: {
     // Apply the server's diff to the tiles in place: only changed props, no re-render.
@@ -13,7 +17,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         if (c.qps !== undefined) { set("q" + i, {children: c.qps}); }
         if (c.chg !== undefined) { set("c" + i, {children: c.chg}); }
         if (c.chg_cls !== undefined) { set("c" + i, {className: c.chg_cls}); }
-        if (c.spark !== undefined) { set("s" + i, {src: c.spark}); }
+        if (c.spark !== undefined) { set("s" + i, {src: SVG_HEAD + c.spark + SVG_TAIL}); }
       }
       const before = new Set((state && state.crit) || []);
       const fresh = (diff.crit || []).filter(function (b) { return !before.has(b); });

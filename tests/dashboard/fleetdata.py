@@ -115,7 +115,8 @@ def write_fleet(store, inv: Inventory, now: int, raw_hours: float = 3, history_d
         end = now - 3600 if biz == STALE else now
         hours = raw_hours if spec.instance is None else inst_hours
         ts = np.arange(end - int(hours * 3600) + step, end + 1, step, dtype=np.int64)
-        ts = np.concatenate([np.arange(week - 600, week + 1, step, dtype=np.int64), ts])
+        if spec.instance is None or spec.metric in ("qps", "proxy_qps"):   # what "vs last week" reads
+            ts = np.concatenate([np.arange(week - 600, week + 1, step, dtype=np.int64), ts])
         base, util = _base(spec, inst, cl_shards, biz)
         v = instance_value(spec.metric, base, ts, rng, util)
         sids.append(np.full(len(ts), ids[spec.key])), tss.append(ts), vals.append(v)

@@ -1,0 +1,197 @@
+"""Dashboard benchmark: wall callback at 3,000 and 30,000 instances, business history callback,
+paint time of the wall in Chromium, bytes per wall refresh. Ends with one JSON line.
+
+    python benchmarks/dashboard_bench.py [--quick] [--chromium /usr/bin/chromium]
+
+Targets (issue 4): wall callback <= 150 ms at 30,000 instances; history callback <= 200 ms for
+7 days of a 128-shard cluster; all tiles painted <= 2 s at 3,000 instances.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "tests" / "dashboard")]
+
+import fleetdata  # noqa: E402
+from core.settings import load_settings  # noqa: E402
+from dashboard.app import create_app  # noqa: E402
+from store import Store  # noqa: E402
+from store.inventory_types import Business, Cluster, Instance, Inventory, ProductLine, SeriesSpec  # noqa: E402
+
+
+def build(n: int, tmp: Path, now: int):
+    url = f"sqlite:///{tmp / f'fleet{n}.sqlite'}"
+    store = Store.open(url)
+    t0 = time.perf_counter()
+    fleetdata.write_fleet(store, fleetdata.build_inventory(n, hot_shards=16), now, raw_hours=2,
+                          instance_raw_hours=0.1)
+    print(f"# {n} instances written in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return store
+
+
+def make_app(store, **settings):
+    env = {"PEAKWATCH_STORE_URL": store.url, "PEAKWATCH_CACHE_TYPE": "simple"}
+    return create_app(store, load_settings(cli=settings, env=env))
+
+
+def wall_callback_ms(app, store, now: int, repeats: int = 5) -> tuple[float, float]:
+    """(cold, cached) ms of the wall refresh callback as a browser calls it (showing the previous
+    version). cold = first call of a refresh interval after a collection pass (computes the
+    snapshot every viewer then shares); cached = every other viewer in that interval."""
+    from dashboard import cached
+    from dashboard.app import page_modules
+    wall = next(m for m in page_modules() if m.__name__.endswith("wall"))
+    ctx = app.server.extensions["peakwatch"]
+    series = store.series()
+    ids = series.loc[series["instance"].isna(), "id"].to_numpy()
+    rng = np.random.default_rng(2)
+    cold, warm = [], []
+    with app.server.test_request_context("/"):
+        for k in range(repeats):
+            t = now + 60 * k
+            ctx.clock = lambda t=t: t
+            snap = cached.wall_snapshot(ctx)
+            state = {"v": snap["version"], "inv": _inventory_key(snap)}
+            store.write_samples(ids, np.full(len(ids), t + 60), rng.uniform(1e4, 2e4, len(ids)))
+            ctx.clock = lambda t=t: t + 60
+            t0 = time.perf_counter()
+            wall.refresh(1, state)
+            cold.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            wall.refresh(2, state)
+            warm.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(cold), statistics.median(warm)
+
+
+def refresh_bytes(app, store, now: int) -> int:
+    """Bytes of the wall refresh response after one new collection pass (every cluster series
+    gets a new point), against the version the browser was showing."""
+    import dash  # noqa: F401
+    from dashboard import cached
+    client = app.server.test_client()
+    with app.server.test_request_context("/"):
+        ctx = app.server.extensions["peakwatch"]
+        snap = cached.wall_snapshot(ctx)
+        cached.wall_views(ctx, snap)
+    state = {"v": snap["version"], "inv": _inventory_key(snap), "crit": [], "sound": False}
+    series = store.series()
+    ids = series.loc[series["instance"].isna(), "id"].to_numpy()
+    store.write_samples(ids, np.full(len(ids), now + 60), np.random.default_rng(1).uniform(1e4, 2e4, len(ids)))
+    outputs = [("wall-diff", "data"), ("wall-flags", "children"), ("wall-counts", "children"),
+               ("wall-groups", "children"), ("wall-age-data", "data")]
+    body = {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+            "outputs": [{"id": i, "property": p} for i, p in outputs],
+            "inputs": [{"id": "wall-tick", "property": "n_intervals", "value": 1}],
+            "state": [{"id": "wall-state", "property": "data", "value": state}],
+            "changedPropIds": ["wall-tick.n_intervals"]}
+    client.get("/")
+    ctx.clock = lambda: now + 60 + ctx.settings.refresh_seconds   # the next refresh interval
+    resp = client.post("/_dash-update-component", json=body)
+    assert resp.status_code == 200, resp.data[:500]
+    return len(resp.data)
+
+
+def _inventory_key(snap):
+    import hashlib
+    return hashlib.blake2b("\n".join(snap["tiles"]["business"]).encode(), digest_size=8).hexdigest()
+
+
+def history_ms(tmp: Path, now: int, repeats: int = 5) -> float:
+    """History callback for 7 days of a 128-shard redis cluster (rollups; per cluster, summed)."""
+    store = Store.open(f"sqlite:///{tmp / 'h128.sqlite'}")
+    inv = Inventory(product_lines=[ProductLine("trade")], businesses=[Business("big", "trade", 5)],
+                    clusters=[Cluster("big-re01", "big", "redis", 128, 80_000, 8 << 30)])
+    for s in range(128):
+        name = f"10.9.0.{s}:6379"
+        inv.instances.append(Instance(name, "big-re01", f"10.9.0.{s}", 6379, "master", s))
+        inv.series += [SeriesSpec(f"{name}/{m}", m, "big-re01", name) for m in ("qps", "mem_util")]
+    inv.series.append(SeriesSpec("cluster:big-re01/qps", "qps", "big-re01"))
+    ids = store.upsert_inventory(inv)
+    fleetdata.write_history(store, inv, ids, now, 30, np.random.default_rng(0))
+    app = make_app(store)
+    from dashboard.app import page_modules
+    business = next(m for m in page_modules() if m.__name__.endswith("business"))
+    from dashboard import labels as lb
+    start = lb.when(now - 7 * 86400, "Asia/Shanghai", "%Y-%m-%d")
+    end = lb.when(now, "Asia/Shanghai", "%Y-%m-%d")
+    times = {}
+    with app.server.test_request_context("/"):
+        for metric in ("qps", "mem_util"):
+            runs = []
+            for _ in range(repeats):
+                app.server.extensions["peakwatch"].cache.clear()
+                t0 = time.perf_counter()
+                fig, msg, _span = business.history_update(start, end, metric, [], "big")
+                runs.append((time.perf_counter() - t0) * 1000)
+                assert not msg, msg
+            times[metric] = statistics.median(runs)
+    store.close()
+    return times
+
+
+def paint_ms(store, chromium: str, n_tiles: int, repeats: int = 3) -> float:
+    """Chromium: navigation start to every tile painted, 1080p, served by a real server."""
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+    app = make_app(store)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/?kiosk=1"
+    runs = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        for i in range(repeats + 1):
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            t0 = time.perf_counter()
+            page.goto(url)
+            page.wait_for_function(f"() => document.querySelectorAll('#wall-groups .tile').length >= {n_tiles}",
+                                   timeout=60_000, polling="raf")
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            if i:   # the first load warms the server's cache and the browser's script cache
+                runs.append((time.perf_counter() - t0) * 1000)
+            page.close()
+        browser.close()
+    server.shutdown()
+    return statistics.median(runs)
+
+
+def main() -> None:
+    import logging
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--quick", action="store_true", help="3,000 instances only (no 30,000 run)")
+    args = ap.parse_args()
+    now = int(time.time())
+    import os
+    out: dict = {"date": time.strftime("%Y-%m-%d"), "python": sys.version.split()[0],
+                 "load_avg_1m": round(os.getloadavg()[0], 1), "cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        s3 = build(3000, tmp, now)
+        app3 = make_app(s3)
+        out["paint_ms_3k"] = paint_ms(s3, args.chromium, len(s3.businesses()))
+        out["wall_refresh_bytes"] = refresh_bytes(make_app(s3), s3, now)
+        out["wall_ms_3k"], out["wall_ms_3k_cached"] = wall_callback_ms(app3, s3, now + 600)
+        s3.close()
+        if not args.quick:
+            s30 = build(30000, tmp, now)
+            out["wall_ms_30k"], out["wall_ms_30k_cached"] = wall_callback_ms(make_app(s30), s30, now + 600)
+            s30.close()
+        h = history_ms(tmp, now)
+        out["history_ms"], out["history_ms_mem_util"] = h["qps"], h["mem_util"]
+    print(json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in out.items()}))
+
+
+if __name__ == "__main__":
+    main()
