@@ -132,8 +132,8 @@ def test_30000_instances_with_128_shard_clusters_generate_an_hour():
     ts = signals.minutes(big.anchor - HOUR, big.anchor)
     v = signals.values(big, None, ts)
     assert v.shape == (len(big.inventory.series), 60)
-    assert np.isfinite(v).sum() == v.size - 60 * sum(
-        s.instance == truth.incidents(big)["silent"]["instance"] for s in big.inventory.series)
+    silent = truth.incidents(big)["silent"]["instance"]
+    assert np.isfinite(v).sum() == v.size - 60 * sum(s.instance == silent for s in big.inventory.series)
 
 
 # ---- values ------------------------------------------------------------------------------------
