@@ -364,11 +364,13 @@ def hourly(model: FleetModel, series=None, hours=None, sub: int = 3,
     inst = model.s_instance[idx]
     # ``sub`` midpoints (for the mean), then the hour's first and last minutes (for extremes)
     offsets = np.r_[(np.arange(sub) + 0.5) * HOUR / sub, 0, HOUR - 60].astype(np.int64)
-    step = max(1, max_cells // max(1, len(idx) * len(offsets)))
     res = [np.empty((len(idx), len(hours))) for _ in range(4)]
     for rows, fn in ((np.flatnonzero(inst < 0), _cluster_hourly), (np.flatnonzero(inst >= 0), _instance_hourly)):
         if not rows.size:
             continue
+        # cluster-level series are computed per cluster (three series share one)
+        width = len(np.unique(model.s_cluster[idx[rows]])) if fn is _cluster_hourly else len(rows)
+        step = max(1, max_cells // (width * len(offsets)))
         target = slice(rows[0], rows[-1] + 1) if rows[-1] - rows[0] + 1 == len(rows) else rows
         for lo in range(0, len(hours), step):
             h = hours[lo:lo + step]
