@@ -34,9 +34,10 @@ def pick_series(series: pd.DataFrame, metric: str, level: str, groups=None) -> p
 
 def drop_removed(frame: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
     """Points of removed instances at or after their removal time are left out."""
-    removed = chosen.loc[chosen["removed_at"].notna(), ["id", "removed_at"]]
-    if removed.empty or frame.empty:
+    gone = chosen["removed_at"].notna().to_numpy()
+    if not gone.any() or frame.empty:
         return frame
+    removed = chosen.loc[gone, ["id", "removed_at"]]
     cut = frame["series_id"].map(dict(zip(removed["id"], removed["removed_at"].astype("int64"))))
     return frame[~(frame["ts"] >= cut)]
 
@@ -66,18 +67,22 @@ def combine_levels(frame: pd.DataFrame, chosen: pd.DataFrame, metric: str, level
         return pd.DataFrame({"group": pd.Series(dtype="object"), "ts": pd.Series(dtype="int64"),
                              "value": pd.Series(dtype="float64")})
     rule = agg_of(metric)
-    info = chosen.set_index("id")
-    sid = frame["series_id"].to_numpy()
-    cluster_codes, cluster_names = pd.factorize(info.loc[sid, "cluster"].to_numpy())
+    ids = chosen["id"].to_numpy(np.int64)
+    order = np.argsort(ids)
+    cluster_of_row, cluster_names = pd.factorize(chosen["cluster"].to_numpy())
+    sid = frame["series_id"].to_numpy(np.int64)
+    cluster_codes = cluster_of_row[order][np.searchsorted(ids[order], sid)]
     (cl,), ts, val = _combine([cluster_codes.astype(np.int64)], frame["ts"].to_numpy(np.int64),
                               frame["value"].to_numpy(np.float64), rule)
     if level == "cluster":
-        return pd.DataFrame({"group": cluster_names[cl], "ts": ts, "value": val})
-    per_cluster = info.drop_duplicates("cluster").set_index("cluster")
+        return pd.DataFrame({"group": np.asarray(cluster_names, dtype=object)[cl], "ts": ts, "value": val})
     if level == "fleet":
         group = np.zeros(len(cl), np.int64)
         names = np.array(["fleet"], dtype=object)
     else:
-        group, names = pd.factorize(per_cluster.loc[cluster_names[cl], level].to_numpy())
+        level_of_row, names = pd.factorize(chosen[level].to_numpy())
+        level_of_cluster = np.empty(len(cluster_names), np.int64)
+        level_of_cluster[cluster_of_row] = level_of_row
+        group = level_of_cluster[cl]
     (g,), ts2, val2 = _combine([group.astype(np.int64)], ts, val, rule)
     return pd.DataFrame({"group": np.asarray(names, dtype=object)[g], "ts": ts2, "value": val2})

@@ -26,6 +26,7 @@ _WIDTHS = (np.dtype("<i1"), np.dtype("<i2"), np.dtype("<i4"), np.dtype("<i8"))
 # n, width code (bits 0-2: 0..3 ints, 4 = float64; bits 3-4: width of the first value), decimals,
 # ts mode (0 regular, 1 deltas), first offset, step
 _RAW_HDR = struct.Struct("<HBBBHH")
+_HDR_DTYPE = np.dtype([("n", "<u2"), ("hc", "u1"), ("dec", "u1"), ("mode", "u1"), ("first", "<u2"), ("step", "<u2")])
 FLOAT_CODE = 4
 
 
@@ -64,12 +65,24 @@ def encode_raw_chunks(offsets: np.ndarray, values: np.ndarray, bounds: np.ndarra
         values: float64 values aligned with ``offsets``.
         bounds: start index of every chunk, then the total length.
     """
-    starts = bounds[:-1].astype(np.int64)
-    nchunks = len(starts)
-    if nchunks == 0:
-        return []
-    lengths = np.diff(bounds).astype(np.int64)
+    bounds = np.asarray(bounds, np.int64)
     values = np.asarray(values, dtype=np.float64)
+    offsets = np.asarray(offsets)
+    out: list[bytes] = []
+    for a in range(0, len(bounds) - 1, ENCODE_BATCH):  # cache-sized passes
+        b = bounds[a:a + ENCODE_BATCH + 1]
+        lo, hi = int(b[0]), int(b[-1])
+        out.extend(_encode_raw_batch(offsets[lo:hi], values[lo:hi], b - lo))
+    return out
+
+
+ENCODE_BATCH = 4096
+
+
+def _encode_raw_batch(offsets: np.ndarray, values: np.ndarray, bounds: np.ndarray) -> list[bytes]:
+    starts = bounds[:-1]
+    nchunks = len(starts)
+    lengths = np.diff(bounds)
     dec_el = decimals_per_value(values)
     is_float = np.minimum.reduceat(dec_el, starts) < 0
     dec = np.maximum.reduceat(dec_el, starts).astype(np.int64)
@@ -103,32 +116,51 @@ def encode_raw_chunks(offsets: np.ndarray, values: np.ndarray, bounds: np.ndarra
     dev = np.abs(od - np.repeat(second, lengths))
     dev[starts] = 0
     regular = np.maximum.reduceat(dev, starts) == 0
-    od_bytes = od.astype("<u2").tobytes()
-    by_code = {c: zz.astype(_WIDTHS[c]).tobytes() for c in range(4) if (code == c).any()}
-    first_by_code = {c: zfirst.astype(_WIDTHS[c]).tobytes() for c in range(4) if (fcode == c).any()}
+    width = np.where(is_float, 8, 1 << np.minimum(code, 3))
+    fwidth = np.where(is_float, 8, 1 << fcode)
+    irregular = ~regular
+    size = _RAW_HDR.size + np.where(irregular, 2 * lengths, 0) + fwidth + (lengths - 1) * width
+    chunk_off = np.zeros(nchunks, np.int64)
+    np.cumsum(size[:-1], out=chunk_off[1:])
+    out = np.zeros(int(chunk_off[-1] + size[-1]), np.uint8)
+    hdr = np.zeros(nchunks, _HDR_DTYPE)
+    hdr["n"], hdr["hc"], hdr["dec"], hdr["mode"] = lengths, code | (fcode << 3), dec, irregular
+    hdr["first"], hdr["step"] = offs[starts], np.where(regular, second, 0)
+    out[chunk_off[:, None] + np.arange(_RAW_HDR.size)] = hdr.view(np.uint8).reshape(nchunks, _RAW_HDR.size)
+    el_chunk = np.repeat(np.arange(nchunks), lengths)
+    idx = np.arange(len(values)) - starts[el_chunk]
+    first_el = idx == 0
+    body = chunk_off + _RAW_HDR.size + np.where(irregular, 2 * lengths, 0)
+    pos = body[el_chunk] + np.where(first_el, 0, fwidth[el_chunk] + (idx - 1) * width[el_chunk])
+    el_width = np.where(first_el, fwidth[el_chunk], width[el_chunk])
+    el_float = is_float[el_chunk]
+    zz[starts] = zfirst
+    for w, dtype in ((1, "<i1"), (2, "<i2"), (4, "<i4"), (8, "<i8")):
+        sel = np.flatnonzero((el_width == w) & ~el_float)
+        if len(sel):
+            _scatter(out, pos[sel], zz[sel].astype(dtype), w)
     if is_float.any():
-        by_code[FLOAT_CODE] = values.astype("<f8").tobytes()
-    pack = _RAW_HDR.pack
-    out = []
-    append = out.append
-    s_l, n_l, c_l, d_l, r_l = starts.tolist(), lengths.tolist(), code.tolist(), dec.tolist(), regular.tolist()
-    f_l = fcode.tolist()
-    first_l, step_l = offs[starts].tolist(), second.tolist()
-    for i in range(nchunks):
-        a, n, c = s_l[i], n_l[i], c_l[i]
-        if c == FLOAT_CODE:
-            body = by_code[c][a * 8:(a + n) * 8]
-            hc = c
-        else:
-            w, fc = 1 << c, f_l[i]
-            fw = 1 << fc
-            body = first_by_code[fc][i * fw:(i + 1) * fw] + by_code[c][(a + 1) * w:(a + n) * w]
-            hc = c | fc << 3
-        if r_l[i]:
-            append(pack(n, hc, d_l[i], 0, first_l[i], step_l[i]) + body)
-        else:
-            append(pack(n, hc, d_l[i], 1, first_l[i], 0) + od_bytes[a * 2:(a + n) * 2] + body)
-    return out
+        sel = np.flatnonzero(el_float)
+        _scatter(out, pos[sel], values[sel].astype("<f8"), 8)
+    if irregular.any():
+        sel = np.flatnonzero(irregular[el_chunk])
+        _scatter(out, (chunk_off + _RAW_HDR.size)[el_chunk[sel]] + 2 * idx[sel], od[sel].astype("<u2"), 2)
+    buf = out.tobytes()
+    return [buf[a:b] for a, b in zip(chunk_off.tolist(), (chunk_off + size).tolist())]
+
+
+def _scatter(out: np.ndarray, pos: np.ndarray, vals: np.ndarray, width: int) -> None:
+    """Write ``vals`` (``width`` bytes each) at byte positions ``pos`` of ``out`` (the inverse of
+    :func:`_gather`)."""
+    if width == 1:
+        out[pos] = vals.view(np.uint8)
+        return
+    r = pos % width
+    for k in range(width):
+        sel = np.flatnonzero(r == k)
+        if len(sel):
+            view = out[k:k + (len(out) - k) // width * width].view(vals.dtype)
+            view[(pos[sel] - k) // width] = vals[sel]
 
 
 def _width_code(zz: np.ndarray) -> np.ndarray:
@@ -236,13 +268,16 @@ def decode_raw_chunk(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ------------------------------------------------------------- rollup days
-# A day row: version byte 1, u32 mask of the hours present, u8 n, n u16 counts, then the n mins,
-# n avgs and n maxes as one raw chunk. Not zlib-compressed: the body is already delta-coded and
-# a year read decodes 365 rows per series, where per-row decompression dominated. Rows written
-# before the version byte existed are zlib streams (first byte 0x78) and are still read.
-_DAY_V1 = 1
+# A day row (version 2): version byte, u32 mask of the hours present, u8 n, n u16 counts, then
+# three raw chunks of n values each: mins, avgs, maxes. Separate chains let integer mins and
+# maxes stay narrow next to 4-decimal avgs, and let a reader that only needs avgs (aggregates)
+# skip the rest. Not zlib-compressed: a year read decodes 365 rows per series and per-row
+# decompression dominated. Older rows are still read: version 1 (one chain of mins, avgs and
+# maxes) and the first release's zlib streams (first byte 0x78).
+_DAY_V1, _DAY_V2 = 1, 2
 _DAY_HDR = struct.Struct("<BIB")
 _HOURS = np.arange(24)
+FIELDS = ("min", "avg", "max")
 
 
 def encode_rollup_day(slots: np.ndarray, vmin: np.ndarray, vavg: np.ndarray, vmax: np.ndarray,
@@ -258,16 +293,36 @@ def decode_rollup_day(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return decode_rollup_days([blob])[1:]
 
 
-def decode_rollup_days(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                                     np.ndarray, np.ndarray]:
-    """Many day rows -> (lengths, slots, min, avg, max, count) concatenated in blob order."""
+def _chunk_size(u8: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Byte size of the raw chunks starting at ``off`` (from their headers)."""
+    n = _uint(u8, off, 2)
+    hc = u8[off + 2].astype(np.int64)
+    is_float = (hc & 7) == FLOAT_CODE
+    width = np.where(is_float, 8, 1 << np.minimum(hc & 7, 3))
+    fwidth = np.where(is_float, 8, 1 << (hc >> 3))
+    return _RAW_HDR.size + np.where(u8[off + 4] == 1, 2 * n, 0) + fwidth + (n - 1) * width
+
+
+def _upgrade_day(blob: bytes) -> bytes:
+    """A version 1 or zlib row re-encoded as version 2 (old stores; not on the hot path)."""
+    buf = blob[1:] if blob[0] == _DAY_V1 else zlib.decompress(blob)
+    mask, n = struct.unpack_from("<IB", buf, 0)
+    slots = np.flatnonzero((mask >> _HOURS) & 1)
+    count = np.frombuffer(buf[5:5 + 2 * n], "<u2").astype(np.int64)
+    vals = decode_raw_chunk(buf[5 + 2 * n:])[1] if n else np.zeros(0)
+    return encode_rollup_day(slots, vals[:n], vals[n:2 * n], vals[2 * n:], count)
+
+
+def decode_rollup_days(blobs: list[bytes], fields=FIELDS) -> tuple[np.ndarray, ...]:
+    """Many day rows -> (lengths, slots, min, avg, max, count) concatenated in blob order; fields
+    not in ``fields`` are not decoded (returned as NaN)."""
     m = len(blobs)
     if m == 0:
         e = np.zeros(0)
         return np.zeros(0, np.int64), e.astype(np.int64), e, e, e, e.astype(np.int64)
     u8, off = _joined(blobs)
-    if (u8[off] != _DAY_V1).any():  # legacy rows: zlib(mask, n, counts, body)
-        blobs = [b if b[0] == _DAY_V1 else b"\x01" + zlib.decompress(b) for b in blobs]
+    if (u8[off] != _DAY_V2).any():
+        blobs = [b if b[0] == _DAY_V2 else _upgrade_day(b) for b in blobs]
         u8, off = _joined(blobs)
     masks = _uint(u8, off + 1, 4)
     lengths = u8[off + 5].astype(np.int64)
@@ -275,22 +330,23 @@ def decode_rollup_days(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.n
     row = np.repeat(np.arange(m), lengths)
     starts = np.zeros(m, np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
-    pos_in = np.arange(len(row)) - starts[row]
-    count = _uint(u8, off[row] + 6 + 2 * pos_in, 2)
+    count = _uint(u8, off[row] + 6 + 2 * (np.arange(len(row)) - starts[row]), 2)
     has = lengths > 0
-    _, _, vals = decode_raw_buffer(u8, (off + 6 + 2 * lengths)[has])
-    # vals is [min..., avg..., max...] per row: reorder
-    n3 = lengths[has]
-    base = np.repeat(np.concatenate([[0], np.cumsum(3 * n3)[:-1]]), n3) + pos_in
-    nn = lengths[row]
-    return lengths, slots, vals[base], vals[base + nn], vals[base + 2 * nn], count
+    chunk = (off + 6 + 2 * lengths)[has]
+    out = []
+    for name in FIELDS:
+        out.append(decode_raw_buffer(u8, chunk)[2] if name in fields else np.full(len(row), np.nan))
+        if name != FIELDS[-1]:
+            chunk = chunk + _chunk_size(u8, chunk)
+    return (lengths, slots, *out, count)
 
 
 def encode_rollup_days(bounds: np.ndarray, slots: np.ndarray, vmin: np.ndarray, vavg: np.ndarray,
                        vmax: np.ndarray, count: np.ndarray) -> list[bytes]:
     """Encode many day rows; ``bounds`` delimit rows in the (row-sorted, slot-sorted) arrays."""
-    starts = bounds[:-1].astype(np.int64)
-    lengths = np.diff(bounds).astype(np.int64)
+    bounds = np.asarray(bounds, np.int64)
+    starts = bounds[:-1]
+    lengths = np.diff(bounds)
     m = len(starts)
     if m == 0:
         return []
@@ -298,21 +354,17 @@ def encode_rollup_days(bounds: np.ndarray, slots: np.ndarray, vmin: np.ndarray, 
     row = np.repeat(np.arange(m), lengths)
     masks = np.zeros(m, np.int64)
     np.bitwise_or.at(masks, row, np.left_shift(1, slots))
-    # per row values laid out as [min..., avg..., max...]
-    n_el = len(slots)
-    vals = np.empty(3 * n_el, np.float64)
-    pos = np.arange(n_el) - np.repeat(starts, lengths)
-    base3 = np.repeat(3 * starts, lengths)
-    for k, arr in enumerate((vmin, np.round(vavg, MAX_DECIMALS), vmax)):
-        vals[base3 + k * np.repeat(lengths, lengths) + pos] = arr
-    offsets = (np.arange(3 * n_el) - np.repeat(3 * starts, 3 * lengths)) % 3600
     nonempty = lengths > 0
-    bodies = iter(encode_raw_chunks(offsets, vals, np.concatenate([3 * starts[nonempty], [3 * n_el]])))
+    chunk_bounds = np.concatenate([starts[nonempty], [bounds[-1]]])
+    zeros = np.zeros(len(slots), np.int64)
+    chains = [iter(encode_raw_chunks(zeros, np.asarray(v, np.float64), chunk_bounds))
+              for v in (vmin, np.round(vavg, MAX_DECIMALS), vmax)]
     cnt = np.minimum(count, 65535).astype("<u2").tobytes()
     pack = _DAY_HDR.pack
     out = []
     s_l, n_l, m_l = starts.tolist(), lengths.tolist(), masks.tolist()
     for i in range(m):
         a, n = s_l[i], n_l[i]
-        out.append(pack(_DAY_V1, m_l[i], n) + cnt[2 * a:2 * (a + n)] + (next(bodies) if n else b""))
+        head = pack(_DAY_V2, m_l[i], n) + cnt[2 * a:2 * (a + n)]
+        out.append(head + b"".join(next(c) for c in chains) if n else head)
     return out

@@ -14,6 +14,7 @@ from core.errors import StoreInputError
 from store import aggregate as agg
 from store import engine as eng
 from store import inventory, reader, schema, writer
+from store.codec import FIELDS
 from store.inventory_types import Inventory, Promotion
 
 RAW_RANGE_LIMIT = 2 * 86400  # ranges up to two days read the raw tier when it covers them
@@ -29,6 +30,7 @@ class Store:
         self.raw_retention_days = raw_retention_days
         self._series_cache: tuple[float, pd.DataFrame] | None = None
         self._by_metric: dict[str, pd.DataFrame] = {}
+        self._picked: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] = {}
 
     # ----------------------------------------------------------------- life cycle
     @classmethod
@@ -88,7 +90,7 @@ class Store:
         if fresh or self._series_cache is None or now - self._series_cache[0] > INVENTORY_TTL:
             with self._ro() as conn:
                 self._series_cache = (now, inventory.series_frame(conn))
-            self._by_metric = {}
+            self._by_metric, self._picked = {}, {}
         df = self._series_cache[1]
         if metric is not None:
             # per-metric subsets are cached: at 30,000 instances a string filter costs ~40 ms
@@ -96,6 +98,8 @@ class Store:
             if sub is None:
                 sub = self._by_metric[metric] = df[df["metric"] == metric].reset_index(drop=True)
             df = sub
+        if cluster is None and business is None:
+            return df if metric is not None else df.reset_index(drop=True)
         if cluster is not None:
             df = df[df["cluster"] == cluster]
         if business is not None:
@@ -215,6 +219,10 @@ class Store:
     def read_range(self, series_ids, start: int, end: int, max_points: int = 2000) -> pd.DataFrame:
         """[series_id, ts, value, min, max]: raw when it covers the range, rollups otherwise;
         at most ``max_points`` points per series."""
+        return self._read_range(series_ids, start, end, max_points, envelope=True)
+
+    def _read_range(self, series_ids, start: int, end: int, max_points: int, envelope: bool) -> pd.DataFrame:
+        """:meth:`read_range`; without ``envelope`` the rollup min/max are not decoded (NaN)."""
         start, end = int(start), int(end)
         if self._use_raw(start, end):
             df = self.read_raw(series_ids, start, end)
@@ -222,7 +230,8 @@ class Store:
                 v = df["value"].to_numpy()
                 grid = reader.bucket_step(start, end, 60, max_points)
                 return reader.downsample(df["series_id"].to_numpy(), df["ts"].to_numpy(), v, v, v, grid)
-        df = self.read_rollups(series_ids, start, end)
+        with self._ro() as conn:
+            df = reader.read_rollups(conn, series_ids, start, end, FIELDS if envelope else ("avg",))
         grid = reader.bucket_step(start, end, 3600, max_points)
         return reader.downsample(df["series_id"].to_numpy(), df["ts"].to_numpy(), df["avg"].to_numpy(),
                                  df["min"].to_numpy(), df["max"].to_numpy(), grid)
@@ -239,8 +248,14 @@ class Store:
         """[group, ts, value] per cluster, business, product line or the fleet."""
         if level not in agg.LEVELS:
             raise StoreInputError(f"level {level!r} is not one of {', '.join(agg.LEVELS)}.")
-        chosen = agg.pick_series(self.series(metric=metric), metric, level, groups)
-        frame = agg.drop_removed(self.read_range(chosen["id"].tolist(), start, end, max_points), chosen)
+        subset = self.series(metric=metric)
+        key = (metric, level, None if groups is None else tuple(sorted(groups)))
+        cached = self._picked.get(key)
+        if cached is None or cached[0] is not subset:  # recomputed when the inventory is re-read
+            cached = self._picked[key] = (subset, agg.pick_series(subset, metric, level, groups))
+        chosen = cached[1]
+        frame = self._read_range(chosen["id"].tolist(), start, end, max_points, envelope=False)
+        frame = agg.drop_removed(frame, chosen)
         return agg.combine_levels(frame, chosen, metric, level)
 
     def info(self) -> dict:

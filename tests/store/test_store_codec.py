@@ -86,6 +86,7 @@ def test_rollup_days_round_trip_with_avg_to_four_decimals(days):
     assert slots.tolist() == cols[0].tolist() and vmin.tolist() == cols[1].tolist()
     assert vavg.tolist() == np.round(cols[2], 4).tolist() and vmax.tolist() == cols[3].tolist()
     assert count.tolist() == cols[4].tolist()
+    assert codec.decode_rollup_days(blobs, fields=("avg",))[3].tolist() == vavg.tolist()
 
 
 def test_rollup_rows_written_before_the_version_byte_still_read():
@@ -96,7 +97,11 @@ def test_rollup_rows_written_before_the_version_byte_still_read():
     slots, vmin, vavg, vmax, count = np.array([0, 5]), np.array([1.0, 2.0]), np.array([1.5, 2.5]), \
         np.array([2.0, 3.0]), np.array([60, 59])
     body = codec.encode_raw_chunks(np.arange(6), np.concatenate([vmin, vavg, vmax]), np.array([0, 6]))[0]
-    legacy = zlib.compress(struct.pack("<IB", 0b100001, 2) + count.astype("<u2").tobytes() + body, 1)
-    got = codec.decode_rollup_days([legacy, codec.encode_rollup_day(slots, vmin, vavg, vmax, count)])
-    assert got[0].tolist() == [2, 2] and got[1].tolist() == [0, 5, 0, 5]
-    assert got[3].tolist() == [1.5, 2.5, 1.5, 2.5] and got[5].tolist() == [60, 59, 60, 59]
+    payload = struct.pack("<IB", 0b100001, 2) + count.astype("<u2").tobytes() + body
+    legacy, v1 = zlib.compress(payload, 1), b"\x01" + payload   # first release, then version 1
+    got = codec.decode_rollup_days([legacy, codec.encode_rollup_day(slots, vmin, vavg, vmax, count), v1])
+    assert got[0].tolist() == [2, 2, 2] and got[1].tolist() == [0, 5] * 3
+    assert got[2].tolist() == [1.0, 2.0] * 3 and got[3].tolist() == [1.5, 2.5] * 3
+    assert got[4].tolist() == [2.0, 3.0] * 3 and got[5].tolist() == [60, 59] * 3
+    only_avg = codec.decode_rollup_days([v1, legacy], fields=("avg",))
+    assert only_avg[3].tolist() == [1.5, 2.5] * 2 and np.isnan(only_avg[2]).all()
