@@ -26,6 +26,7 @@ log = logging.getLogger("peakwatch.zabbix")
 SOURCE = "zabbix"
 LOOKBACK = 900          # extra seconds read before a window so counters have a previous point
 FUTURE_SLACK = 300      # a clock further ahead than this is a bad clock, skipped and counted
+FUTURE_HORIZON = 86400  # how far ahead a pass looks for such clocks (to count them)
 MAX_SPLIT_DEPTH = 8
 
 
@@ -225,7 +226,7 @@ def incremental_pass(client, store, disc: Discovery, ids: dict[str, int], *, bat
             items = {r.itemid: r.value_type for o in group for r in o.items}
             t0 = min(start_of[o.key] for o in group)
             data: dict[str, list] = {}
-            for a, b in windows(t0 - LOOKBACK, now + 1, batch_window):
+            for a, b in [*windows(t0 - LOOKBACK, now + 1, batch_window), (now + 1, now + FUTURE_HORIZON)]:
                 rows = fetch.history(items, a, b)
                 report.values_read += len(rows)
                 for itemid, arr in parse_values(rows, report.skipped).items():
