@@ -34,11 +34,12 @@ def _mean_daily_peak(s: pd.Series, end: pd.Timestamp, days: int) -> float:
     window = s[(s.index >= end - days * DAY) & (s.index < end)]
     if window.empty:
         return np.nan
-    day = (window.index.asi8 - end.value) // DAY.value
+    day = (window.index.as_unit("ns").asi8 - end.value) // DAY.value
     return float(window.groupby(day).max().mean())
 
 
-def _peak(s: pd.Series, e: Event) -> float:
+def peak_of(s: pd.Series, e: Event) -> float:
+    """The observed peak of ``e`` in ``s`` (NaN without data)."""
     window = s[(s.index >= e.start) & (s.index < e.end)]
     return float(window.max()) if not window.empty else np.nan
 
@@ -50,7 +51,7 @@ def naive_last(s: pd.Series, past: list[Event], target: Event, cutoff: pd.Timest
     last = past[-1]
     then = _mean_daily_peak(s, last.quiet_from, 7)
     now = _mean_daily_peak(s, min(cutoff, target.quiet_from), 7)
-    return _peak(s, last) / then * now if then > 0 else np.nan
+    return peak_of(s, last) / then * now if then > 0 else np.nan
 
 
 def naive_year(s: pd.Series, past: list[Event], target: Event, cutoff: pd.Timestamp) -> float:
@@ -63,7 +64,7 @@ def naive_year(s: pd.Series, past: list[Event], target: Event, cutoff: pd.Timest
     end = min(cutoff, target.quiet_from)
     then = _mean_daily_peak(s, end - shift, 28)
     now = _mean_daily_peak(s, end, 28)
-    return _peak(s, last) * now / then if then > 0 else np.nan
+    return peak_of(s, last) * now / then if then > 0 else np.nan
 
 
 def backtest_series(series: pd.Series, events: Iterable[Event], *, name: str = "series",
@@ -75,7 +76,7 @@ def backtest_series(series: pd.Series, events: Iterable[Event], *, name: str = "
     for i, target in enumerate(events):
         if i == 0 or target.end > s.index[-1]:
             continue
-        truth = _peak(s, target)
+        truth = peak_of(s, target)
         for lead in leads:
             cutoff = target.start - lead * DAY
             past = [e for e in events[:i] if e.end <= cutoff]

@@ -5,9 +5,10 @@ inventory frames); the maths stays in the pure modules. Series are hourly maxima
 ``store.aggregate`` does (qps summed over shards, memory summed) in UTC; promotions keep their
 own time zone.
 
-Shrinkage: a series with no past event of the target's kind gets, as its prior, the median lift
-of the same kind over its product line (over the fleet when the line has fewer than
-``MIN_PEERS`` series with that history), instead of borrowing its own other kinds' lifts.
+Shrinkage (see :func:`forecast_groups`): every series is shrunk toward its lift from the
+fleet's kind model (its own scale from all its past events x the kind's effect from all series);
+a series outside that model and without the kind's history borrows the median same-kind lift of
+its product line (the fleet when the line has fewer than ``MIN_PEERS`` such series).
 Work is split over processes (``workers``); series are shared with forked workers, not pickled.
 """
 from __future__ import annotations
@@ -22,9 +23,11 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ForecastError
-from forecasting.backtest import LEADS, backtest_series
+from forecasting.backtest import LEADS, naive_last, naive_year, peak_of
+from forecasting.backtest import ROW_COLUMNS as ROW_COLUMNS_BT
 from forecasting.capacity import CapacityLimits, plan
 from forecasting.events import Event, check_events, events_from_frame
+from forecasting.lifts import fit_kind_model, kind_prior_weight
 from forecasting.model import forecast_event_peak
 from store.aggregate import combine_levels, pick_series
 
@@ -47,7 +50,7 @@ def series_from_frame(frame: pd.DataFrame) -> dict[str, pd.Series]:
         return out
     frame = frame.sort_values(["group", "ts"], kind="stable")
     for group, part in frame.groupby("group", sort=True):
-        idx = pd.DatetimeIndex(pd.to_datetime(part["ts"].to_numpy(np.int64), unit="s", utc=True))
+        idx = pd.DatetimeIndex(pd.to_datetime(part["ts"].to_numpy(np.int64), unit="s", utc=True)).as_unit("ns")
         out[str(group)] = pd.Series(part["value"].to_numpy(np.float64), index=idx, name=str(group))
     return out
 
@@ -103,26 +106,28 @@ def pick_target(events: list[Event], cutoff: pd.Timestamp, which: str | None = N
 
 # ------------------------------------------------------------------------------ forecasting
 
-def _forecast_one(group: str, target: Event, cutoff, prior=None, prior_weight: float = 1.0) -> dict:
+def _forecast_one(group: str, target: Event, cutoff, prior: float | None = None,
+                  prior_weight: float = 1.0) -> dict:
     series, events = _SHARED["series"][group], _SHARED["events"]
     row = dict(group=group, point=np.nan, lower=np.nan, upper=np.nan, baseline=np.nan, lift=np.nan,
                trend_per_day=np.nan, n_events=0, n_same_kind=0, prior=np.nan, low_confidence=True,
-               reasons="", error="")
+               reasons="", error="", _table=None)
     try:
-        fc = forecast_event_peak(series, events, target, cutoff, prior=prior, prior_weight=prior_weight)
+        fc = forecast_event_peak(series, events, target, cutoff, prior=None if prior is None else {target.kind: prior},
+                                 prior_weight=prior_weight)
     except ForecastError as exc:
         row["error"] = str(exc)
         return row
     row.update(point=fc.point, lower=fc.lower, upper=fc.upper, baseline=fc.baseline, lift=fc.lift,
                trend_per_day=fc.trend, n_events=fc.n_events, n_same_kind=fc.n_same_kind,
-               low_confidence=fc.low_confidence, reasons="; ".join(fc.reasons),
-               prior=np.nan if prior is None else float(prior[target.kind]))
+               low_confidence=fc.low_confidence, reasons="; ".join(fc.reasons), _table=fc.table,
+               prior=np.nan if prior is None else float(prior))
     return row
 
 
 def _chunk(args) -> list[dict]:
-    groups, target, cutoff = args
-    return [_forecast_one(g, target, cutoff) for g in groups]
+    groups, target, cutoff, priors = args
+    return [_forecast_one(g, target, cutoff, *priors.get(g, (None, 1.0))) for g in groups]
 
 
 def _map(fn, groups: list[str], extra: tuple, workers: int) -> list:
@@ -139,36 +144,55 @@ def default_workers() -> int:
 
 
 def forecast_groups(series: Mapping[str, pd.Series], events: Iterable[Event], target: Event, cutoff=None, *,
-                    product_line: Mapping[str, str] | None = None, workers: int = 1) -> pd.DataFrame:
-    """Forecast ``target`` for every series; groups without the kind's history get a peer prior."""
+                    product_line: Mapping[str, str] | None = None, workers: int = 1,
+                    pool_kinds: bool = True) -> pd.DataFrame:
+    """Forecast ``target`` for every series, then again shrunk toward a peer prior.
+
+    Pass 1 measures every series' past lifts. The prior of a series is its lift for the target's
+    kind from the fleet's kind model (:class:`forecasting.lifts.KindModel`: its own scale from
+    all its past events, the kind's effect from every series); when the kind has no history in
+    the fleet, there is no prior. Series without the kind's history and outside the kind model
+    fall back to the median same-kind lift of their product line (or the fleet).
+    """
     _SHARED.update(series=dict(series), events=list(events))
     try:
         groups = sorted(series)
-        rows = _map(_chunk, groups, (target, cutoff), workers)
-        rows = _with_priors(rows, target, cutoff, product_line or {})
+        rows = _map(_chunk, groups, (target, cutoff, {}), workers)
+        priors = _priors(rows, target, product_line or {}) if pool_kinds else {}
+        if priors:
+            again = _map(_chunk, sorted(priors), (target, cutoff, priors), workers)
+            by_group = {r["group"]: r for r in again}
+            rows = [by_group.get(r["group"], r) for r in rows]
     finally:
         _SHARED.clear()
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame([{k: v for k, v in r.items() if k != "_table"} for r in rows])
     out["product_line"] = [(product_line or {}).get(g) for g in out["group"]] if len(out) else []
     return out
 
 
-def _with_priors(rows: list[dict], target: Event, cutoff, product_line: Mapping[str, str]) -> list[dict]:
+def _priors(rows: list[dict], target: Event, product_line: Mapping[str, str]) -> dict[str, tuple[float, float]]:
+    """group -> (prior lift, prior weight)."""
+    tables = {r["group"]: r["_table"] for r in rows if r["_table"] is not None}
+    model = fit_kind_model(tables)
+    priors = {}
+    if model is not None:
+        weight = kind_prior_weight(tables)
+        for g in tables:
+            lift = model.lift(g, target.kind)
+            if lift is not None:
+                priors[g] = (lift, weight)
     seen = [r for r in rows if r["n_same_kind"] > 0 and np.isfinite(r["lift"])]
-    if not seen:
-        return rows
-    fleet = float(np.exp(np.median([np.log(r["lift"]) for r in seen])))
-    by_line: dict[str, list[float]] = {}
-    for r in seen:
-        by_line.setdefault(product_line.get(r["group"]), []).append(np.log(r["lift"]))
-    out = []
-    for r in rows:
-        if r["n_same_kind"] == 0:
-            peers = by_line.get(product_line.get(r["group"]), [])
-            lift = float(np.exp(np.median(peers))) if len(peers) >= MIN_PEERS else fleet
-            r = _forecast_one(r["group"], target, cutoff, prior={target.kind: lift})
-        out.append(r)
-    return out
+    if seen:
+        fleet = float(np.exp(np.median([np.log(r["lift"]) for r in seen])))
+        by_line: dict[str, list[float]] = {}
+        for r in seen:
+            by_line.setdefault(product_line.get(r["group"]), []).append(np.log(r["lift"]))
+        for r in rows:
+            if r["n_same_kind"] == 0 and r["group"] not in priors:
+                peers = by_line.get(product_line.get(r["group"]), [])
+                lift = float(np.exp(np.median(peers))) if len(peers) >= MIN_PEERS else fleet
+                priors[r["group"]] = (lift, 1.0)
+    return priors
 
 
 @dataclass
@@ -209,29 +233,50 @@ def _product_lines(store) -> dict[str, dict[str, str]]:
 
 # -------------------------------------------------------------------------------- backtest
 
-def _backtest_chunk(args) -> list[dict]:
-    groups, leads = args
-    frames = [backtest_series(_SHARED["series"][g], _SHARED["events"], name=g, leads=leads) for g in groups]
-    return [r for f in frames for r in f.to_dict("records")]
+def backtest_groups(series: Mapping[str, pd.Series], events: Iterable[Event], *, leads: Iterable[int] = LEADS,
+                    product_line: Mapping[str, str] | None = None, workers: int = 1,
+                    pool_kinds: bool = True) -> pd.DataFrame:
+    """Backtest rows like :func:`forecasting.backtest.backtest_series`, with the fleet's pooling.
+
+    Each past promotion (with an earlier one) is forecast for all series at once from each
+    cutoff, so the kind model only sees events before the cutoff, as it would have then.
+    """
+    events = check_events(events)
+    end = max(s.index[-1] for s in series.values())
+    rows = []
+    for i, target in enumerate(events):
+        if i == 0 or target.end > end:
+            continue
+        for lead in leads:
+            cutoff = target.start - pd.Timedelta(days=lead)
+            past = [e for e in events[:i] if e.end <= cutoff]
+            table = forecast_groups(series, events, target, cutoff, product_line=product_line, workers=workers,
+                                    pool_kinds=pool_kinds)
+            for r in table.to_dict("records"):
+                s = series[r["group"]]
+                rows.append(dict(series=r["group"], event=target.name, kind=target.kind, lead_days=lead,
+                                 truth=peak_of(s, target), point=r["point"], lower=r["lower"], upper=r["upper"],
+                                 naive_last=naive_last(s, past, target, cutoff),
+                                 naive_year=naive_year(s, past, target, cutoff), n_same_kind=r["n_same_kind"],
+                                 low_confidence=r["low_confidence"], error=r["error"]))
+    return pd.DataFrame(rows, columns=ROW_COLUMNS_BT)
 
 
 def backtest_fleet(store, *, level: str = "business", metrics: Iterable[str] = ("qps",),
                    leads: Iterable[int] = LEADS, history_days: int = HISTORY_DAYS,
-                   workers: int | None = None, stat: str = "max") -> pd.DataFrame:
-    """Backtest rows (see :mod:`forecasting.backtest`) for every group and metric, with ``metric``."""
+                   workers: int | None = None, stat: str = "max", pool_kinds: bool = True) -> pd.DataFrame:
+    """Backtest rows for every group and metric at ``level`` (columns of the backtest plus metric, level)."""
     workers = default_workers() if workers is None else workers
     end = last_data_ts(store)
     events = store_events(store)
+    lines = _product_lines(store)[level]
     frames = []
     for metric in metrics:
         series = load_history(store, level, metric, end, history_days, stat)
-        _SHARED.update(series=series, events=events)
-        try:
-            rows = _map(_backtest_chunk, sorted(series), (tuple(leads),), workers)
-        finally:
-            _SHARED.clear()
-        frames.append(pd.DataFrame(rows).assign(metric=metric, level=level))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if series:
+            frames.append(backtest_groups(series, events, leads=leads, product_line=lines, workers=workers,
+                                          pool_kinds=pool_kinds).assign(metric=metric, level=level))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ROW_COLUMNS_BT)
 
 
 # -------------------------------------------------------------------------------- capacity

@@ -71,6 +71,11 @@ class LiftTable:
     def starts_ns(self) -> np.ndarray:
         return np.array([e.start.value for e in self.events], dtype=np.int64)
 
+    def without(self, i: int) -> "LiftTable":
+        keep = [j for j in range(len(self.events)) if j != i]
+        return LiftTable(events=[self.events[j] for j in keep], baseline=self.baseline[keep], peak=self.peak[keep],
+                         lift=self.lift[keep], peak_ns=self.peak_ns[keep], note=[self.note[j] for j in keep])
+
     def frame(self, weights: np.ndarray | None = None) -> pd.DataFrame:
         tz = [e.start.tz for e in self.events]
         times = [pd.Timestamp(ns, tz="UTC").tz_convert(z) if z is not None and ns >= 0 else
@@ -170,3 +175,76 @@ def pool(table: LiftTable, kind: str, when: pd.Timestamp, prior: Prior = None,
     sd = float(np.sqrt(var))
     return PooledLift(log_lift=float(mean), sd=sd, n_same=int(same.sum()), n_used=int(usable.sum()),
                       weights=w, from_prior=w.sum() == 0)
+
+
+@dataclass(frozen=True)
+class KindModel:
+    """Across many series: ``log(lift - 1) = scale[series] + effect[kind] + noise``.
+
+    A business that lifts more than others does so in every kind of promotion, and a kind (11.11)
+    lifts every business more than another kind (4.19). Fitted on all past events of all series,
+    it gives each series a lift for the target's kind from *all* its past events, not only the
+    one or two of that kind: the peer prior the fleet runner shrinks toward.
+    """
+
+    scale: dict[str, float]
+    effect: dict[str, float]
+    sd: float                     # residual spread of log(lift - 1)
+
+    def lift(self, series: str, kind: str) -> float | None:
+        if series not in self.scale or kind not in self.effect:
+            return None
+        return 1.0 + float(np.exp(self.scale[series] + self.effect[kind]))
+
+
+MIN_EXCESS = 0.05     # lifts below 1.05 carry no usable log(lift - 1)
+
+
+def fit_kind_model(tables: dict[str, LiftTable], iterations: int = 10) -> KindModel | None:
+    """Two-way additive fit (alternating means) of log(lift - 1); None with under two series."""
+    rows = [(g, e.kind, np.log(l - 1.0)) for g, t in tables.items() for e, l in zip(t.events, t.lift)
+            if np.isfinite(l) and l > 1.0 + MIN_EXCESS]
+    if len({g for g, _, _ in rows}) < 2:
+        return None
+    frame = pd.DataFrame(rows, columns=["series", "kind", "x"])
+    effect = pd.Series(0.0, index=frame["kind"].unique())
+    for _ in range(iterations):
+        scale = (frame["x"] - frame["kind"].map(effect)).groupby(frame["series"]).mean()
+        effect = (frame["x"] - frame["series"].map(scale)).groupby(frame["kind"]).mean()
+    resid = frame["x"] - frame["series"].map(scale) - frame["kind"].map(effect)
+    dof = max(len(frame) - len(scale) - len(effect) + 1, 1)
+    return KindModel(scale=scale.to_dict(), effect=effect.to_dict(), sd=float(np.sqrt((resid ** 2).sum() / dof)))
+
+
+def kind_prior_weight(tables: dict[str, LiftTable], default: float = 0.5) -> float:
+    """How many events of its own the kind model's lift is worth, judged on held-out events.
+
+    For every series and every kind it has seen at least twice, the latest such event is held
+    out; the kind model refitted without them predicts each one, and so does the series' own
+    previous event of that kind (the per-series forecast). The weight is 0.5 (what a year-old
+    event of its own weighs) times the ratio of the own error to the model's (mean squared log
+    error), clipped to [0.1, 4]: a kind model that does not fit the fleet's lifts gets little
+    weight. ``default`` when fewer than 3 events can be held out.
+    """
+    held, reduced = [], {}
+    for g, t in tables.items():
+        ok = [i for i in range(len(t.events)) if np.isfinite(t.lift[i]) and t.lift[i] > 1.0 + MIN_EXCESS]
+        by_kind: dict[str, list[int]] = {}
+        for i in ok:
+            by_kind.setdefault(t.events[i].kind, []).append(i)
+        drop = []
+        for kind, idx in by_kind.items():
+            if len(idx) >= 2:
+                held.append((g, kind, float(np.log(t.lift[idx[-1]])), float(np.log(t.lift[idx[-2]]))))
+                drop.append(idx[-1])
+        reduced[g] = t
+        for i in sorted(drop, reverse=True):
+            reduced[g] = reduced[g].without(i)
+    model = fit_kind_model(reduced)
+    if model is None:
+        return default
+    pairs = [(np.log(p) - x, own - x) for g, kind, x, own in held if (p := model.lift(g, kind)) is not None]
+    if len(pairs) < 3:
+        return default
+    km_err, own_err = (np.mean(np.square(v)) for v in zip(*pairs))
+    return float(np.clip(0.5 * own_err / max(km_err, 1e-6), 0.1, 4.0))

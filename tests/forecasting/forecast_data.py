@@ -31,7 +31,7 @@ def diurnal(hour: np.ndarray) -> np.ndarray:
 
 def make_series(seed: int = 0, start: str = "2023-01-01", end: str = "2025-11-14", level: float = 1000.0,
                 growth_per_year: float = 0.8, noise: float = 0.03, lift_jitter: float = 0.04,
-                freq: str = "1h", preheat_days: int = 3) -> Synthetic:
+                freq: str = "1h", preheat_days: int = 3, lift_scale: float = 1.0) -> Synthetic:
     """Diurnal + weekly + growth + promotions (pre-heat, midnight spike) with lognormal noise."""
     rng = np.random.default_rng(seed)
     idx = pd.date_range(start, end, freq=freq, tz=TZ, inclusive="left")
@@ -49,7 +49,8 @@ def make_series(seed: int = 0, start: str = "2023-01-01", end: str = "2025-11-14
             e = Event(name=f"{kind} {year}", kind=kind, start=s, end=s + pd.Timedelta(days=1),
                       preheat=pd.Timedelta(days=preheat_days))
             events.append(e)
-            lift = KIND_LIFT[kind] * np.exp(rng.normal(0, lift_jitter))
+            # a business with lift_scale 2 lifts twice as much above normal in every kind
+            lift = (1 + (KIND_LIFT[kind] - 1) * lift_scale) * np.exp(rng.normal(0, lift_jitter))
             hrs = ((idx - s) / pd.Timedelta(hours=1)).to_numpy()
             inside = (hrs >= 0) & (hrs < 24)
             mult[inside] *= 1 + (lift - 1) * np.exp(-hrs[inside] / 2.0) + 0.3
