@@ -88,7 +88,7 @@ def refresh_bytes(app, store, now: int) -> int:
     ids = series.loc[series["instance"].isna(), "id"].to_numpy()
     store.write_samples(ids, np.full(len(ids), now + 60), np.random.default_rng(1).uniform(1e4, 2e4, len(ids)))
     outputs = [("wall-diff", "data"), ("wall-flags", "children"), ("wall-counts", "children"),
-               ("wall-groups", "children"), ("wall-age-data", "data")]
+               ("wall-grid", "data"), ("wall-age-data", "data")]
     body = {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
             "outputs": [{"id": i, "property": p} for i, p in outputs],
             "inputs": [{"id": "wall-tick", "property": "n_intervals", "value": 1}],

@@ -7,18 +7,27 @@ from dashboard import tiles as tl
 from dashboard.context import Context
 
 
-def wall_snapshot(ctx: Context) -> dict:
-    """The wall's data, computed once per refresh interval."""
+def wall_snapshot(ctx: Context, allow_previous: bool = False) -> dict:
+    """The wall's data, computed once per refresh interval.
+
+    ``allow_previous``: a page being opened may show the previous interval's snapshot rather than
+    wait for the new one (its first refresh brings it up to date)."""
     refresh = ctx.settings.refresh_seconds
     now = ctx.now()
+    key = f"wall:snap:{now // refresh}"
+    if allow_previous:
+        snap = ctx.cache.get(key) or ctx.cache.get("wall:snap:last")
+        if snap is not None and now - snap["now"] <= 2 * refresh:
+            return snap
 
     def compute():
         snap = q.wall_snapshot(ctx.store, ctx.settings, now, ctx.cache.get("wall:onsets"))
         ctx.cache.set("wall:onsets", snap["onsets"], timeout=0)
         ctx.cache.set(f"wall:views:{snap['version']}", tl.views(snap["tiles"], ctx.lang), timeout=refresh * 20)
+        ctx.cache.set("wall:snap:last", snap, timeout=refresh * 4)
         return snap
 
-    return ctx.cached(f"wall:snap:{now // refresh}", refresh * 2, compute)
+    return ctx.cached(key, refresh * 2, compute)
 
 
 def wall_views(ctx: Context, snap: dict) -> list[dict]:

@@ -9,12 +9,7 @@ import pandas as pd
 from dashboard import labels as lb
 
 
-SPARK_W, SPARK_H = 100, 22
-#: the SVG around a sparkline's points; peakwatch.js builds the same string when a refresh
-#: sends new points (points are a third of the URI's size)
-SVG_HEAD = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='100' height='22' "
-            "viewBox='0 0 100 22'><polyline fill='none' stroke='%23cfd8e3' stroke-width='1.5' points='")
-SVG_TAIL = "'/></svg>"
+SPARK_W, SPARK_H = 100, 22   # the viewBox peakwatch.js draws sparklines in
 
 
 def sparkline_points(values: list[float]) -> str:
@@ -26,15 +21,6 @@ def sparkline_points(values: list[float]) -> str:
     span = (hi - lo) or 1.0
     step = SPARK_W / (len(pts) - 1)
     return " ".join(f"{i * step:.0f},{SPARK_H - 1 - (v - lo) / span * (SPARK_H - 2):.0f}" for i, v in enumerate(pts))
-
-
-def svg_uri(points: str) -> str:
-    """The <img> src of a sparkline (an empty picture when there are no points)."""
-    return SVG_HEAD + points + SVG_TAIL
-
-
-def sparkline_svg(values: list[float]) -> str:
-    return svg_uri(sparkline_points(values))
 
 
 def tile_view(row, lang: str) -> dict:
@@ -57,6 +43,15 @@ def tile_view(row, lang: str) -> dict:
 
 def views(tiles: pd.DataFrame, lang: str) -> list[dict]:
     return [tile_view(r, lang) for r in tiles.itertuples(index=False)]
+
+
+def grid(tiles: pd.DataFrame, views_: list[dict], lang: str) -> dict:
+    """What the browser needs to draw every tile (peakwatch.js ``renderWall``): product lines with
+    the indices of their tiles, names, stars and each tile's view. One JSON document instead of
+    thousands of Dash components: the wall paints in a fraction of the time."""
+    lines = [[str(line), frame.index.tolist()] for line, frame in tiles.groupby("product_line", sort=True)]
+    return {"lines": lines, "names": tiles["business"].tolist(), "stars": tiles["star"].astype(int).tolist(),
+            "views": views_, "chg_title": lb.t("vs_last_week", lang)}
 
 
 def diff(old: list[dict] | None, new: list[dict]) -> dict[int, dict]:

@@ -1,23 +1,77 @@
 // Clientside callbacks of the Peakwatch pages (wall refresh in place, data age, sound, rotation).
-// The sparkline SVG around the points a refresh sends: the same strings as dashboard/tiles.py.
-const SVG_HEAD = "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='100' height='22' " +
-  "viewBox='0 0 100 22'><polyline fill='none' stroke='%23cfd8e3' stroke-width='1.5' points='";
-const SVG_TAIL = "'/></svg>";
+// Sparklines are inline SVG polylines (points from dashboard/tiles.py, 100x22 box): hundreds of
+// <img> data URIs would each be parsed as an SVG document and slow the first paint many times.
+const SVG_NS = "http://www.w3.org/2000/svg";
+function sparkline(points) {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", "0 0 100 22");
+  svg.setAttribute("class", "spark");
+  svg.setAttribute("preserveAspectRatio", "none");
+  const line = document.createElementNS(SVG_NS, "polyline");
+  line.setAttribute("points", points);
+  svg.appendChild(line);
+  return svg;
+}
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   peakwatch: {
     // Apply the server's diff to the tiles in place: only changed props, no re-render.
+    // Draw every tile from the grid document (DOM API: names are text, never HTML).
+    renderWall: function (grid) {
+      if (!grid) { return window.dash_clientside.no_update; }
+      const root = document.getElementById("wall-groups");
+      if (!root) {   // React has not committed the page yet: draw on the next frame
+        requestAnimationFrame(function () { window.dash_clientside.peakwatch.renderWall(grid); });
+        return window.dash_clientside.no_update;
+      }
+      const el = function (tag, cls, text) {
+        const e = document.createElement(tag);
+        if (cls) { e.className = cls; }
+        if (text !== undefined) { e.textContent = text; }
+        return e;
+      };
+      const frag = document.createDocumentFragment();
+      grid.lines.forEach(function (entry) {
+        const line = entry[0], idx = entry[1];
+        const section = el("section", "group");
+        section.dataset.line = line;
+        section.appendChild(el("h3", "group-title", line + " \u00b7 " + idx.length));
+        const box = el("div", "tiles");
+        idx.forEach(function (i) {
+          const v = grid.views[i], name = grid.names[i], star = grid.stars[i];
+          const a = el("a", v.cls);
+          a.id = "t" + i; a.href = "/business/" + encodeURIComponent(name); a.title = v.tip;
+          const head = el("div", "tile-head");
+          head.appendChild(el("span", "name", name));
+          head.appendChild(el("span", "star star-" + star, "\u2605" + star));
+          const body = el("div", "tile-body");
+          const q = el("span", "qps", v.qps); q.id = "q" + i;
+          const c = el("span", v.chg_cls, v.chg); c.id = "c" + i; c.title = grid.chg_title;
+          body.appendChild(q); body.appendChild(c);
+          const img = sparkline(v.spark); img.id = "s" + i;
+          a.appendChild(head); a.appendChild(body); a.appendChild(img);
+          box.appendChild(a);
+        });
+        section.appendChild(box);
+        frag.appendChild(section);
+      });
+      root.replaceChildren(frag);
+      window.peakwatchDrawnAt = performance.now();
+      return String(grid.names.length);
+    },
+    // Apply the server's diff to the tiles in place: only changed fields, nothing re-drawn.
     applyWallDiff: function (diff, state) {
       if (!diff) { return window.dash_clientside.no_update; }
-      const set = window.dash_clientside.set_props;
       const t = diff.t || {};
+      const byId = function (id) { return document.getElementById(id); };
       for (const i in t) {
-        const c = t[i];
-        if (c.cls !== undefined) { set("t" + i, {className: c.cls}); }
-        if (c.tip !== undefined) { set("t" + i, {title: c.tip}); }
-        if (c.qps !== undefined) { set("q" + i, {children: c.qps}); }
-        if (c.chg !== undefined) { set("c" + i, {children: c.chg}); }
-        if (c.chg_cls !== undefined) { set("c" + i, {className: c.chg_cls}); }
-        if (c.spark !== undefined) { set("s" + i, {src: SVG_HEAD + c.spark + SVG_TAIL}); }
+        const c = t[i], tile = byId("t" + i);
+        if (!tile) { continue; }
+        if (c.cls !== undefined) { tile.className = c.cls; }
+        if (c.tip !== undefined) { tile.title = c.tip; }
+        if (c.qps !== undefined) { byId("q" + i).textContent = c.qps; }
+        if (c.chg !== undefined) { byId("c" + i).textContent = c.chg; }
+        if (c.chg_cls !== undefined) { byId("c" + i).className = c.chg_cls; }
+        if (c.spark !== undefined) { byId("s" + i).firstChild.setAttribute("points", c.spark); }
       }
       const before = new Set((state && state.crit) || []);
       const fresh = (diff.crit || []).filter(function (b) { return !before.has(b); });

@@ -26,30 +26,6 @@ def inventory_key(snap: dict) -> str:
     return hashlib.blake2b("\n".join(snap["tiles"]["business"]).encode(), digest_size=8).hexdigest()
 
 
-def tile(i: int, row, view: dict, lang: str) -> html.A:
-    # plain <a>: hundreds of dcc.Link components make the first paint many times slower
-    return html.A([
-        html.Div([html.Span(row.business, className="name"),
-                  html.Span(f"★{row.star}", className=f"star star-{row.star}")], className="tile-head"),
-        html.Div([html.Span(view["qps"], id=f"q{i}", className="qps"),
-                  html.Span(view["chg"], id=f"c{i}", className=view["chg_cls"], title=lb.t("vs_last_week", lang))],
-                 className="tile-body"),
-        html.Img(src=tl.svg_uri(view["spark"]), id=f"s{i}", className="spark", alt=""),
-    ], href=f"/business/{quote(row.business)}", id=f"t{i}", className=view["cls"], title=view["tip"])
-
-
-def groups(snap: dict, vs: list[dict], lang: str) -> list:
-    out = []
-    tiles = snap["tiles"]
-    for line, frame in tiles.groupby("product_line", sort=True):
-        out.append(html.Section([
-            html.H3(f"{line} · {len(frame)}", className="group-title"),
-            html.Div([tile(i, row, vs[i], lang) for i, row in zip(frame.index, frame.itertuples(index=False))],
-                     className="tiles"),
-        ], className="group", **{"data-line": line}))
-    return out
-
-
 def flag_strip(snap: dict, ctx: context.Context) -> list:
     flagged = snap["flagged"]
     lang = ctx.lang
@@ -93,7 +69,7 @@ def rotation_store(kiosk: bool, ctx: context.Context) -> dcc.Store:
 def layout(kiosk=None, sound=None, **_ignored):
     ctx = context.current()
     lang, kiosk_on = ctx.lang, cp.is_on(kiosk)
-    snap = cached.wall_snapshot(ctx)
+    snap = cached.wall_snapshot(ctx, allow_previous=True)
     sound_on = ctx.settings.wall_sound or cp.is_on(sound)
     header = html.Header([
         html.H1(lb.t("wall", lang)),
@@ -106,7 +82,10 @@ def layout(kiosk=None, sound=None, **_ignored):
         None if kiosk_on else cp.navbar("/", lang),
         header,
         html.Div(flag_strip(snap, ctx), id="wall-flags", className="flags"),
-        html.Div(groups(snap, cached.wall_views(ctx, snap), lang), id="wall-groups", className="groups"),
+        # drawn by peakwatch.js from wall-grid: one JSON document, not thousands of components
+        html.Div(id="wall-groups", className="groups"),
+        dcc.Store(id="wall-grid", data=tl.grid(snap["tiles"], cached.wall_views(ctx, snap), lang)),
+        html.Div(id="wall-drawn", hidden=True),
         dcc.Interval(id="wall-tick", interval=ctx.settings.refresh_seconds * 1000),
         dcc.Interval(id="wall-clock", interval=5000),
         dcc.Store(id="wall-state", data={"v": snap["version"], "inv": inventory_key(snap),
@@ -128,7 +107,7 @@ def refresh(_n, state):
     new = cached.wall_views(ctx, snap)
     if state.get("inv") != inventory_key(snap):
         diff = {"v": snap["version"], "inv": inventory_key(snap), "t": {}}
-        grp = groups(snap, new, ctx.lang)
+        grp = tl.grid(snap["tiles"], new, ctx.lang)
     else:
         diff = {"v": snap["version"], "inv": state["inv"],
                 "t": tl.diff(ctx.cache.get(f"wall:views:{state.get('v')}"), new)}
@@ -140,9 +119,11 @@ def refresh(_n, state):
 def register_callbacks(app: dash.Dash) -> None:
     app.callback(
         Output("wall-diff", "data"), Output("wall-flags", "children"), Output("wall-counts", "children"),
-        Output("wall-groups", "children"), Output("wall-age-data", "data"),
+        Output("wall-grid", "data"), Output("wall-age-data", "data"),
         Input("wall-tick", "n_intervals"), State("wall-state", "data"), prevent_initial_call=True,
     )(refresh)
+    app.clientside_callback(ClientsideFunction("peakwatch", "renderWall"),
+                            Output("wall-drawn", "children"), Input("wall-grid", "data"))
     app.clientside_callback(ClientsideFunction("peakwatch", "applyWallDiff"),
                             Output("wall-state", "data"), Input("wall-diff", "data"), State("wall-state", "data"),
                             prevent_initial_call=True)

@@ -55,8 +55,9 @@ def test_tile_diff_sends_only_changes():
 
 
 def test_sparkline_follows_the_values():
-    up = tl.sparkline_svg([1, 2, 3])
-    assert up.startswith("data:image/svg+xml") and "0,21 50,11 100,1" in up
+    assert tl.sparkline_points([1, 2, 3]) == "0,21 50,11 100,1"
+    assert tl.sparkline_points([3, 2, 1]) == "0,1 50,11 100,21"
+    assert tl.sparkline_points([5.0]) == ""
 
 
 def test_hot_shard_is_the_outlier():
