@@ -106,28 +106,42 @@ def pick_target(events: list[Event], cutoff: pd.Timestamp, which: str | None = N
 
 # ------------------------------------------------------------------------------ forecasting
 
-def _forecast_one(group: str, target: Event, cutoff, prior: float | None = None,
-                  prior_weight: float = 1.0) -> dict:
-    series, events = _SHARED["series"][group], _SHARED["events"]
+def _row(group: str, fc=None, error: str = "", prior: float | None = None) -> dict:
     row = dict(group=group, point=np.nan, lower=np.nan, upper=np.nan, baseline=np.nan, lift=np.nan,
                trend_per_day=np.nan, n_events=0, n_same_kind=0, prior=np.nan, low_confidence=True,
-               reasons="", error="", _table=None)
-    try:
-        fc = forecast_event_peak(series, events, target, cutoff, prior=None if prior is None else {target.kind: prior},
-                                 prior_weight=prior_weight)
-    except ForecastError as exc:
-        row["error"] = str(exc)
-        return row
-    row.update(point=fc.point, lower=fc.lower, upper=fc.upper, baseline=fc.baseline, lift=fc.lift,
-               trend_per_day=fc.trend, n_events=fc.n_events, n_same_kind=fc.n_same_kind,
-               low_confidence=fc.low_confidence, reasons="; ".join(fc.reasons), _table=fc.table,
-               prior=np.nan if prior is None else float(prior))
+               reasons="", error=error, _fc=fc)
+    if fc is not None:
+        row.update(point=fc.point, lower=fc.lower, upper=fc.upper, baseline=fc.baseline, lift=fc.lift,
+                   trend_per_day=fc.trend, n_events=fc.n_events, n_same_kind=fc.n_same_kind,
+                   low_confidence=fc.low_confidence, reasons="; ".join(fc.reasons),
+                   prior=np.nan if prior is None else float(prior))
     return row
 
 
+def _forecast_one(group: str, target: Event, cutoff) -> dict:
+    try:
+        fc = forecast_event_peak(_SHARED["series"][group], _SHARED["events"], target, cutoff)
+    except ForecastError as exc:
+        return _row(group, error=str(exc))
+    return _row(group, fc)
+
+
 def _chunk(args) -> list[dict]:
-    groups, target, cutoff, priors = args
-    return [_forecast_one(g, target, cutoff, *priors.get(g, (None, 1.0))) for g in groups]
+    groups, target, cutoff = args
+    return [_forecast_one(g, target, cutoff) for g in groups]
+
+
+def _reprior(row: dict, target: Event, cutoff, prior: float, weight: float) -> dict:
+    """Pool the lifts again toward ``prior`` (a failed row: forecast it with the prior)."""
+    try:
+        if row["_fc"] is not None:
+            fc = row["_fc"].with_prior({target.kind: prior}, weight)
+        else:
+            fc = forecast_event_peak(_SHARED["series"][row["group"]], _SHARED["events"], target, cutoff,
+                                     prior={target.kind: prior}, prior_weight=weight)
+    except ForecastError:
+        return row
+    return _row(row["group"], fc, prior=prior)
 
 
 def _map(fn, groups: list[str], extra: tuple, workers: int) -> list:
@@ -157,22 +171,19 @@ def forecast_groups(series: Mapping[str, pd.Series], events: Iterable[Event], ta
     _SHARED.update(series=dict(series), events=list(events))
     try:
         groups = sorted(series)
-        rows = _map(_chunk, groups, (target, cutoff, {}), workers)
+        rows = _map(_chunk, groups, (target, cutoff), workers)
         priors = _priors(rows, target, product_line or {}) if pool_kinds else {}
-        if priors:
-            again = _map(_chunk, sorted(priors), (target, cutoff, priors), workers)
-            by_group = {r["group"]: r for r in again}
-            rows = [by_group.get(r["group"], r) for r in rows]
+        rows = [_reprior(r, target, cutoff, *priors[r["group"]]) if r["group"] in priors else r for r in rows]
     finally:
         _SHARED.clear()
-    out = pd.DataFrame([{k: v for k, v in r.items() if k != "_table"} for r in rows])
+    out = pd.DataFrame([{k: v for k, v in r.items() if k != "_fc"} for r in rows])
     out["product_line"] = [(product_line or {}).get(g) for g in out["group"]] if len(out) else []
     return out
 
 
 def _priors(rows: list[dict], target: Event, product_line: Mapping[str, str]) -> dict[str, tuple[float, float]]:
     """group -> (prior lift, prior weight)."""
-    tables = {r["group"]: r["_table"] for r in rows if r["_table"] is not None}
+    tables = {r["group"]: r["_fc"].table for r in rows if r["_fc"] is not None}
     model = fit_kind_model(tables)
     priors = {}
     if model is not None:

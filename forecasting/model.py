@@ -60,6 +60,11 @@ class PeakForecast:
     reasons: tuple[str, ...] = ()
     table: LiftTable | None = field(default=None, repr=False)
     weights: np.ndarray | None = field(default=None, repr=False)
+    prepared: object = field(default=None, repr=False, compare=False)
+
+    def with_prior(self, prior: Prior, prior_weight: float = 1.0) -> "PeakForecast":
+        """The same forecast with another prior (no refit: only the lifts are pooled again)."""
+        return _finish(self.prepared, prior, prior_weight)
 
     @property
     def lifts(self) -> pd.DataFrame:
@@ -154,6 +159,23 @@ def forecast_event_peak(series: pd.Series, events: Iterable[Event], target: Even
         ForecastError: bad series or events, a target at or before the cutoff, no history
             before the target, no past event and no prior.
     """
+    return _finish(_prepare(series, events, target, cutoff, level), prior, prior_weight)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Everything of a forecast but the pooling: lets a prior be applied again cheaply."""
+
+    target: Event
+    cutoff: pd.Timestamp
+    level: float
+    horizon: float
+    table: LiftTable
+    base: object
+    reasons: tuple[str, ...]
+
+
+def _prepare(series, events, target, cutoff, level) -> _Prepared:
     s, step = check_series(series)
     given = cutoff is not None
     cutoff = _as_cutoff(cutoff, s)
@@ -176,29 +198,40 @@ def forecast_event_peak(series: pd.Series, events: Iterable[Event], target: Even
     base = project(peaks, quiet, end_day, event_days(peaks, target))
     if base is None:
         raise _no_baseline(s, target, cutoff)
-    pooled = pool(table, target.kind, target.start, prior, prior_weight)
+    horizon = (target.start - cutoff) / DAY
+    reasons += _data_weak_spots(base, s, step, cutoff, horizon)
+    return _Prepared(target=target, cutoff=cutoff, level=level, horizon=float(horizon), table=table, base=base,
+                     reasons=tuple(reasons))
+
+
+def _finish(prep: _Prepared, prior: Prior, prior_weight: float) -> PeakForecast:
+    target, base = prep.target, prep.base
+    pooled = pool(prep.table, target.kind, target.start, prior, prior_weight)
     if pooled is None:
-        raise ForecastError(f"no past event before the cutoff {cutoff} has a measurable lift, and no "
+        raise ForecastError(f"no past event before the cutoff {prep.cutoff} has a measurable lift, and no "
                             f"prior was given; pass past events in events= or a lift in prior=.")
     sigma = float(np.hypot(pooled.sd, base.se))
-    z = _z(level)
+    z = _z(prep.level)
     log_point = base.log_level + pooled.log_lift
-    horizon = (target.start - cutoff) / DAY
-    reasons += _weak_spots(pooled, base, s, step, target, cutoff, horizon)
+    reasons = _lift_weak_spots(pooled, target) + list(prep.reasons)
     return PeakForecast(target=target, point=float(np.exp(log_point)),
                         lower=float(np.exp(log_point - z * sigma)), upper=float(np.exp(log_point + z * sigma)),
                         baseline=float(np.exp(base.log_level)), lift=float(np.exp(pooled.log_lift)),
-                        trend=float(np.expm1(base.slope)), cutoff=cutoff, horizon_days=float(horizon),
-                        level=level, sigma=sigma, n_events=pooled.n_used, n_same_kind=pooled.n_same, reasons=tuple(reasons),
-                        table=table, weights=pooled.weights)
+                        trend=float(np.expm1(base.slope)), cutoff=prep.cutoff, horizon_days=prep.horizon,
+                        level=prep.level, sigma=sigma, n_events=pooled.n_used, n_same_kind=pooled.n_same,
+                        reasons=tuple(reasons), table=prep.table, weights=pooled.weights, prepared=prep)
 
 
-def _weak_spots(pooled, base, s, step, target, cutoff, horizon) -> list[str]:
-    reasons = []
+def _lift_weak_spots(pooled, target) -> list[str]:
     if pooled.from_prior:
-        reasons.append(f"no past event of kind '{target.kind}' with a measurable lift; the lift is the prior's")
-    elif pooled.n_same == 0:
-        reasons.append(f"no past event of kind '{target.kind}'; lift taken from other kinds")
+        return [f"no past event of kind '{target.kind}' with a measurable lift; the lift is the prior's"]
+    if pooled.n_same == 0:
+        return [f"no past event of kind '{target.kind}'; lift taken from other kinds"]
+    return []
+
+
+def _data_weak_spots(base, s, step, cutoff, horizon) -> list[str]:
+    reasons = []
     if base.n_days < 28:
         reasons.append(f"only {base.n_days} normal days to fit the baseline (28 or more wanted)")
     gaps = gap_fraction(s, step, cutoff - pd.Timedelta(days=WINDOW_DAYS), cutoff)
