@@ -70,11 +70,12 @@ def evaluate(latest: pd.DataFrame, now: int, stale_after_s: int, rules: tuple[Ru
         now: evaluation time, UTC epoch seconds.
         stale_after_s: a series whose latest point is older than this is ``stale``.
     Returns:
-        ``latest`` plus ``severity`` and ``reason`` (empty for ok).
+        ``latest`` plus ``severity``, its ``rank`` (index in SEVERITIES) and ``reason`` (empty for ok).
     """
     out = latest.copy()
     sev = np.zeros(len(out), np.int64)
     reason = np.full(len(out), "", dtype=object)
+    pending: list[tuple[np.ndarray, str, np.ndarray]] = []
     value = out["value"].to_numpy(np.float64)
     star = out["star"].fillna(3).to_numpy(np.int64)
     for rule in rules:
@@ -93,13 +94,17 @@ def evaluate(latest: pd.DataFrame, now: int, stale_after_s: int, rules: tuple[Ru
         idx = np.flatnonzero(hit)
         worse = level > sev[idx]
         sev[idx[worse]] = level[worse]
-        reason[idx[worse]] = [f"{rule.metric} {x:.4g}" for x in v[worse]]
+        pending.append((idx[worse], rule.metric, v[worse]))
     ts = out["ts"].to_numpy(np.float64)
     stale = np.isnan(ts) | (ts < now - stale_after_s)
+    for where, metric, v in pending:   # text only for rows that stay flagged by that rule
+        keep = ~stale[where]
+        reason[where[keep]] = [f"{metric} {x:.4g}" for x in v[keep]]
     # a stale value says nothing about now: staleness replaces whatever the old value said
     sev[stale] = RANK["stale"]
     reason[stale] = "no data"
     out["severity"] = np.asarray(SEVERITIES, dtype=object)[sev]
+    out["rank"] = sev
     out["reason"] = reason
     return out
 
@@ -112,12 +117,14 @@ def worst_of(flags: pd.DataFrame, by: str, now: int) -> pd.DataFrame:
     """
     if flags.empty:
         return pd.DataFrame(columns=[by, "severity", "reason", "where", "age", "n_flagged"])
-    codes, names = pd.factorize(flags[by], sort=True)
-    rank = flags["severity"].map(RANK).to_numpy(np.int64)
+    codes, names = pd.factorize(flags[by].to_numpy(object), sort=True)
+    rank = flags["rank"].to_numpy(np.int64) if "rank" in flags else flags["severity"].map(RANK).to_numpy(np.int64)
     # worst row per group: sort by (group, -rank), keep each group's first row
     order = np.lexsort((-rank, codes))
     first = order[np.r_[True, codes[order][1:] != codes[order][:-1]]]
-    where = flags["instance"].astype(object).where(flags["instance"].notna(), flags["cluster"].astype(object))
+    inst = flags["instance"].to_numpy(object)[first]
+    cluster = flags["cluster"].to_numpy(object)[first]
+    where = np.where(pd.isna(inst), cluster, inst)
     n = len(names)
     stale = rank == RANK["stale"]
     oldest = np.full(n, np.inf)
@@ -128,7 +135,7 @@ def worst_of(flags: pd.DataFrame, by: str, now: int) -> pd.DataFrame:
         by: np.asarray(names, dtype=object)[codes[first]],
         "severity": np.asarray(SEVERITIES, dtype=object)[rank[first]],
         "reason": flags["reason"].to_numpy(object)[first],
-        "where": where.to_numpy(object)[first],
+        "where": where,
         "age": np.where(np.isinf(oldest), 0.0, now - oldest)[codes[first]],
         "n_flagged": flagged[codes[first]],
     })

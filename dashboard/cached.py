@@ -21,7 +21,10 @@ def wall_snapshot(ctx: Context, allow_previous: bool = False) -> dict:
             return snap
 
     def compute():
-        snap = q.wall_snapshot(ctx.store, ctx.settings, now, ctx.cache.get("wall:onsets"))
+        inv = plan(ctx)
+        every = ctx.settings.collect_interval
+        trends = ctx.cached(f"wall:trends:{now // every}", every * 2, lambda: q.traffic_trends(ctx.store, inv, now))
+        snap = q.wall_snapshot(ctx.store, ctx.settings, now, ctx.cache.get("wall:onsets"), inv, trends)
         ctx.cache.set("wall:onsets", snap["onsets"], timeout=0)
         ctx.cache.set(f"wall:views:{snap['version']}", tl.views(snap["tiles"], ctx.lang), timeout=refresh * 20)
         ctx.cache.set("wall:snap:last", snap, timeout=refresh * 4)
@@ -40,4 +43,13 @@ def latest_flags(ctx: Context):
     """Every live series with its latest value and flag, once per refresh interval."""
     refresh = ctx.settings.refresh_seconds
     now = ctx.now()
-    return ctx.cached(f"flags:{now // refresh}", refresh * 2, lambda: q.latest_flags(ctx.store, ctx.settings, now))
+    return ctx.cached(f"flags:{now // refresh}", refresh * 2,
+                      lambda: q.latest_flags(ctx.store, ctx.settings, now, plan(ctx)))
+
+
+PLAN_TTL = 120   # inventory changes (new instances, new businesses) reach the wall within two minutes
+
+
+def plan(ctx: Context) -> q.Plan:
+    """The inventory side of the wall, prepared once per ``PLAN_TTL`` for every viewer."""
+    return ctx.cached("wall:plan", PLAN_TTL, lambda: q.inventory_plan(ctx.store))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -62,23 +63,63 @@ def fast_category(column: pd.Series) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, pd.Index(uniques, dtype=object))
 
 
-def latest_flags(store, settings, now: int) -> pd.DataFrame:
-    """Every live series with its latest value and flag."""
+@dataclass
+class Plan:
+    """What the wall needs from the inventory, prepared once (it changes rarely; values change
+    every minute): live series with categorical columns, the client-traffic series, businesses."""
+    series: pd.DataFrame
+    front: pd.DataFrame
+    businesses: pd.DataFrame
+
+
+def inventory_plan(store) -> Plan:
     series = store.series()
     series = series[series["removed_at"].isna()]
-    latest = store.latest(series["id"].tolist())
-    df = series.merge(latest, left_on="id", right_on="series_id", how="left")
+    cols = ["id", "metric", "service", "role", "star", "cluster", "business", "product_line", "instance"]
+    live = series[cols].reset_index(drop=True)
     # categoricals: the flag rules compare codes, not hundreds of thousands of strings
     for col in ("metric", "service", "role", "business", "cluster", "product_line"):
-        df[col] = fast_category(df[col])
+        live[col] = fast_category(live[col])
+    live["instance"] = live["instance"].to_numpy(object)
+    front = front_qps_series(series)[["id", "business"]].reset_index(drop=True)
+    biz = store.businesses()[["name", "product_line", "star"]].rename(columns={"name": "business"})
+    return Plan(live, front, biz)
+
+
+def latest_flags(store, settings, now: int, plan: Plan | None = None) -> pd.DataFrame:
+    """Every live series with its latest value and flag."""
+    plan = plan or inventory_plan(store)
+    df = plan.series
+    latest = store.latest()
+    # align latest values to the plan's rows by id (both sorted by id in practice; searchsorted either way)
+    order = np.argsort(latest["series_id"].to_numpy(), kind="stable")
+    lid = latest["series_id"].to_numpy()[order]
+    pos = np.searchsorted(lid, df["id"].to_numpy())
+    pos = np.clip(pos, 0, max(len(lid) - 1, 0))
+    found = (lid[pos] == df["id"].to_numpy()) if len(lid) else np.zeros(len(df), bool)
+    ts = np.where(found, latest["ts"].to_numpy(np.float64)[order][pos] if len(lid) else 0.0, np.nan)
+    val = np.where(found, latest["value"].to_numpy(np.float64)[order][pos] if len(lid) else 0.0, np.nan)
+    df = df.assign(ts=ts, value=val)
     stale_after = settings.stale_after_intervals * settings.collect_interval
     return fl.evaluate(df, now, stale_after)
 
 
-def wall_snapshot(store, settings, now: int, previous_onsets: dict | None = None) -> dict:
+def traffic_trends(store, plan: Plan, now: int) -> dict:
+    """Business -> QPS a week ago ("week") and the two-hour sparkline ("spark"). These move once
+    per collection pass, so callers may reuse them for the refreshes in between."""
+    chosen = plan.front
+    ids = chosen["id"].tolist()
+    return {"week": _sum_per_business(chosen, _value_at(store, ids, now - WEEK)),
+            "spark": sparklines(store, chosen, now)}
+
+
+def wall_snapshot(store, settings, now: int, previous_onsets: dict | None = None,
+                  plan: Plan | None = None, trends: dict | None = None) -> dict:
     """Everything the NOC wall shows, for every business (see dashboard.tiles for the tiles)."""
-    biz = store.businesses()[["name", "product_line", "star"]].rename(columns={"name": "business"})
-    flags = latest_flags(store, settings, now)
+    plan = plan or inventory_plan(store)
+    trends = trends or traffic_trends(store, plan, now)
+    biz = plan.businesses
+    flags = latest_flags(store, settings, now, plan)
     worst = fl.worst_of(flags, "business", now)
     tiles = biz.merge(worst, on="business", how="left")
     no_series = tiles["severity"].isna()
@@ -87,12 +128,13 @@ def wall_snapshot(store, settings, now: int, previous_onsets: dict | None = None
     tiles["n_flagged"] = tiles["n_flagged"].fillna(0).astype(int)
     since = fl.carry_onsets(tiles, previous_onsets, now)
     tiles["since"] = tiles["business"].map(since)
-    chosen = front_qps_series(store.series())
-    ids = chosen["id"].tolist()
-    latest_qps = flags[flags["id"].isin(ids) & (flags["severity"] != "stale")]
-    tiles["qps"] = tiles["business"].map(latest_qps.groupby("business")["value"].sum(min_count=1))
-    tiles["qps_week"] = tiles["business"].map(_sum_per_business(chosen, _value_at(store, ids, now - WEEK)))
-    spark = sparklines(store, chosen, now)
+    chosen = plan.front
+    fresh = flags[flags["severity"] != "stale"]
+    latest_qps = pd.Series(fresh["value"].to_numpy(), index=fresh["id"].to_numpy()).reindex(chosen["id"].to_numpy())
+    qps = pd.Series(latest_qps.to_numpy(), index=chosen["business"].to_numpy()).groupby(level=0).sum(min_count=1)
+    tiles["qps"] = tiles["business"].map(qps)
+    tiles["qps_week"] = tiles["business"].map(trends["week"])
+    spark = trends["spark"]
     tiles["spark"] = tiles["business"].map(lambda b: spark.get(b, []))
     tiles = tiles.sort_values(["product_line", "business"]).reset_index(drop=True)
     latest_ts = flags["ts"].max()
