@@ -225,16 +225,15 @@ def incremental_pass(client, store, disc: Discovery, ids: dict[str, int], *, bat
         for group in chunk_outputs(outputs, batch_items):
             items = {r.itemid: r.value_type for o in group for r in o.items}
             t0 = min(start_of[o.key] for o in group)
-            data: dict[str, list] = {}
-            for a, b in [*windows(t0 - LOOKBACK, now + 1, batch_window), (now + 1, now + FUTURE_HORIZON)]:
-                rows = fetch.history(items, a, b)
+            spans = list(windows(t0, now + 1, batch_window))
+            spans[-1] = (spans[-1][0], now + FUTURE_HORIZON)     # the last call also sees bad future clocks
+            for a, b in spans:
+                # each window re-reads LOOKBACK seconds so counters have their previous point
+                rows = fetch.history(items, a - LOOKBACK, b)
                 report.values_read += len(rows)
-                for itemid, arr in parse_values(rows, report.skipped).items():
-                    data.setdefault(itemid, []).append(arr)
-            merged = {i: (np.concatenate([a[0] for a in parts]), np.concatenate([a[1] for a in parts]))
-                      for i, parts in data.items()}
-            writer.submit(lambda g=group, d=merged, k=t0: write_outputs(store, ids, g, d, k, now, report, SOURCE,
-                                                                         now))
+                data = parse_values(rows, report.skipped)
+                writer.submit(lambda g=group, d=data, a=a, m=min(b - 1, now): write_outputs(
+                    store, ids, g, d, a, now, report, SOURCE, m))
     finally:
         writer.close()
     report.seconds = time.monotonic() - t_start
