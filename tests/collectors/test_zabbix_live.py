@@ -202,3 +202,31 @@ def test_trapper_group_is_what_the_collector_reads(stack, store):
     disc = source(stack, store, host_group=TRAPPER_GROUP).discover()
     assert {i.name.split(":")[0] for i in disc.inventory.instances} == {"pay-redis-01", "pay-redis-02",
                                                                        "search-mc-01"}
+
+
+def test_added_removed_and_retagged_hosts_update_the_store(stack, store):
+    cl = client(stack)
+    name = f"pw-churn-{uuid.uuid4().hex[:8]}"
+    group = f"Peakwatch/Test-{name}"
+    gid = cl.call("hostgroup.create", {"name": group})["groupids"][0]
+
+    def tags(star):
+        return [{"tag": k, "value": v} for k, v in dict(product_line="qa", business=f"biz-{name}", star=str(star),
+                                                         service="redis", cluster=f"c-{name}", port="7000").items()]
+    ids = [cl.call("host.create", {"host": f"{name}-{i}", "groups": [{"groupid": gid}], "tags": tags(2)})["hostids"][0]
+           for i in range(2)]
+    try:
+        src = source(stack, store, host_group=group)
+        src.discover()
+        assert store.businesses().set_index("name").loc[f"biz-{name}", "star"] == 2
+        cl.call("host.update", {"hostid": ids[0], "tags": tags(5)})
+        cl.call("host.delete", [ids[1]])
+        ids.pop()
+        src.discover()
+        assert store.businesses().set_index("name").loc[f"biz-{name}", "star"] == 5
+        inst = store.instances().set_index("name")["removed_at"]
+        assert inst.isna()[f"{name}-0:7000"]
+        assert not inst.isna()[f"{name}-1:7000"]
+    finally:
+        cl.call("host.delete", ids)
+        cl.call("hostgroup.delete", [gid])
