@@ -34,6 +34,30 @@ def register(subparsers, parent: argparse.ArgumentParser | None = None) -> None:
     p.add_argument("--until", type=int, default=None, metavar="EPOCH",
                    help="end of the collected range (default: now); for reproducible backfills")
     p.set_defaults(func=cmd_collect)
+    serve = subparsers.choices.get("serve")
+    if serve is not None and serve.get_default("func") is not None:
+        serve.add_argument("--collect", action="store_true",
+                           help="also collect from Zabbix (zabbix_url) every collect_interval seconds")
+        serve.set_defaults(func=_serve_and_collect(serve.get_default("func")))
+
+
+def _serve_and_collect(serve_func):
+    """``serve --collect``: the collection loop in a background thread, then the web app."""
+    def run(args, settings) -> int:
+        if getattr(args, "collect", False):
+            import threading
+            source, _store = _source(settings)
+            threading.Thread(target=_loop_logged, args=(source, settings.collect_interval),
+                             name="zabbix-collector", daemon=True).start()
+        return serve_func(args, settings)
+    return run
+
+
+def _loop_logged(source, interval: int) -> None:
+    try:
+        run_loop(source, interval)
+    except Exception:  # noqa: BLE001 - a dead collector thread must say why in the log
+        log.exception("the Zabbix collection loop stopped; the web app keeps serving stored data")
 
 
 def _source(settings):
