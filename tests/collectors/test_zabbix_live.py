@@ -230,3 +230,14 @@ def test_added_removed_and_retagged_hosts_update_the_store(stack, store):
     finally:
         cl.call("host.delete", ids)
         cl.call("hostgroup.delete", [gid])
+
+
+def test_a_wrong_token_is_a_clear_auth_error_and_writes_nothing(stack, store):
+    from core.errors import ZabbixAuthError
+    from zabbixkit import URL
+
+    from collectors.zabbix.client import ZabbixClient
+    bad = ZabbixClient(URL, "0" * 64, timeout=10, retries=0)
+    with pytest.raises(ZabbixAuthError, match="zabbix_token"):
+        source(stack, store, client=bad).collect()
+    assert store.info()["series"] == 0
