@@ -51,11 +51,13 @@ def instance_metrics(series: pd.DataFrame) -> list[str]:
 
 
 def realtime(store, series: pd.DataFrame, metric: str, start: int, end: int) -> pd.DataFrame:
-    """[instance, ts, value] raw points of one metric (at most ~720 per instance)."""
+    """[instance, ts, value] raw points of one metric over [start, end)."""
     chosen = series[(series["metric"] == metric) & series["instance"].notna()]
     if chosen.empty:
         return pd.DataFrame({"instance": [], "ts": [], "value": []})
-    df = store.read_range(chosen["id"].tolist(), start, end, max_points=720)
+    # the raw tier only: realtime must never fall back to hourly rollups (read_range would when
+    # the raw tier does not cover the whole window, e.g. a store started an hour ago)
+    df = store.read_raw(chosen["id"].tolist(), start, end)
     df = df.merge(chosen[["id", "instance"]], left_on="series_id", right_on="id")
     return df[["instance", "ts", "value"]].sort_values(["instance", "ts"]).reset_index(drop=True)
 

@@ -66,12 +66,16 @@ def layout(kiosk=None, **_ignored):
         html.P(f"{int(data['counts']['instances'].sum())} {lb.t('instances', lang).lower()}", className="sub",
                id="fleet-total"),
         html.Div(graph(fg.stacked_area_figure(data["daily"], lb.t("daily_requests", lang), "requests/day", ctx.tz),
-                       "fleet-daily"), className="card"),
+                       "fleet-daily") if data["daily"]["ts"].nunique() >= 2 else
+                 html.P(f"{lb.t('daily_requests', lang)}: less than two days of history yet.", id="fleet-daily"),
+                 className="card"),
         html.Div([graph(fg.stacked_bar_figure(data["counts"], "product_line", "service", "instances",
                                               lb.t("instances_by", lang)), "fleet-instances")], className="card"),
         html.Div([graph(fg.top_bar_figure(data["top"], "business", "qps", lb.t("top_qps", lang)), "fleet-top"),
                   graph(fg.top_bar_figure(data["growth"], "business", "growth", lb.t("top_growth", lang),
-                                          "%{x:.0f}%"), "fleet-growth")], className="card two"),
+                                          "%{x:.0f}%"), "fleet-growth") if len(data["growth"]) else
+                  html.P(f"{lb.t('top_growth', lang)}: needs 37 days of history.", id="fleet-growth")],
+                 className="card two"),
     ], className="page fleet kiosk" if cp.is_on(kiosk) else "page fleet")
 
 

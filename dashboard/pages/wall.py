@@ -33,7 +33,7 @@ def flag_strip(snap: dict, ctx: context.Context) -> list:
         return [html.Div(lb.t("no_flags", lang), className="no-flags")]
     out = []
     for row in flagged.head(MAX_FLAGS).itertuples(index=False):
-        what = row.reason if row.reason else ""
+        what = {"no data": lb.t("no_data", lang), "no series": lb.t("no_series_short", lang)}.get(row.reason, row.reason)
         out.append(dcc.Link([
             html.Span(f"★{row.star}", className=f"star star-{row.star}"),
             html.Span(row.business, className="name"),

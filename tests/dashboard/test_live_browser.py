@@ -26,7 +26,9 @@ def test_realtime_appends_new_points_without_rebuilding(page, small, serve):
     server = serve(store, refresh_seconds=2)
     page.goto(f"{server.url}/business/{fleetdata.CRIT}?window=1")
     page.wait_for_selector("#rt-graph .main-svg", timeout=20_000)
-    points = "() => document.querySelector('#rt-graph .js-plotly-plot').data[0].x.length"
+    points = "() => { const g = document.querySelector('#rt-graph .js-plotly-plot');" \
+             " return g && g.data && g.data.length ? g.data[0].x.length : 0; }"
+    page.wait_for_function(f"() => ({points})() > 0", timeout=20_000)   # the built figure, not the empty one
     before = page.evaluate(points)
     page.evaluate("document.querySelector('#rt-graph .js-plotly-plot').data[0].marker_probe = 1")
     keys = [s.key for s in inv.series if s.metric == "qps" and s.cluster.startswith(fleetdata.CRIT) and s.instance]
