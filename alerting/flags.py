@@ -128,7 +128,8 @@ def worst_of(flags: pd.DataFrame, by: str, now: int) -> pd.DataFrame:
     n = len(names)
     stale = rank == RANK["stale"]
     oldest = np.full(n, np.inf)
-    np.minimum.at(oldest, codes[stale], flags["ts"].to_numpy(np.float64)[stale])
+    # fmin: a series that never reported (NaN) does not hide the oldest real point
+    np.fmin.at(oldest, codes[stale], flags["ts"].to_numpy(np.float64)[stale])
     flagged = np.zeros(n, np.int64)
     np.add.at(flagged, codes[rank >= RANK["warn"]], 1)
     return pd.DataFrame({

@@ -81,7 +81,8 @@ def layout(kiosk=None, sound=None, **_ignored):
     return html.Div([
         None if kiosk_on else cp.navbar("/", lang),
         header,
-        html.Div(flag_strip(snap, ctx), id="wall-flags", className="flags"),
+        html.Div(flag_strip(snap, ctx), id="wall-flags", className="flags") if len(snap["tiles"]) else
+        cp.message(lb.t("wall", lang), lb.t("store_empty", lang), lang, back=False),
         # drawn by peakwatch.js from wall-grid: one JSON document, not thousands of components
         html.Div(id="wall-groups", className="groups"),
         dcc.Store(id="wall-grid", data=tl.grid(snap["tiles"], cached.wall_views(ctx, snap), lang)),

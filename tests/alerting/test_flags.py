@@ -58,3 +58,11 @@ def test_onsets_carry_over_while_severity_holds():
     assert since == {"a": NOW, "b": NOW - 600}
     later = fl.carry_onsets(first.assign(severity=["crit", "ok"]), {"a": ("crit", NOW), "b": ("stale", 1)}, NOW + 60)
     assert later == {"a": NOW, "b": NOW + 60}
+
+
+def test_never_reported_series_makes_its_business_stale():
+    df = rows(("n", 2, "qps", np.nan, None, "redis", "master"), ("n", 2, "cpu", 10.0, 600, "redis", "master"),
+              ("m", 2, "qps", np.nan, None, "redis", "master"))
+    worst = fl.worst_of(fl.evaluate(df, NOW, 300), "business", NOW).set_index("business")
+    assert list(worst["severity"]) == ["stale", "stale"]
+    assert worst.loc["m", "age"] == 0 and worst.loc["n", "age"] == 600

@@ -16,7 +16,7 @@ RED, GREY, GREEN = "rgb(211, 47, 47)", "rgb(123, 128, 136)", "rgb(46, 125, 50)"
 
 def open_wall(page, url: str) -> None:
     page.goto(url)
-    page.wait_for_selector("#wall-groups .tile", timeout=20_000)
+    page.wait_for_selector("#wall-groups .tile", timeout=30_000)
 
 
 def tile(page, name: str):
@@ -120,3 +120,27 @@ def test_chinese_labels(page, served, fleet, serve):
     open_wall(page, server.url + "/")
     assert "监控大屏" in page.locator("h1").first.inner_text()
     assert "严重 1" in page.locator("#wall-counts").inner_text()
+
+
+def test_empty_store_says_so(page, tmp_path, serve):
+    store = Store.open(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    server = serve(store)
+    page.goto(server.url + "/")
+    page.wait_for_selector("#message", timeout=20_000)
+    assert "no data yet" in page.locator("#message").inner_text()
+    page.wait_for_function("() => document.querySelector('#wall-age').textContent.includes('no data yet')")
+    assert "old" in page.locator("#wall-age").get_attribute("class")
+    assert page.locator(".dash-fe-error__title").count() == 0 and not page.errors
+    store.close()
+
+
+def test_demo_fleet_wall_shows_every_business(page, tmp_path, serve):
+    from collectors.synthetic.source import SyntheticSource
+    store = Store.open(f"sqlite:///{tmp_path / 'demo.sqlite'}")
+    SyntheticSource(store, scale=300, seed=7).bootstrap(history_days=1, raw_hours=1)
+    names = store.businesses()["name"].tolist()
+    server = serve(store)
+    open_wall(page, server.url + "/")
+    assert sorted(page.locator("#wall-groups .tile .name").all_inner_texts()) == sorted(names)
+    assert not page.errors
+    store.close()
