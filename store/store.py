@@ -84,22 +84,27 @@ class Store:
         m = dict(zip(df["key"], df["id"]))
         return {k: int(m[k]) for k in keys if k in m}
 
-    def series(self, metric: str | None = None, cluster: str | None = None, business: str | None = None,
-               fresh: bool = False) -> pd.DataFrame:
+    def _inventory(self, metric: str | None = None, fresh: bool = False) -> pd.DataFrame:
+        """The cached series frame, or its cached subset for one metric (shared: do not modify)."""
         now = time.monotonic()
         if fresh or self._series_cache is None or now - self._series_cache[0] > INVENTORY_TTL:
             with self._ro() as conn:
                 self._series_cache = (now, inventory.series_frame(conn))
             self._by_metric, self._picked = {}, {}
         df = self._series_cache[1]
-        if metric is not None:
-            # per-metric subsets are cached: at 30,000 instances a string filter costs ~40 ms
-            sub = self._by_metric.get(metric)
-            if sub is None:
-                sub = self._by_metric[metric] = df[df["metric"] == metric].reset_index(drop=True)
-            df = sub
+        if metric is None:
+            return df
+        # per-metric subsets are cached: at 30,000 instances a string filter costs ~40 ms
+        sub = self._by_metric.get(metric)
+        if sub is None:
+            sub = self._by_metric[metric] = df[df["metric"] == metric].reset_index(drop=True)
+        return sub
+
+    def series(self, metric: str | None = None, cluster: str | None = None, business: str | None = None,
+               fresh: bool = False) -> pd.DataFrame:
+        df = self._inventory(metric, fresh)
         if cluster is None and business is None:
-            return df if metric is not None else df.reset_index(drop=True)
+            return df.copy(deep=False)  # callers may add columns; the cache stays as it is
         if cluster is not None:
             df = df[df["cluster"] == cluster]
         if business is not None:
@@ -127,9 +132,9 @@ class Store:
 
     def _unknown_ids(self, ids: np.ndarray) -> np.ndarray:
         """The ids in ``ids`` (sorted, unique) that name no series; re-reads the inventory once."""
-        unknown = ids[~np.isin(ids, self.series()["id"].to_numpy())]
+        unknown = ids[~np.isin(ids, self._inventory()["id"].to_numpy())]
         if len(unknown):
-            unknown = unknown[~np.isin(unknown, self.series(fresh=True)["id"].to_numpy())]
+            unknown = unknown[~np.isin(unknown, self._inventory(fresh=True)["id"].to_numpy())]
         return unknown
 
     def write_rollups(self, series_id, hour_ts, vmin, vavg, vmax, count) -> int:
@@ -238,7 +243,7 @@ class Store:
 
     def latest(self, series_ids=None, metric: str | None = None) -> pd.DataFrame:
         if metric is not None:
-            ids = self.series(metric=metric)["id"].to_numpy()
+            ids = self._inventory(metric)["id"].to_numpy()
             series_ids = ids if series_ids is None else np.intersect1d(np.asarray(list(series_ids), np.int64), ids)
         with self._ro() as conn:
             return reader.read_latest(conn, series_ids)
@@ -248,7 +253,7 @@ class Store:
         """[group, ts, value] per cluster, business, product line or the fleet."""
         if level not in agg.LEVELS:
             raise StoreInputError(f"level {level!r} is not one of {', '.join(agg.LEVELS)}.")
-        subset = self.series(metric=metric)
+        subset = self._inventory(metric)
         key = (metric, level, None if groups is None else tuple(sorted(groups)))
         cached = self._picked.get(key)
         if cached is None or cached[0] is not subset:  # recomputed when the inventory is re-read

@@ -69,3 +69,14 @@ def test_bad_inventory_is_refused_by_name_and_nothing_is_written(store, change, 
     with pytest.raises(StoreInputError, match=words):
         store.upsert_inventory(inv)
     assert store.businesses().empty and store.series(fresh=True).empty
+
+
+def test_changing_a_returned_series_frame_does_not_change_the_store_s_view(fleet):
+    store, ids = fleet
+    store.write_samples([ids["cart-cache-0:6379/qps"]], [60], [5.0])
+    for frame in (store.series(metric="qps"), store.series()):
+        frame["key"] = "scribbled"
+        frame["id"] = -1
+        frame["cluster"] = "nowhere"
+    assert sorted(store.series(metric="qps")["key"]) == sorted(k for k in ids if k.endswith("/qps"))
+    assert store.aggregate("cluster", "qps", 0, 120, groups=["cart-cache"])["value"].tolist() == [5.0]
