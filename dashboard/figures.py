@@ -10,6 +10,7 @@ from store.metrics import METRICS
 
 SUM_COLOUR = "#17202b"
 HOT_RATIO = 1.5   # a shard above 1.5x the cluster median is hot
+MAX_LINES = 128   # per-instance lines drawn at most (a 128-shard cluster fits)
 
 
 def local_times(ts, tz: str) -> list[str]:
@@ -61,7 +62,7 @@ def history_figure(total: pd.DataFrame, per_cluster: pd.DataFrame, metric: str, 
     fig.add_trace(go.Scatter(x=x, y=total["value"].tolist(), name=lb.t("summed", lang),
                              line={"color": SUM_COLOUR, "width": 2}))
     if per_cluster["group"].nunique() > 1:
-        for name, g in per_cluster.groupby("group", sort=True):
+        for name, g in list(per_cluster.groupby("group", sort=True))[:MAX_LINES]:
             fig.add_trace(go.Scatter(x=local_times(g["ts"], tz), y=g["value"].tolist(), name=name,
                                      line={"width": 1}))
     if overlay is not None and len(overlay):

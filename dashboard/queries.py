@@ -178,8 +178,7 @@ def metric_range(store, series: pd.DataFrame, metric: str, start: int, end: int,
     if chosen.empty:
         return pd.DataFrame(columns=["series_id", "ts", "value", "min", "max", "instance", "cluster"])
     df = store.read_range(chosen["id"].tolist(), start, end, max_points)
-    return df.merge(chosen[["id", "instance", "cluster", "shard"]] if "shard" in chosen else
-                    chosen[["id", "instance", "cluster"]], left_on="series_id", right_on="id").drop(columns="id")
+    return df.merge(chosen[["id", "instance", "cluster"]], left_on="series_id", right_on="id").drop(columns="id")
 
 
 def instance_table(store, flags: pd.DataFrame, name: str, now: int) -> pd.DataFrame:

@@ -121,7 +121,8 @@ def history_card(ctx, name, metrics, metric, lo, hi) -> html.Div:
                                       minimum_nights=0),
                   html.Label(lb.t("metric", lang)),
                   dcc.Dropdown(metrics, metric, id="hist-metric", clearable=False),
-                  dcc.Checklist([{"label": "same range last year", "value": "year"}], [], id="hist-overlay",
+                  dcc.Checklist([{"label": "same range last year", "value": "year"},
+                                 {"label": lb.t("per_instance", lang), "value": "instances"}], [], id="hist-overlay",
                                 inline=True)], className="controls"),
         html.Div(id="hist-msg", className="inline-message"),
         dcc.Graph(id="hist-graph", config={"displaylogo": False}),
@@ -198,13 +199,17 @@ def history_update(start_date, end_date, metric, overlay, name):
     except bd.RangeError as exc:
         return no_update, f"History range: {exc}", no_update
     overlay = overlay or []
-    key = f"hist:{name}:{metric}:{lo}:{hi}:{'year' in overlay}"
-    return ctx.cached(key, 60, lambda: history_result(ctx, name, metric, lo, hi, "year" in overlay))
+    key = f"hist:{name}:{metric}:{lo}:{hi}:{sorted(overlay)}"
+    return ctx.cached(key, 60, lambda: history_result(ctx, name, metric, lo, hi, "year" in overlay,
+                                                      "instances" in overlay))
 
 
-def history_result(ctx, name, metric, lo, hi, with_overlay: bool):
+def history_result(ctx, name, metric, lo, hi, with_overlay: bool, per_instance: bool = False):
     series = q.business_series(ctx.store, name)
     total, per_cluster = bd.history(ctx.store, series, name, metric, lo, hi)
+    if per_instance:   # one line per instance instead of per cluster (rollups for long ranges)
+        inst = q.metric_range(ctx.store, series, metric, lo, hi, max_points=400)
+        per_cluster = inst.rename(columns={"instance": "group"})[["group", "ts", "value"]]
     over = None
     if with_overlay:
         shift = OVERLAY_DAYS * 86400

@@ -98,3 +98,14 @@ def test_unknown_path_is_a_clear_page(page, served):
     page.wait_for_selector("#message", timeout=20_000)
     assert "not found" in page.locator("#message").inner_text().lower()
     no_error_box(page)
+
+
+def test_history_per_instance_draws_a_line_per_instance(page, served, fleet):
+    open_business(page, f"{served.url}/business/{fleetdata.HOT}")
+    traces = "() => document.querySelector('#hist-graph .js-plotly-plot').data.length"
+    before = page.evaluate(traces)
+    page.get_by_label("per instance").check()
+    n_inst = sum(1 for i in fleet[1].inventory.instances if i.cluster.startswith(fleetdata.HOT))
+    page.wait_for_function(f"() => ({traces})() >= {n_inst}", timeout=20_000)
+    assert page.evaluate(traces) > before
+    no_error_box(page)
