@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 
 from dash import dcc, html
 
@@ -25,6 +26,12 @@ def guarded(layout):
             text = str(exc) if isinstance(exc, PeakwatchError) else "the page could not be built; see the server log."
             return message("Peakwatch cannot show this page", text, "en")
     return wrapper
+
+
+def mask_phones(contacts) -> str:
+    """On-call contacts for a page anyone may open: names kept, phone numbers masked."""
+    text = ", ".join(contacts) if isinstance(contacts, (list, tuple)) else str(contacts or "")
+    return re.sub(r"(\+?\d{3})\d{4,}(\d{4})", r"\1****\2", text)
 
 
 def navbar(active: str, lang: str) -> html.Nav:

@@ -76,7 +76,7 @@ def header(ctx, biz, name: str) -> html.Div:
     return html.Div([
         html.H1([name, html.Span(lb.t(sev, lang), className=f"badge sev-{sev}", id="biz-severity")]),
         html.P(f"{lb.t('product_line', lang)} {biz['product_line']} · {lb.t('star', lang)} {'★' * int(biz['star'])}"
-               f" · {lb.t('oncall', lang)}: {', '.join(biz['oncall']) if isinstance(biz['oncall'], (list, tuple)) else biz['oncall']}",
+               f" · {lb.t('oncall', lang)}: {cp.mask_phones(biz['oncall'])}",
                className="sub"),
     ])
 

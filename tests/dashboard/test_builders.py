@@ -84,3 +84,9 @@ def test_wall_snapshot_on_the_test_fleet(fleet):
     # the same time last week was written with the same shape: the change is small, and known
     assert abs(tiles.loc[fleetdata.HOT, "qps"] / tiles.loc[fleetdata.HOT, "qps_week"] - 1) < 0.2
     assert len(tiles.loc[fleetdata.HOT, "spark"]) >= 12
+
+
+def test_phone_numbers_are_masked_on_pages():
+    from dashboard.components import mask_phones
+    assert mask_phones(("Li Wei <+8613800000002>",)) == "Li Wei <+861****0002>"
+    assert "13912345678" not in mask_phones(["Wang Fang <13912345678>", "Zhao Lei <+8613700001111>"])
