@@ -117,3 +117,9 @@ def page(browser, request):
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     finally:
         context.close()
+
+
+def pytest_collection_modifyitems(items):
+    """The forecast pages' tests (their own two-year store, about 100 s) run last: the session
+    fleet above is written once at real time, and the wall's staleness tests need it fresh."""
+    items.sort(key=lambda item: item.fspath.basename == "test_forecast_pages.py")

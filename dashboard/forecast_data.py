@@ -1,0 +1,169 @@
+"""Store and forecast reads for the ``/promotions`` and ``/capacity`` pages, through the shared cache.
+
+The whole fleet's forecast takes seconds, so it is computed once per (promotion, data version)
+for every viewer and worker: the first request takes a lock in the shared cache
+(``cache.add``), later ones wait for its result instead of starting their own. The data version
+changes when an hour of new data arrives or the promotion calendar changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from core.errors import PeakwatchError
+from dashboard.context import Context
+from forecasting.capacity import CapacityLimits, export_csv
+from forecasting.compare import align, lift_table
+from forecasting.events import Event
+from forecasting.fleet import capacity_plan, forecast_fleet, last_data_ts, series_from_frame, store_events
+from store.aggregate import combine_levels, pick_series
+
+LEVELS = ("business", "cluster", "product_line", "fleet")
+COMPARE_METRICS = ("qps", "proxy_qps", "mem_used", "conns")
+FORECAST_METRICS = ("qps", "proxy_qps", "mem_used")    # what the capacity plan reads
+HISTORY_DAYS = 730
+VERSION_TTL = 60          # new data reaches the pages within a minute of a new hour
+RESULT_TTL = 6 * 3600     # a version older than this is recomputed anyway
+WAIT_SECONDS = 300        # a viewer waits this long for another's computation before doing it itself
+
+
+class PageInputError(PeakwatchError):
+    """A query parameter or selection the page cannot use; the message says what to pick."""
+
+
+def data_version(ctx: Context) -> str:
+    """The newest hour of data and a digest of the promotion calendar, re-read once a minute."""
+    def compute():
+        promos = ctx.store.promotions()
+        digest = hashlib.blake2b(pd.util.hash_pandas_object(promos, index=False).values, digest_size=6)
+        return f"{last_data_ts(ctx.store) // 3600}:{digest.hexdigest()}"
+    return ctx.cached("fc:version", VERSION_TTL, compute)
+
+
+# forecasting.fleet keeps a run's series in a module global: one run at a time per process
+# (the shared cache then makes it one run for every viewer); re-entrant for plan -> forecast
+_COMPUTING = threading.RLock()
+
+
+def once(ctx: Context, key: str, compute, ttl: int = RESULT_TTL):
+    """``compute()`` once for every viewer and worker sharing the cache (the others wait for it)."""
+    value = ctx.cache.get(key)
+    if value is not None:
+        return value
+    with _COMPUTING:
+        value = ctx.cache.get(key)      # another thread of this process may have just finished it
+        if value is not None:
+            return value
+        lock = f"{key}:lock"
+        if not ctx.cache.add(lock, 1, timeout=WAIT_SECONDS):   # another worker process is on it
+            value = _wait_for(ctx, key)
+            if value is not None:
+                return value
+        try:
+            value = compute()
+            ctx.cache.set(key, value, timeout=ttl)
+        finally:
+            ctx.cache.delete(lock)
+    return value
+
+
+def _wait_for(ctx: Context, key: str):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        value = ctx.cache.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+# ------------------------------------------------------------------------------- calendar
+
+def calendar(ctx: Context) -> dict:
+    """{"cutoff": Timestamp of the newest data, "past": [Event], "upcoming": [Event]}."""
+    def compute():
+        events = store_events(ctx.store)
+        cutoff = pd.Timestamp(last_data_ts(ctx.store), unit="s", tz="UTC")
+        return {"cutoff": cutoff, "past": [e for e in events if e.end <= cutoff],
+                "upcoming": [e for e in events if e.start > cutoff]}
+    return ctx.cached(f"fc:calendar:{data_version(ctx)}", RESULT_TTL, compute)
+
+
+def groups(ctx: Context, level: str) -> list[str]:
+    """Names a level offers (businesses, clusters, product lines, or just ``fleet``)."""
+    if level == "fleet":
+        return ["fleet"]
+    if level == "cluster":
+        return sorted(ctx.store.clusters()["name"])
+    column = "name" if level == "business" else "product_line"
+    return sorted(ctx.store.businesses()[column].dropna().unique())
+
+
+def pick_target(cal: dict, which: str | None) -> Event:
+    """The promotion to plan for: an exact name or a kind (its next one), default the next one."""
+    upcoming = cal["upcoming"]
+    if not upcoming:
+        raise PageInputError("The promotion calendar has no promotion after the newest data; add the next one "
+                             "(promotions TOML file or `app.py promotions`).")
+    if not which:
+        return upcoming[0]
+    for e in upcoming:
+        if which in (e.name, e.kind):
+            return e
+    names = ", ".join(e.name for e in upcoming)
+    raise PageInputError(f"promotion={which!r} is not an upcoming promotion; pick one of: {names}.")
+
+
+# ----------------------------------------------------------------------------- comparison
+
+def group_history(store, level: str, group: str, metric: str, end: int, days: int = HISTORY_DAYS) -> pd.Series:
+    """Hourly maxima of one group (the midnight spike lasts minutes; hourly means hide it)."""
+    chosen = pick_series(store.series(), metric, level, None if level == "fleet" else [group])
+    if chosen.empty:
+        return pd.Series(dtype="float64")
+    rollups = store.read_rollups(chosen["id"].tolist(), end - days * 86_400, end + 1)
+    frame = rollups[["series_id", "ts", "max"]].rename(columns={"max": "value"}).dropna()
+    return series_from_frame(combine_levels(frame, chosen, metric, level)).get(group, pd.Series(dtype="float64"))
+
+
+def comparison(ctx: Context, level: str, group: str, metric: str) -> dict:
+    """{"aligned": compare.align rows (past promotions and "today"), "lifts": compare.lift_table}."""
+    cal = calendar(ctx)
+
+    def compute():
+        if not cal["past"]:
+            raise PageInputError("No past promotion in the calendar yet: nothing to compare.")
+        s = group_history(ctx.store, level, group, metric, int(cal["cutoff"].timestamp()))
+        if s.empty:
+            raise PageInputError(f"{level} {group!r} has no {metric} history; pick another metric or group.")
+        past = [e for e in cal["past"] if e.end <= s.index[-1]]
+        return {"aligned": align(s, past, today=True), "lifts": lift_table(s, past)}
+    return once(ctx, f"fc:compare:{level}:{group}:{metric}:{data_version(ctx)}", compute)
+
+
+# ------------------------------------------------------------------------------- capacity
+
+def fleet_forecast(ctx: Context, target: Event):
+    """Every business and cluster forecast for ``target`` (the seconds-long part, once per version)."""
+    def compute():
+        # one process: forking a threaded web server is unsafe; the cache makes this once an hour
+        return forecast_fleet(ctx.store, target, metrics=FORECAST_METRICS, workers=1)
+    return once(ctx, f"fc:fleet:{target.name}:{data_version(ctx)}", compute)
+
+
+def capacity(ctx: Context, target: Event) -> pd.DataFrame:
+    """The ranked capacity plan per cluster for ``target`` (forecasting.capacity.PLAN_COLUMNS)."""
+    limits = CapacityLimits.from_settings(ctx.settings)
+    key = f"fc:plan:{target.name}:{data_version(ctx)}:{limits}"
+    return once(ctx, key, lambda: capacity_plan(ctx.store, fleet_forecast(ctx, target), limits))
+
+
+def plan_csv(plan: pd.DataFrame) -> str:
+    """The plan as the CLI's ``--csv`` writes it (same columns and units)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return export_csv(plan, Path(tmp) / "plan.csv").read_text()

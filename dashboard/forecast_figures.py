@@ -1,0 +1,164 @@
+"""Pure builders for the ``/promotions`` and ``/capacity`` pages: DataFrames in, ``go.Figure`` or
+table rows out. No store, no Dash."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import figures as fg
+from dashboard import forecast_labels as fl
+from dashboard import labels as lb
+
+TODAY = "today"
+TODAY_COLOUR = "#17202b"
+PAST_COLOURS = ("#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b")   # older = lighter
+POINT_COLOUR, UPPER_COLOUR, LIMIT_COLOUR = "#5b7db1", "#f0a04b", "#d32f2f"
+STATUS_SEV = {"over": "crit", "watch": "warn", "ok": "ok", "no forecast": "stale"}
+RESOURCES = {"qps": "qps", "proxy": "proxy_qps", "mem": "memory"}
+GIB = 1 << 30
+
+
+def _scaled(metric: str) -> tuple[float, str]:
+    """(divisor, axis title): bytes in GiB (plotly's "B" suffix would read as billions)."""
+    units = fg.units(metric)
+    return (float(GIB), "GiB") if units == "B" else (1.0, units)
+
+
+def _colours(n: int) -> list[str]:
+    """``n`` blues from light (oldest) to dark (newest)."""
+    if n <= 1:
+        return list(PAST_COLOURS[-1:] * n)
+    return [PAST_COLOURS[int(i)] for i in np.linspace(1 if n <= 5 else 0, len(PAST_COLOURS) - 1, n).round()]
+
+
+def overlay_figure(aligned: pd.DataFrame, kind: str, metric: str, lang: str, relative: bool = False) -> go.Figure:
+    """One line per past promotion of ``kind`` on hours from its start, today's traffic on top.
+
+    aligned: ``forecasting.compare.align`` rows [event, kind, offset_hours, local_time, value, relative]
+    (event ``"today"`` is the current traffic, hour 0 = the latest midnight)."""
+    y = "relative" if relative else "value"
+    div, units = (1.0, fl.t("x_normal_peak", lang)) if relative else _scaled(metric)
+    aligned = aligned.assign(**{y: aligned[y] / div})
+    fig = fg._base(f"{metric} · {kind} · {fl.t('aligned_on_start', lang)}", units, height=420)
+    past = aligned[aligned["kind"] == kind]
+    names = list(dict.fromkeys(past["event"]))
+    for name, colour in zip(names, _colours(len(names))):
+        g = past[past["event"] == name]
+        fig.add_trace(go.Scatter(x=g["offset_hours"].tolist(), y=g[y].tolist(), name=name, mode="lines",
+                                 line={"color": colour, "width": 2}, customdata=_when(g["local_time"]),
+                                 hovertemplate="%{customdata}<br>%{y:.4s}<extra>" + name + "</extra>"))
+    today = aligned[aligned["event"] == TODAY]
+    if len(today):
+        fig.add_trace(go.Scatter(x=today["offset_hours"].tolist(), y=today[y].tolist(), name=fl.t("today", lang),
+                                 mode="lines", line={"color": TODAY_COLOUR, "width": 3, "dash": "dot"},
+                                 customdata=_when(today["local_time"]),
+                                 hovertemplate="%{customdata}<br>%{y:.4s}<extra>today</extra>"))
+    fig.add_vline(x=0, line_dash="dash", line_color="#888")
+    fig.add_annotation(x=0, y=1, yref="paper", text=fl.t("start_hour", lang), showarrow=False, xanchor="left",
+                       yanchor="bottom", font={"color": "#555"})
+    fig.update_xaxes(title_text=fl.t("hours_from_start", lang), dtick=12, zeroline=False)
+    fig.update_layout(margin=dict(l=60, r=10, t=44, b=40), legend={"orientation": "v", "x": 1.01, "y": 1})
+    return fig
+
+
+def _when(times: pd.Series) -> list[str]:
+    return pd.to_datetime(times).dt.strftime("%Y-%m-%d %H:%M").tolist()
+
+
+def lift_rows(lifts: pd.DataFrame, kind: str | None = None) -> list[dict]:
+    """Table rows of ``forecasting.compare.lift_table`` (optionally one kind), newest first."""
+    t = lifts if kind is None else lifts[lifts["kind"] == kind]
+    rows = []
+    for r in t.iloc[::-1].itertuples(index=False):
+        peak_time = r.peak_time.strftime("%Y-%m-%d %H:%M") if isinstance(r.peak_time, pd.Timestamp) else "–"
+        rows.append({"name": r.name, "kind": r.kind, "start": r.start.strftime("%Y-%m-%d %H:%M %Z"),
+                     "baseline": lb.si(r.baseline), "peak": lb.si(r.peak),
+                     "lift": "–" if pd.isna(r.lift) else f"×{r.lift:.2f}", "peak_time": peak_time,
+                     "peak_offset": "–" if pd.isna(r.peak_offset_hours) else f"{r.peak_offset_hours:+.0f} h",
+                     "note": r.note or ""})
+    return rows
+
+
+def forecast_figure(rows: pd.DataFrame, metric: str, title: str, lang: str, top: int = 40) -> go.Figure:
+    """Predicted peak with its 80% interval per group (the ``top`` highest), normal peak beside it.
+
+    rows: [group, point, lower, upper, baseline, low_confidence]."""
+    div, units = _scaled(metric)
+    rows = rows.dropna(subset=["point"]).sort_values("point", ascending=False).head(top).iloc[::-1]
+    rows = rows.assign(**{c: rows[c] / div for c in ("point", "lower", "upper", "baseline")})
+    fig = fg._base(title, "", height=max(300, 24 * len(rows) + 110))
+    fig.add_trace(go.Scatter(
+        y=rows["group"].tolist(), x=rows["point"].tolist(), mode="markers", name=fl.t("forecast_80", lang),
+        marker={"color": POINT_COLOUR, "size": 10,
+                "symbol": ["circle-open" if low else "circle" for low in rows["low_confidence"]]},
+        error_x={"type": "data", "array": (rows["upper"] - rows["point"]).tolist(),
+                 "arrayminus": (rows["point"] - rows["lower"]).tolist(), "thickness": 2, "width": 6},
+        customdata=np.stack([rows["lower"], rows["upper"]], axis=-1).tolist(),
+        hovertemplate="%{y}: %{x:.4s} (80%: %{customdata[0]:.4s} – %{customdata[1]:.4s})<extra></extra>"))
+    fig.add_trace(go.Scatter(y=rows["group"].tolist(), x=rows["baseline"].tolist(), mode="markers",
+                             name=fl.t("normal_peak", lang), marker={"color": "#9aa5b1", "size": 9, "symbol": "diamond"},
+                             hovertemplate="%{y}: %{x:.4s}<extra>normal peak</extra>"))
+    fig.update_xaxes(title_text=units, rangemode="tozero")
+    fig.update_yaxes(type="category", automargin=True)
+    fig.update_layout(legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+                      margin=dict(l=10, r=20, t=60, b=40))
+    return fig
+
+
+def worst_utilisation(plan: pd.DataFrame) -> pd.DataFrame:
+    """Per cluster, the resource closest to its limit at the upper bound:
+    [cluster, resource, point, upper, allowed, status] in plan order (utilisations as fractions)."""
+    keys = list(RESOURCES)
+    upper = plan[[f"{k}_util_upper" for k in keys]].to_numpy(float)
+    point = plan[[f"{k}_util_point" for k in keys]].to_numpy(float)
+    known = ~np.isnan(upper).all(axis=1)
+    pick = np.nanargmax(np.where(np.isnan(upper), -np.inf, upper), axis=1)
+    rows = np.arange(len(plan))
+    return pd.DataFrame({"cluster": plan["cluster"].to_numpy(), "resource": [RESOURCES[keys[i]] for i in pick],
+                         "point": point[rows, pick], "upper": upper[rows, pick],
+                         "allowed": plan["max_util"].to_numpy(float), "status": plan["status"].to_numpy()})[known]
+
+
+def utilisation_figure(plan: pd.DataFrame, lang: str, top: int = 30) -> go.Figure:
+    """Utilisation of each cluster's tightest resource at the predicted peak and at its upper bound,
+    against the share its star level may use (red tick); the ``top`` riskiest, rank 1 on top."""
+    w = worst_utilisation(plan).head(top).iloc[::-1]
+    labels = [f"{c} · {r}" for c, r in zip(w["cluster"], w["resource"])]
+    fig = fg._base(fl.t("utilisation_title", lang), "", height=max(300, 30 * len(w) + 110))
+    fig.add_trace(go.Bar(y=labels, x=(w["point"] * 100).tolist(), orientation="h", name=fl.t("at_point", lang),
+                         marker_color=POINT_COLOUR, hovertemplate="%{y}: %{x:.0f}%<extra>predicted peak</extra>"))
+    fig.add_trace(go.Bar(y=labels, x=(w["upper"] * 100).tolist(), orientation="h", name=fl.t("at_upper", lang),
+                         marker_color=UPPER_COLOUR, hovertemplate="%{y}: %{x:.0f}%<extra>upper bound</extra>"))
+    fig.add_trace(go.Scatter(y=labels, x=(w["allowed"] * 100).tolist(), mode="markers", name=fl.t("allowed", lang),
+                             marker={"symbol": "line-ns-open", "size": 20, "color": LIMIT_COLOUR,
+                                     "line": {"width": 3, "color": LIMIT_COLOUR}},
+                             hovertemplate="%{y}: %{x:.0f}% allowed<extra></extra>"))
+    fig.update_layout(barmode="group", bargap=0.25, legend={"orientation": "h", "y": 1.0, "yanchor": "bottom",
+                                                            "x": 1, "xanchor": "right"},
+                      margin=dict(l=10, r=20, t=60, b=40))
+    fig.update_xaxes(title_text="% of capacity", ticksuffix="%", rangemode="tozero")
+    fig.update_yaxes(type="category", automargin=True)
+    return fig
+
+
+def _pct(x: float) -> str:
+    return "–" if pd.isna(x) else f"{x:.0%}"
+
+
+def plan_rows(plan: pd.DataFrame) -> list[dict]:
+    """Recommendation table rows, in the plan's (risk) order; ``sev`` colours the row by status."""
+    w = worst_utilisation(plan).set_index("cluster")
+    rows = []
+    for r in plan.itertuples(index=False):
+        worst = w.loc[r.cluster] if r.cluster in w.index else None
+        rows.append({
+            "rank": int(r.rank), "cluster": r.cluster, "business": r.business, "star": "★" * int(r.star),
+            "service": r.service, "status": r.status, "risk": "–" if pd.isna(r.risk) else f"{r.risk:.2f}",
+            "resource": "–" if worst is None else worst["resource"],
+            "util_point": "–" if worst is None else _pct(worst["point"]),
+            "util_upper": "–" if worst is None else _pct(worst["upper"]), "allowed": _pct(r.max_util),
+            "add_shards": int(r.add_shards), "add_proxies": int(r.add_proxies),
+            "add_mem": lb.bytes_(r.add_mem_bytes) if r.add_mem_bytes > 0 else "0",
+            "reason": r.reason, "sev": STATUS_SEV.get(r.status, "ok")})
+    return rows

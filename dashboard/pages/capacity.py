@@ -1,0 +1,123 @@
+"""Capacity page ``/capacity``: the next (or a picked) promotion's peak forecast with 80% intervals,
+utilisation at the predicted peak and its upper bound against the star level's headroom, the
+recommendations ranked by risk, and a CSV export of the plan.
+
+URL parameters: ``promotion`` (an upcoming promotion's name or kind), ``level``, ``metric``.
+"""
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, dcc, html, no_update
+
+from dashboard import components as cp
+from dashboard import context
+from dashboard import forecast_data as fd
+from dashboard import forecast_figures as ff
+from dashboard import forecast_labels as fl
+
+dash.register_page(__name__, path="/capacity", title="Peakwatch · capacity", name="capacity")
+
+PLAN_COLUMNS = ("rank", "cluster", "business", "star", "service", "status", "risk", "resource", "util_point",
+                "util_upper", "allowed", "add_shards", "add_proxies", "add_mem", "reason")
+FORECAST_LEVELS = ("business", "cluster")
+TOP = 40
+
+
+@cp.guarded
+def layout(promotion=None, level=None, metric=None, **_ignored):
+    ctx = context.current()
+    lang = ctx.lang
+    cal = fd.calendar(ctx)
+    problems = []
+    try:
+        target = fd.pick_target(cal, promotion)
+    except fd.PageInputError as exc:
+        if not cal["upcoming"]:
+            return html.Div([cp.navbar("/capacity", lang), cp.message(fl.t("capacity", lang), str(exc), lang)])
+        problems.append(f"{exc} Showing {cal['upcoming'][0].name}.")
+        target = cal["upcoming"][0]
+    if level is not None and level not in FORECAST_LEVELS:
+        problems.append(f"level={level!r} is not one of {', '.join(FORECAST_LEVELS)}; showing business.")
+    if metric is not None and metric not in fd.FORECAST_METRICS:
+        problems.append(f"metric={metric!r} is not one of {', '.join(fd.FORECAST_METRICS)}; showing qps.")
+    return html.Div([
+        cp.navbar("/capacity", lang),
+        html.H1(fl.t("capacity", lang)),
+        html.Div([html.P(p, className="inline-message") for p in problems], id="cap-problems"),
+        html.Div([
+            html.Label(fl.t("promotion", lang)),
+            dcc.Dropdown([e.name for e in cal["upcoming"]], target.name, id="cap-promotion", clearable=False,
+                         style={"minWidth": "200px"}),
+            html.Button(fl.t("export_csv", lang), id="cap-export", className="button"),
+            dcc.Download(id="cap-download"),
+        ], className="controls"),
+        dcc.Loading(html.P(fl.t("computing", lang), id="cap-summary", className="sub")),
+        html.Div([
+            html.Div([
+                html.Label(fl.t("level", lang)),
+                dcc.RadioItems([{"label": fl.t(f"level_{v}", lang), "value": v} for v in FORECAST_LEVELS],
+                               level if level in FORECAST_LEVELS else "business", id="cap-level", inline=True),
+                html.Label(fl.t("metric", lang)),
+                dcc.Dropdown(list(fd.FORECAST_METRICS), metric if metric in fd.FORECAST_METRICS else "qps",
+                             id="cap-metric", clearable=False),
+            ], className="controls"),
+            dcc.Loading(dcc.Graph(id="cap-forecast", config={"displaylogo": False})),
+        ], className="card"),
+        html.Div(dcc.Loading(dcc.Graph(id="cap-util", config={"displaylogo": False})), className="card"),
+        html.Div([html.H2(fl.t("recommendations", lang)), dcc.Loading(html.Div(id="cap-plan"))], className="card"),
+    ], className="page capacity")
+
+
+# ------------------------------------------------------------------------------- callbacks
+def _target(ctx, name):
+    return fd.pick_target(fd.calendar(ctx), name)
+
+
+def plan_view(name):
+    """Utilisation bars, recommendation table and summary of the promotion's plan."""
+    ctx = context.current()
+    lang = ctx.lang
+    try:
+        target = _target(ctx, name)
+    except fd.PageInputError as exc:
+        return {}, html.P(str(exc), className="inline-message"), str(exc)
+    plan = fd.capacity(ctx, target)
+    counts = plan["status"].value_counts()
+    summary = (f"{target.name} starts {target.start:%Y-%m-%d %H:%M %Z}; data up to "
+               f"{fd.calendar(ctx)['cutoff'].tz_convert(ctx.tz):%Y-%m-%d %H:%M}. {len(plan)} clusters: "
+               f"{counts.get('over', 0)} over their headroom at the predicted peak, "
+               f"{counts.get('watch', 0)} over it at the upper bound, {counts.get('ok', 0)} ok.")
+    table = cp.table(ff.plan_rows(plan), [(c, fl.t(f"col_{c}", lang)) for c in PLAN_COLUMNS], "cap-plan-table")
+    return ff.utilisation_figure(plan, lang), table, summary
+
+
+def forecast_view(name, level, metric):
+    """Predicted peaks with their 80% intervals for the level and metric."""
+    ctx = context.current()
+    try:
+        target = _target(ctx, name)
+    except fd.PageInputError:
+        return {}
+    t = fd.fleet_forecast(ctx, target).table
+    rows = t[(t["level"] == level) & (t["metric"] == metric)]
+    shown = f" (top {TOP} of {len(rows)})" if len(rows) > TOP else ""
+    title = f"{fl.t('forecast', ctx.lang)} · {target.name} · {metric} per {level}{shown}"
+    return ff.forecast_figure(rows, metric, title, ctx.lang, top=TOP)
+
+
+def export(n_clicks, name):
+    """The plan as CSV, the same rows and columns as ``app.py forecast --csv``."""
+    if not n_clicks:
+        return no_update
+    ctx = context.current()
+    target = _target(ctx, name)
+    return dcc.send_string(fd.plan_csv(fd.capacity(ctx, target)), f"capacity-{target.name.replace(' ', '-')}.csv")
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    app.callback(Output("cap-util", "figure"), Output("cap-plan", "children"), Output("cap-summary", "children"),
+                 Input("cap-promotion", "value"))(plan_view)
+    app.callback(Output("cap-forecast", "figure"), Input("cap-promotion", "value"), Input("cap-level", "value"),
+                 Input("cap-metric", "value"))(forecast_view)
+    app.callback(Output("cap-download", "data"), Input("cap-export", "n_clicks"), State("cap-promotion", "value"),
+                 prevent_initial_call=True)(export)

@@ -1,0 +1,116 @@
+"""Promotions page ``/promotions``: past promotions of a kind overlaid on hours from their start
+(in the promotion's own time zone) with today's traffic, and their lift table.
+
+URL parameters: ``level`` (business, cluster, product_line, fleet), ``group``, ``metric``, ``kind``.
+"""
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, dcc, html, no_update
+
+from dashboard import components as cp
+from dashboard import context
+from dashboard import forecast_data as fd
+from dashboard import forecast_figures as ff
+from dashboard import forecast_labels as fl
+
+dash.register_page(__name__, path="/promotions", title="Peakwatch · promotions", name="promotions")
+
+LIFT_COLUMNS = ("name", "kind", "start", "baseline", "peak", "lift", "peak_time", "peak_offset", "note")
+
+
+def default_kind(cal: dict) -> str:
+    """The next promotion's kind when it happened before, else the latest past promotion's."""
+    seen = {e.kind for e in cal["past"]}
+    nxt = [e.kind for e in cal["upcoming"] if e.kind in seen]
+    return nxt[0] if nxt else cal["past"][-1].kind
+
+
+def choose(ctx, cal: dict, level, group, metric, kind) -> tuple[dict, list[str]]:
+    """The selection from URL parameters, with a message for each one that was not usable."""
+    problems = []
+    if level is not None and level not in fd.LEVELS:
+        problems.append(f"level={level!r} is not one of {', '.join(fd.LEVELS)}; showing the fleet.")
+    level = level if level in fd.LEVELS else "fleet"
+    names = fd.groups(ctx, level)
+    if group is not None and group not in names:
+        problems.append(f"group={group!r} is not a {level} in the store; showing {names[0] if names else 'none'}.")
+    group = group if group in names else (names[0] if names else None)
+    if metric is not None and metric not in fd.COMPARE_METRICS:
+        problems.append(f"metric={metric!r} is not one of {', '.join(fd.COMPARE_METRICS)}; showing qps.")
+    metric = metric if metric in fd.COMPARE_METRICS else "qps"
+    kinds = sorted({e.kind for e in cal["past"]})
+    if kind is not None and kind not in kinds:
+        problems.append(f"kind={kind!r} has no past promotion; pick one of {', '.join(kinds)}.")
+    kind = kind if kind in kinds else default_kind(cal)
+    return {"level": level, "group": group, "metric": metric, "kind": kind, "kinds": kinds}, problems
+
+
+@cp.guarded
+def layout(level=None, group=None, metric=None, kind=None, **_ignored):
+    ctx = context.current()
+    lang = ctx.lang
+    cal = fd.calendar(ctx)
+    if not cal["past"]:
+        return html.Div([cp.navbar("/promotions", lang), cp.message(
+            fl.t("promotions", lang), "No past promotion in the calendar yet: add them to the promotions file "
+            "(or run the demo) to compare them.", lang)])
+    sel, problems = choose(ctx, cal, level, group, metric, kind)
+    level_options = [{"label": fl.t(f"level_{v}", lang), "value": v} for v in fd.LEVELS]
+    return html.Div([
+        cp.navbar("/promotions", lang),
+        html.H1(fl.t("promotions", lang)),
+        html.Div([html.P(p, className="inline-message") for p in problems], id="promo-problems"),
+        html.Div([
+            html.Div([
+                html.Label(fl.t("level", lang)),
+                dcc.Dropdown(level_options, sel["level"], id="promo-level", clearable=False),
+                html.Label(fl.t("group", lang)),
+                dcc.Dropdown(fd.groups(ctx, sel["level"]), sel["group"], id="promo-group", clearable=False,
+                             style={"minWidth": "240px"}),
+                html.Label(fl.t("metric", lang)),
+                dcc.Dropdown(list(fd.COMPARE_METRICS), sel["metric"], id="promo-metric", clearable=False),
+                html.Label(fl.t("kind", lang)),
+                dcc.Dropdown(sel["kinds"], sel["kind"], id="promo-kind", clearable=False),
+                html.Label(fl.t("scale", lang)),
+                dcc.RadioItems([{"label": fl.t("absolute", lang), "value": "absolute"},
+                                {"label": fl.t("relative", lang), "value": "relative"}], "absolute",
+                               id="promo-scale", inline=True),
+            ], className="controls"),
+            html.Div(id="promo-msg", className="inline-message"),
+            dcc.Loading(dcc.Graph(id="promo-overlay", config={"displaylogo": False})),
+        ], className="card"),
+        html.Div([html.H2(fl.t("lift_table", lang)), dcc.Loading(html.Div(id="promo-lifts"))], className="card"),
+    ], className="page promotions")
+
+
+# ------------------------------------------------------------------------------- callbacks
+def group_options(level):
+    """The groups of the chosen level (the first one selected)."""
+    names = fd.groups(context.current(), level)
+    return names, names[0] if names else None
+
+
+def compare(level, group, metric, kind, scale):
+    """Overlay and lift table of the selection (cached per data version)."""
+    ctx = context.current()
+    if group not in fd.groups(ctx, level):
+        return no_update, no_update, no_update
+    try:
+        data = fd.comparison(ctx, level, group, metric)
+    except fd.PageInputError as exc:
+        return {}, html.P(str(exc)), str(exc)
+    lang = ctx.lang
+    fig = ff.overlay_figure(data["aligned"], kind, metric, lang, relative=scale == "relative")
+    rows = ff.lift_rows(data["lifts"], kind)
+    table = cp.table(rows, [(c, fl.t(f"col_{c}", lang)) for c in LIFT_COLUMNS], "promo-lift-table")
+    msg = "" if rows else f"No {kind} promotion inside {group}'s {metric} history."
+    return fig, table, msg
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    app.callback(Output("promo-group", "options"), Output("promo-group", "value"),
+                 Input("promo-level", "value"), prevent_initial_call=True)(group_options)
+    app.callback(Output("promo-overlay", "figure"), Output("promo-lifts", "children"), Output("promo-msg", "children"),
+                 Input("promo-level", "value"), Input("promo-group", "value"), Input("promo-metric", "value"),
+                 Input("promo-kind", "value"), Input("promo-scale", "value"))(compare)

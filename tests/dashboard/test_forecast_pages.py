@@ -1,0 +1,149 @@
+"""Promotions and capacity pages on the synthetic demo fleet (two years with its promotions), in
+real headless Chromium."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]   # builds a two-year synthetic store (about 10 s)
+
+STATUS_ORDER = {"over": 0, "watch": 1, "ok": 2, "no forecast": 3}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo fleet (scale 50: 5 businesses, 10 clusters, promotions from 12.12 2024 on), with
+    a filesystem cache shared by the tests' servers so the fleet forecast is computed once."""
+    from collectors.synthetic.fleet import DEFAULT_ANCHOR
+    from collectors.synthetic.source import SyntheticSource
+    from store import Store
+
+    root = tmp_path_factory.mktemp("demo-forecast")
+    store = Store.open(f"sqlite:///{root / 'demo.sqlite'}")
+    SyntheticSource(store, scale=50, seed=7, clock=lambda: DEFAULT_ANCHOR).bootstrap(history_days=730, raw_hours=1)
+    yield store, root / "cache"
+    store.close()
+
+
+@pytest.fixture
+def site(demo, serve):
+    store, cache = demo
+    return serve(store, cache_type="filesystem", cache_dir=str(cache))
+
+
+def past_promotions(store, kind: str) -> list[str]:
+    p = store.promotions()
+    end = int(store.latest(metric="qps")["ts"].max())
+    return sorted(p[(p["kind"] == kind) & (p["end"] <= end)]["name"])
+
+
+def legend(page, graph: str) -> list[str]:
+    return page.locator(f"{graph} .legendtext").all_text_contents()
+
+
+def pick(page, dropdown: str, option: str) -> None:
+    page.locator(dropdown).click()
+    page.locator(f"[role=option]:has-text('{option}')").first.click()
+
+
+def table(page, selector: str) -> pd.DataFrame:
+    head = page.locator(f"{selector} thead th").all_inner_texts()
+    rows = [r.locator("td").all_inner_texts() for r in page.locator(f"{selector} tbody tr").all()]
+    return pd.DataFrame(rows, columns=head)
+
+
+def no_error_box(page) -> None:
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body and "Callback error" not in body
+    assert page.locator(".dash-fe-error__title").count() == 0
+    assert not page.errors
+
+
+def test_promotions_overlay_one_line_per_past_promotion_and_lifts_above_one(page, site, demo):
+    store = demo[0]
+    elevens = past_promotions(store, "11.11")
+    assert len(elevens) >= 2
+    page.goto(f"{site.url}/promotions?kind=11.11")
+    page.wait_for_selector("#promo-lift-table tbody tr", timeout=60_000)
+    assert sorted(legend(page, "#promo-overlay")) == sorted(elevens + ["today"])
+    lifts = table(page, "#promo-lift-table")
+    assert sorted(lifts["promotion"]) == elevens
+    values = [float(x.lstrip("×")) for x in lifts["lift = peak / baseline"]]
+    assert all(v > 1.5 for v in values), values
+    assert set(lifts["hour of peak"]) <= {"+0 h", "+1 h"}      # the midnight spike, in Beijing time
+
+    pick(page, "#promo-kind", "6.18")
+    sixes = past_promotions(store, "6.18")
+    page.wait_for_function(f"() => [...document.querySelectorAll('#promo-overlay .legendtext')]"
+                           f".map(e => e.textContent).includes({sixes[0]!r})", timeout=20_000)
+    assert sorted(legend(page, "#promo-overlay")) == sorted(sixes + ["today"])
+    assert sorted(table(page, "#promo-lift-table")["promotion"]) == sixes
+    no_error_box(page)
+
+
+def test_promotions_per_business(page, site, demo):
+    business = sorted(demo[0].businesses()["name"])[1]
+    page.goto(f"{site.url}/promotions?level=business&group={business}&kind=12.12&metric=qps")
+    page.wait_for_selector("#promo-lift-table tbody tr", timeout=60_000)
+    assert business in page.locator("#promo-group").inner_text()
+    assert "12.12" in page.locator("#promo-overlay .gtitle").text_content()
+    values = [float(x.lstrip("×")) for x in table(page, "#promo-lift-table")["lift = peak / baseline"]]
+    assert values and all(v > 1 for v in values)
+    no_error_box(page)
+
+
+def test_promotions_bad_parameters_get_a_message(page, site):
+    page.goto(f"{site.url}/promotions?level=galaxy&kind=1.1&metric=bogus")
+    page.wait_for_selector("#promo-overlay .legendtext", timeout=60_000)
+    problems = page.locator("#promo-problems").inner_text()
+    assert "level='galaxy' is not one of" in problems
+    assert "kind='1.1' has no past promotion" in problems
+    assert "metric='bogus'" in problems
+    no_error_box(page)
+
+
+def test_capacity_ranks_recommendations_by_risk_and_exports_them(page, site, tmp_path):
+    page.goto(f"{site.url}/capacity")
+    page.wait_for_selector("#cap-plan-table tbody tr", timeout=120_000)
+    page.wait_for_selector("#cap-forecast .point", timeout=60_000)
+    assert "12.12 2026" in page.locator("#cap-summary").inner_text()
+    shown = table(page, "#cap-plan-table")
+    assert list(shown["#"]) == [str(i) for i in range(1, len(shown) + 1)]
+    assert len(shown) == 10
+    status = shown["status"].map(STATUS_ORDER)
+    assert status.is_monotonic_increasing
+    assert shown.iloc[0]["status"] == "over" and int(shown.iloc[0]["+ shards"]) > 0
+    for _, part in shown.groupby("status"):
+        assert part["risk"].astype(float).is_monotonic_decreasing
+    assert page.locator("#cap-util .bars path").count() >= 2 * len(shown)
+    assert len(legend(page, "#cap-forecast")) == 2
+
+    with page.expect_download() as info:
+        page.locator("#cap-export").click()
+    path = tmp_path / "plan.csv"
+    info.value.save_as(path)
+    csv = pd.read_csv(path)
+    assert list(csv["cluster"]) == list(shown["cluster"])
+    assert list(csv["rank"]) == list(range(1, len(shown) + 1))
+    assert list(csv["add_shards"]) == [int(x) for x in shown["+ shards"]]
+    assert list(csv["status"]) == list(shown["status"])
+    no_error_box(page)
+
+
+def test_capacity_level_and_metric_change_the_forecast(page, site):
+    page.goto(f"{site.url}/capacity?level=cluster&metric=mem_used")
+    page.wait_for_selector("#cap-forecast .point", timeout=120_000)
+    title = page.locator("#cap-forecast .gtitle").text_content()
+    assert "mem_used per cluster" in title
+    assert page.locator("#cap-forecast .scatterlayer .trace").first.locator(".point").count() == 10
+    no_error_box(page)
+
+
+def test_capacity_unknown_promotion_gets_a_message(page, site):
+    page.goto(f"{site.url}/capacity?promotion=black-friday")
+    page.wait_for_selector("#cap-plan-table tbody tr", timeout=120_000)
+    problems = page.locator("#cap-problems").inner_text()
+    assert re.search(r"promotion='black-friday' is not an upcoming promotion; pick one of: 12\.12 2026", problems)
+    no_error_box(page)
