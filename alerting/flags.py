@@ -181,3 +181,70 @@ def counts(frame: pd.DataFrame) -> dict[str, int]:
     """Number of businesses per severity (every severity present, zero when none)."""
     vc = frame["severity"].value_counts()
     return {s: int(vc.get(s, 0)) for s in SEVERITIES}
+
+
+# ------------------------------------------------------------------------------ Zabbix problems
+#: Zabbix trigger severity -> flag. "not classified" (0) and "information" (1) raise nothing;
+#: "warning" (2) and "average" (3) are ``warn``; "high" (4) and "disaster" (5) are ``crit``.
+ZABBIX_FLAG = {0: "ok", 1: "ok", 2: "warn", 3: "warn", 4: "crit", 5: "crit"}
+PROBLEM_COLUMNS = ["business", "cluster", "instance", "host", "name", "zabbix_severity", "clock",
+                   "severity", "rank", "reason"]
+
+
+def problem_flags(problems: pd.DataFrame, instances: pd.DataFrame) -> pd.DataFrame:
+    """Active Zabbix problems of collected instances, as flags.
+
+    Args:
+        problems: ``collectors.zabbix.problems.active`` (instance is None for hosts not collected;
+            those belong to no business and are dropped).
+        instances: the store's instances [name, cluster, business].
+    Returns:
+        one row per problem: business, cluster, instance, host, name, zabbix_severity (0-5), clock,
+        severity (by ``ZABBIX_FLAG``), rank and reason ("zabbix: <name>"); most severe first, then newest.
+    """
+    if problems.empty:
+        return pd.DataFrame(columns=PROBLEM_COLUMNS)
+    owner = instances.drop_duplicates("name").set_index("name")[["cluster", "business"]]
+    p = problems[problems["instance"].isin(owner.index)]
+    if p.empty:
+        return pd.DataFrame(columns=PROBLEM_COLUMNS)
+    zsev = p["severity"].astype(int).clip(0, 5)
+    sev = zsev.map(ZABBIX_FLAG)
+    out = pd.DataFrame({
+        "business": p["instance"].map(owner["business"]).to_numpy(object),
+        "cluster": p["instance"].map(owner["cluster"]).to_numpy(object),
+        "instance": p["instance"].to_numpy(object),
+        "host": p["host"].to_numpy(object),
+        "name": p["name"].to_numpy(object),
+        "zabbix_severity": zsev.to_numpy(np.int64),
+        "clock": p["clock"].astype(np.int64).to_numpy(),
+        "severity": sev.to_numpy(object),
+        "rank": sev.map(RANK).to_numpy(np.int64),
+        "reason": ("zabbix: " + p["name"].astype(str)).to_numpy(object),
+    })
+    return out.sort_values(["zabbix_severity", "clock"], ascending=[False, False], kind="stable").reset_index(drop=True)
+
+
+def raise_with_problems(worst: pd.DataFrame, problems: pd.DataFrame, by: str = "business") -> pd.DataFrame:
+    """``worst`` (from :func:`worst_of`, or any frame with [by, severity, reason, where, n_flagged])
+    with each row raised to its worst active Zabbix problem when that is worse (``problems`` from
+    :func:`problem_flags`); flagged problems add to ``n_flagged``."""
+    if problems.empty or worst.empty:
+        return worst
+    raising = problems[problems["rank"] >= RANK["warn"]]
+    if raising.empty:
+        return worst
+    top = raising.sort_values("rank", ascending=False, kind="stable").drop_duplicates(by).set_index(by)
+    n = raising.groupby(by).size()
+    out = worst.copy()
+    key = out[by]
+    p_rank = key.map(top["rank"]).fillna(-1).to_numpy(np.int64)
+    cur = out["severity"].map(RANK).fillna(0).to_numpy(np.int64)
+    up = p_rank > cur
+    if up.any():
+        out.loc[up, "severity"] = key[up].map(top["severity"]).to_numpy(object)
+        out.loc[up, "reason"] = key[up].map(top["reason"]).to_numpy(object)
+        out.loc[up, "where"] = key[up].map(top["instance"]).to_numpy(object)
+    if "n_flagged" in out:
+        out["n_flagged"] = out["n_flagged"].fillna(0).astype(int) + key.map(n).fillna(0).astype(int).to_numpy()
+    return out

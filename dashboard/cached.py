@@ -47,6 +47,12 @@ def latest_flags(ctx: Context):
                       lambda: q.latest_flags(ctx.store, ctx.settings, now, plan(ctx)))
 
 
+def problems(ctx: Context):
+    """Active Zabbix problems of collected instances as flags, once per refresh interval."""
+    refresh = ctx.settings.refresh_seconds
+    return ctx.cached(f"problems:{ctx.now() // refresh}", refresh * 2, lambda: q.problem_flags(ctx.store, plan(ctx)))
+
+
 PLAN_TTL = 120   # inventory changes (new instances, new businesses) reach the wall within two minutes
 
 

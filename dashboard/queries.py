@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from alerting import flags as fl
+from collectors.zabbix import problems as zabbix_problems
 
 SPARK_SECONDS = 2 * 3600
 SPARK_POINTS = 24
@@ -70,6 +71,7 @@ class Plan:
     series: pd.DataFrame
     front: pd.DataFrame
     businesses: pd.DataFrame
+    owners: pd.DataFrame | None = None   # live instances [name, cluster, business] (Zabbix problems)
 
 
 def inventory_plan(store) -> Plan:
@@ -83,7 +85,18 @@ def inventory_plan(store) -> Plan:
     live["instance"] = live["instance"].to_numpy(object)
     front = front_qps_series(series)[["id", "business"]].reset_index(drop=True)
     biz = store.businesses()[["name", "product_line", "star"]].rename(columns={"name": "business"})
-    return Plan(live, front, biz)
+    inst = store.instances()
+    owners = inst.loc[inst["removed_at"].isna(), ["name", "cluster", "business"]].reset_index(drop=True)
+    return Plan(live, front, biz, owners)
+
+
+def problem_flags(store, plan: Plan | None = None) -> pd.DataFrame:
+    """Active Zabbix problems of collected instances as flags (``alerting.flags.problem_flags``)."""
+    owners = plan.owners if plan is not None and plan.owners is not None else None
+    if owners is None:
+        inst = store.instances()
+        owners = inst.loc[inst["removed_at"].isna(), ["name", "cluster", "business"]]
+    return fl.problem_flags(zabbix_problems.active(store), owners)
 
 
 def latest_flags(store, settings, now: int, plan: Plan | None = None) -> pd.DataFrame:
@@ -126,6 +139,7 @@ def wall_snapshot(store, settings, now: int, previous_onsets: dict | None = None
     tiles.loc[no_series, ["severity", "reason", "where"]] = ["stale", "no series", ""]
     tiles["age"] = tiles["age"].fillna(0.0)
     tiles["n_flagged"] = tiles["n_flagged"].fillna(0).astype(int)
+    tiles = fl.raise_with_problems(tiles, problem_flags(store, plan))   # an active Zabbix problem flags its business
     since = fl.carry_onsets(tiles, previous_onsets, now)
     tiles["since"] = tiles["business"].map(since)
     chosen = plan.front

@@ -10,6 +10,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
+from collectors.zabbix import problems as zabbix_problems
 from dashboard import business_data as bd
 from dashboard import cached
 from dashboard import components as cp
@@ -22,6 +23,7 @@ from dashboard import queries as q
 dash.register_page(__name__, path_template="/business/<name>", title="Peakwatch · business", name="business")
 
 WINDOWS = (1, 3, 6)
+ZABBIX_SEVERITY_NAMES = zabbix_problems.SEVERITIES
 OVERLAY_DAYS = 364   # same weekday a year earlier
 
 
@@ -72,7 +74,9 @@ def header(ctx, biz, name: str) -> html.Div:
     lang = ctx.lang
     flags = cached.latest_flags(ctx)
     mine = flags[flags["business"] == name]
-    sev = "stale" if mine.empty else max(mine["severity"], key=lambda s: ["ok", "stale", "warn", "crit"].index(s))
+    probs = cached.problems(ctx)
+    sevs = list(mine["severity"]) + list(probs.loc[probs["business"] == name, "severity"])
+    sev = "stale" if mine.empty and not sevs else max(sevs, key=lambda s: ["ok", "stale", "warn", "crit"].index(s))
     return html.Div([
         html.H1([name, html.Span(lb.t(sev, lang), className=f"badge sev-{sev}", id="biz-severity")]),
         html.P(f"{lb.t('product_line', lang)} {biz['product_line']} · {lb.t('star', lang)} {'★' * int(biz['star'])}"
@@ -90,9 +94,22 @@ def flags_card(ctx, name: str) -> html.Div:
              "since": lb.when(r["ts"], ctx.tz) if not pd.isna(r["ts"]) else "–"} for _, r in bad.iterrows()]
     body = (html.P(lb.t("no_flags", lang), className="no-flags") if not rows else
             cp.table(rows, [(c, c) for c in ("where", "metric", "severity", "what", "since")], "flags-table"))
-    return html.Div([html.H2(lb.t("current_flags", lang)), body,
-                     html.P("Zabbix problems appear here once the Zabbix collector stores them.", className="sub")],
-                    className="card")
+    return html.Div([html.H2(lb.t("current_flags", lang)), body, problems_block(ctx, name)], className="card")
+
+
+def problems_block(ctx, name: str) -> html.Div:
+    """The business's active Zabbix problems (most severe first), times in the display zone."""
+    lang = ctx.lang
+    probs = cached.problems(ctx)
+    mine = probs[probs["business"] == name]
+    title = html.H3(lb.t("zabbix_problems", lang))
+    if mine.empty:
+        return html.Div([title, html.P(lb.t("no_zabbix_problems", lang), className="sub")], id="zabbix-problems")
+    rows = [{"severity": ZABBIX_SEVERITY_NAMES.get(int(r.zabbix_severity), str(r.zabbix_severity)),
+             "sev": r.severity, "host": r.host or r.instance, "instance": r.instance, "name": r.name,
+             "since": lb.when(r.clock, ctx.tz)} for r in mine.itertuples(index=False)]
+    cols = [(c, lb.t(f"zp_{c}", lang)) for c in ("severity", "host", "instance", "name", "since")]
+    return html.Div([title, cp.table(rows, cols, "zabbix-problems-table")], id="zabbix-problems")
 
 
 def realtime_card(ctx, name, metrics, metric, win) -> html.Div:

@@ -66,3 +66,73 @@ def test_never_reported_series_makes_its_business_stale():
     worst = fl.worst_of(fl.evaluate(df, NOW, 300), "business", NOW).set_index("business")
     assert list(worst["severity"]) == ["stale", "stale"]
     assert worst.loc["m", "age"] == 0 and worst.loc["n", "age"] == 600
+
+
+# ------------------------------------------------------------------------------ Zabbix problems
+def _problem_store(tmp_path, problems_doc):
+    """A store with two businesses' instances and a problems document written the way the Zabbix
+    collector writes it (``collectors.zabbix.problems.save``)."""
+    from collectors.zabbix import problems as zp
+    from store import Store
+    from store.inventory_types import Business, Cluster, Instance, Inventory, ProductLine, SeriesSpec
+    store = Store.open(f"sqlite:///{tmp_path / 'p.sqlite'}")
+    inv = Inventory(product_lines=[ProductLine("trade")],
+                    businesses=[Business("cart", "trade", 3), Business("feed", "trade", 3)],
+                    clusters=[Cluster("cart-re01", "cart", "redis", 1, 1e4, 1 << 30),
+                              Cluster("feed-re01", "feed", "redis", 1, 1e4, 1 << 30)],
+                    instances=[Instance("10.0.0.1:6379", "cart-re01", "10.0.0.1", 6379, "master", 0),
+                               Instance("10.0.0.2:6379", "feed-re01", "10.0.0.2", 6379, "master", 0)])
+    inv.series = [SeriesSpec(f"{i.name}/qps", "qps", i.cluster, i.name) for i in inv.instances]
+    store.upsert_inventory(inv)
+    zp.save(store, problems_doc)
+    return store, zp.active(store)
+
+
+def _problem(eventid, severity, instance, name="Redis is down", host="redis-cart-1", clock=NOW - 600):
+    return {"eventid": str(eventid), "clock": clock, "name": name, "severity": severity, "acknowledged": False,
+            "host": host, "instance": instance, "tags": {"service": "redis"}}
+
+
+def test_zabbix_severity_maps_to_warn_and_crit(tmp_path):
+    doc = [_problem(1, 5, "10.0.0.1:6379", "Redis is down"), _problem(2, 3, "10.0.0.2:6379", "Memory high"),
+           _problem(3, 1, "10.0.0.2:6379", "Config changed"), _problem(4, 5, None, "Unrelated host", "web-1")]
+    store, active = _problem_store(tmp_path, doc)
+    try:
+        pf = fl.problem_flags(active, store.instances())
+    finally:
+        store.close()
+    by_name = pf.set_index("name")
+    assert by_name.loc["Redis is down", "severity"] == "crit" and by_name.loc["Redis is down", "business"] == "cart"
+    assert by_name.loc["Memory high", "severity"] == "warn" and by_name.loc["Memory high", "business"] == "feed"
+    assert by_name.loc["Config changed", "severity"] == "ok"
+    assert "Unrelated host" not in by_name.index          # a host Peakwatch does not collect belongs to no business
+    assert list(pf["name"])[0] == "Redis is down"          # most severe first
+
+
+def test_active_problem_raises_the_business_flag(tmp_path):
+    doc = [_problem(1, 4, "10.0.0.1:6379", "Replication broken"), _problem(2, 2, "10.0.0.2:6379", "Slow log"),
+           _problem(3, 0, "10.0.0.2:6379", "Not classified")]
+    store, active = _problem_store(tmp_path, doc)
+    try:
+        pf = fl.problem_flags(active, store.instances())
+    finally:
+        store.close()
+    worst = pd.DataFrame({"business": ["cart", "feed", "calm"], "severity": ["warn", "crit", "ok"],
+                          "reason": ["mem_util 90", "mem_util 99", ""], "where": ["a", "b", ""],
+                          "age": [0.0, 0.0, 0.0], "n_flagged": [1, 1, 0]})
+    out = fl.raise_with_problems(worst, pf).set_index("business")
+    assert out.loc["cart", "severity"] == "crit" and out.loc["cart", "reason"] == "zabbix: Replication broken"
+    assert out.loc["cart", "where"] == "10.0.0.1:6379" and out.loc["cart", "n_flagged"] == 2
+    assert out.loc["feed", "severity"] == "crit" and out.loc["feed", "reason"] == "mem_util 99"   # already worse
+    assert out.loc["calm", "severity"] == "ok"
+
+
+def test_no_problems_document_changes_nothing(tmp_path):
+    store, active = _problem_store(tmp_path, [])
+    try:
+        pf = fl.problem_flags(active, store.instances())
+    finally:
+        store.close()
+    worst = pd.DataFrame({"business": ["cart"], "severity": ["stale"], "reason": ["no data"], "where": [""],
+                          "age": [60.0], "n_flagged": [0]})
+    assert pf.empty and fl.raise_with_problems(worst, pf).equals(worst)
