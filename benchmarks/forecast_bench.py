@@ -44,7 +44,7 @@ import sys, time, json, pandas as pd
 from prophet import Prophet
 import logging; logging.getLogger("cmdstanpy").disabled = True
 s = pd.read_csv(sys.argv[1], parse_dates=["ds"])
-h = pd.read_csv(sys.argv[2], parse_dates=["ds"])
+h = pd.read_csv(sys.argv[2], parse_dates=["ds"], dtype={"holiday": str})
 t = time.perf_counter()
 m = Prophet(holidays=h, weekly_seasonality=True, daily_seasonality=True, yearly_seasonality=False)
 m.fit(s)
