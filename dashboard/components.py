@@ -7,7 +7,6 @@ import re
 
 from dash import dcc, html
 
-from dashboard import forecast_labels as fl
 from dashboard import labels as lb
 
 
@@ -37,7 +36,7 @@ def mask_phones(contacts) -> str:
 
 def navbar(active: str, lang: str) -> html.Nav:
     links = [("/", lb.t("wall", lang)), ("/fleet", lb.t("fleet", lang)),
-             ("/promotions", fl.t("promotions", lang)), ("/capacity", fl.t("capacity", lang))]
+             ("/promotions", lb.t("promotions", lang)), ("/capacity", lb.t("capacity", lang))]
     return html.Nav([html.Span("Peakwatch", className="brand")] + [
         dcc.Link(text, href=href, className="nav-link active" if href == active else "nav-link")
         for href, text in links

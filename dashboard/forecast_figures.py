@@ -7,7 +7,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import figures as fg
-from dashboard import forecast_labels as fl
 from dashboard import labels as lb
 
 TODAY = "today"
@@ -38,9 +37,9 @@ def overlay_figure(aligned: pd.DataFrame, kind: str, metric: str, lang: str, rel
     aligned: ``forecasting.compare.align`` rows [event, kind, offset_hours, local_time, value, relative]
     (event ``"today"`` is the current traffic, hour 0 = the latest midnight)."""
     y = "relative" if relative else "value"
-    div, units = (1.0, fl.t("x_normal_peak", lang)) if relative else _scaled(metric)
+    div, units = (1.0, lb.t("x_normal_peak", lang)) if relative else _scaled(metric)
     aligned = aligned.assign(**{y: aligned[y] / div})
-    fig = fg._base(f"{metric} · {kind} · {fl.t('aligned_on_start', lang)}", units, height=420)
+    fig = fg._base(f"{metric} · {kind} · {lb.t('aligned_on_start', lang)}", units, height=420)
     past = aligned[aligned["kind"] == kind]
     names = list(dict.fromkeys(past["event"]))
     for name, colour in zip(names, _colours(len(names))):
@@ -50,14 +49,14 @@ def overlay_figure(aligned: pd.DataFrame, kind: str, metric: str, lang: str, rel
                                  hovertemplate="%{customdata}<br>%{y:.4s}<extra>" + name + "</extra>"))
     today = aligned[aligned["event"] == TODAY]
     if len(today):
-        fig.add_trace(go.Scatter(x=today["offset_hours"].tolist(), y=today[y].tolist(), name=fl.t("today", lang),
+        fig.add_trace(go.Scatter(x=today["offset_hours"].tolist(), y=today[y].tolist(), name=lb.t("today", lang),
                                  mode="lines", line={"color": TODAY_COLOUR, "width": 3, "dash": "dot"},
                                  customdata=_when(today["local_time"]),
                                  hovertemplate="%{customdata}<br>%{y:.4s}<extra>today</extra>"))
     fig.add_vline(x=0, line_dash="dash", line_color="#888")
-    fig.add_annotation(x=0, y=1, yref="paper", text=fl.t("start_hour", lang), showarrow=False, xanchor="left",
+    fig.add_annotation(x=0, y=1, yref="paper", text=lb.t("start_hour", lang), showarrow=False, xanchor="left",
                        yanchor="bottom", font={"color": "#555"})
-    fig.update_xaxes(title_text=fl.t("hours_from_start", lang), dtick=12, zeroline=False)
+    fig.update_xaxes(title_text=lb.t("hours_from_start", lang), dtick=12, zeroline=False)
     fig.update_layout(margin=dict(l=60, r=10, t=44, b=40), legend={"orientation": "v", "x": 1.01, "y": 1})
     return fig
 
@@ -89,7 +88,7 @@ def forecast_figure(rows: pd.DataFrame, metric: str, title: str, lang: str, top:
     rows = rows.assign(**{c: rows[c] / div for c in ("point", "lower", "upper", "baseline")})
     fig = fg._base(title, "", height=max(300, 24 * len(rows) + 110))
     fig.add_trace(go.Scatter(
-        y=rows["group"].tolist(), x=rows["point"].tolist(), mode="markers", name=fl.t("forecast_80", lang),
+        y=rows["group"].tolist(), x=rows["point"].tolist(), mode="markers", name=lb.t("forecast_80", lang),
         marker={"color": POINT_COLOUR, "size": 10,
                 "symbol": ["circle-open" if low else "circle" for low in rows["low_confidence"]]},
         error_x={"type": "data", "array": (rows["upper"] - rows["point"]).tolist(),
@@ -97,7 +96,7 @@ def forecast_figure(rows: pd.DataFrame, metric: str, title: str, lang: str, top:
         customdata=np.stack([rows["lower"], rows["upper"]], axis=-1).tolist(),
         hovertemplate="%{y}: %{x:.4s} (80%: %{customdata[0]:.4s} – %{customdata[1]:.4s})<extra></extra>"))
     fig.add_trace(go.Scatter(y=rows["group"].tolist(), x=rows["baseline"].tolist(), mode="markers",
-                             name=fl.t("normal_peak", lang), marker={"color": "#9aa5b1", "size": 9, "symbol": "diamond"},
+                             name=lb.t("normal_peak", lang), marker={"color": "#9aa5b1", "size": 9, "symbol": "diamond"},
                              hovertemplate="%{y}: %{x:.4s}<extra>normal peak</extra>"))
     fig.update_xaxes(title_text=units, rangemode="tozero")
     fig.update_yaxes(type="category", automargin=True)
@@ -125,12 +124,12 @@ def utilisation_figure(plan: pd.DataFrame, lang: str, top: int = 30) -> go.Figur
     against the share its star level may use (red tick); the ``top`` riskiest, rank 1 on top."""
     w = worst_utilisation(plan).head(top).iloc[::-1]
     labels = [f"{c} · {r}" for c, r in zip(w["cluster"], w["resource"])]
-    fig = fg._base(fl.t("utilisation_title", lang), "", height=max(300, 30 * len(w) + 110))
-    fig.add_trace(go.Bar(y=labels, x=(w["point"] * 100).tolist(), orientation="h", name=fl.t("at_point", lang),
+    fig = fg._base(lb.t("utilisation_title", lang), "", height=max(300, 30 * len(w) + 110))
+    fig.add_trace(go.Bar(y=labels, x=(w["point"] * 100).tolist(), orientation="h", name=lb.t("at_point", lang),
                          marker_color=POINT_COLOUR, hovertemplate="%{y}: %{x:.0f}%<extra>predicted peak</extra>"))
-    fig.add_trace(go.Bar(y=labels, x=(w["upper"] * 100).tolist(), orientation="h", name=fl.t("at_upper", lang),
+    fig.add_trace(go.Bar(y=labels, x=(w["upper"] * 100).tolist(), orientation="h", name=lb.t("at_upper", lang),
                          marker_color=UPPER_COLOUR, hovertemplate="%{y}: %{x:.0f}%<extra>upper bound</extra>"))
-    fig.add_trace(go.Scatter(y=labels, x=(w["allowed"] * 100).tolist(), mode="markers", name=fl.t("allowed", lang),
+    fig.add_trace(go.Scatter(y=labels, x=(w["allowed"] * 100).tolist(), mode="markers", name=lb.t("allowed", lang),
                              marker={"symbol": "line-ns-open", "size": 20, "color": LIMIT_COLOUR,
                                      "line": {"width": 3, "color": LIMIT_COLOUR}},
                              hovertemplate="%{y}: %{x:.0f}% allowed<extra></extra>"))

@@ -13,7 +13,7 @@ from dashboard import components as cp
 from dashboard import context
 from dashboard import forecast_data as fd
 from dashboard import forecast_figures as ff
-from dashboard import forecast_labels as fl
+from dashboard import labels as lb
 
 dash.register_page(__name__, path="/capacity", title="Peakwatch · capacity", name="capacity")
 
@@ -33,7 +33,7 @@ def layout(promotion=None, level=None, metric=None, **_ignored):
         target = fd.pick_target(cal, promotion)
     except fd.PageInputError as exc:
         if not cal["upcoming"]:
-            return html.Div([cp.navbar("/capacity", lang), cp.message(fl.t("capacity", lang), str(exc), lang)])
+            return html.Div([cp.navbar("/capacity", lang), cp.message(lb.t("capacity", lang), str(exc), lang)])
         problems.append(f"{exc} Showing {cal['upcoming'][0].name}.")
         target = cal["upcoming"][0]
     if level is not None and level not in FORECAST_LEVELS:
@@ -42,29 +42,29 @@ def layout(promotion=None, level=None, metric=None, **_ignored):
         problems.append(f"metric={metric!r} is not one of {', '.join(fd.FORECAST_METRICS)}; showing qps.")
     return html.Div([
         cp.navbar("/capacity", lang),
-        html.H1(fl.t("capacity", lang)),
+        html.H1(lb.t("capacity", lang)),
         html.Div([html.P(p, className="inline-message") for p in problems], id="cap-problems"),
         html.Div([
-            html.Label(fl.t("promotion", lang)),
+            html.Label(lb.t("promotion", lang)),
             dcc.Dropdown([e.name for e in cal["upcoming"]], target.name, id="cap-promotion", clearable=False,
                          style={"minWidth": "200px"}),
-            html.Button(fl.t("export_csv", lang), id="cap-export", className="button"),
+            html.Button(lb.t("export_csv", lang), id="cap-export", className="button"),
             dcc.Download(id="cap-download"),
         ], className="controls"),
-        dcc.Loading(html.P(fl.t("computing", lang), id="cap-summary", className="sub")),
+        dcc.Loading(html.P(lb.t("computing", lang), id="cap-summary", className="sub")),
         html.Div([
             html.Div([
-                html.Label(fl.t("level", lang)),
-                dcc.RadioItems([{"label": fl.t(f"level_{v}", lang), "value": v} for v in FORECAST_LEVELS],
+                html.Label(lb.t("level", lang)),
+                dcc.RadioItems([{"label": lb.t(f"level_{v}", lang), "value": v} for v in FORECAST_LEVELS],
                                level if level in FORECAST_LEVELS else "business", id="cap-level", inline=True),
-                html.Label(fl.t("metric", lang)),
+                html.Label(lb.t("metric", lang)),
                 dcc.Dropdown(list(fd.FORECAST_METRICS), metric if metric in fd.FORECAST_METRICS else "qps",
                              id="cap-metric", clearable=False),
             ], className="controls"),
             dcc.Loading(dcc.Graph(id="cap-forecast", config={"displaylogo": False})),
         ], className="card"),
         html.Div(dcc.Loading(dcc.Graph(id="cap-util", config={"displaylogo": False})), className="card"),
-        html.Div([html.H2(fl.t("recommendations", lang)), dcc.Loading(html.Div(id="cap-plan"))], className="card"),
+        html.Div([html.H2(lb.t("recommendations", lang)), dcc.Loading(html.Div(id="cap-plan"))], className="card"),
     ], className="page capacity")
 
 
@@ -87,7 +87,7 @@ def plan_view(name):
                f"{fd.calendar(ctx)['cutoff'].tz_convert(ctx.tz):%Y-%m-%d %H:%M}. {len(plan)} clusters: "
                f"{counts.get('over', 0)} over their headroom at the predicted peak, "
                f"{counts.get('watch', 0)} over it at the upper bound, {counts.get('ok', 0)} ok.")
-    table = cp.table(ff.plan_rows(plan), [(c, fl.t(f"col_{c}", lang)) for c in PLAN_COLUMNS], "cap-plan-table")
+    table = cp.table(ff.plan_rows(plan), [(c, lb.t(f"col_{c}", lang)) for c in PLAN_COLUMNS], "cap-plan-table")
     return ff.utilisation_figure(plan, lang), table, summary
 
 
@@ -101,7 +101,7 @@ def forecast_view(name, level, metric):
     t = fd.fleet_forecast(ctx, target).table
     rows = t[(t["level"] == level) & (t["metric"] == metric)]
     shown = f" (top {TOP} of {len(rows)})" if len(rows) > TOP else ""
-    title = f"{fl.t('forecast', ctx.lang)} · {target.name} · {metric} per {level}{shown}"
+    title = f"{lb.t('forecast', ctx.lang)} · {target.name} · {metric} per {level}{shown}"
     return ff.forecast_figure(rows, metric, title, ctx.lang, top=TOP)
 
 

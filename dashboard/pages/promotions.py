@@ -12,7 +12,7 @@ from dashboard import components as cp
 from dashboard import context
 from dashboard import forecast_data as fd
 from dashboard import forecast_figures as ff
-from dashboard import forecast_labels as fl
+from dashboard import labels as lb
 
 dash.register_page(__name__, path="/promotions", title="Peakwatch · promotions", name="promotions")
 
@@ -53,34 +53,34 @@ def layout(level=None, group=None, metric=None, kind=None, **_ignored):
     cal = fd.calendar(ctx)
     if not cal["past"]:
         return html.Div([cp.navbar("/promotions", lang), cp.message(
-            fl.t("promotions", lang), "No past promotion in the calendar yet: add them to the promotions file "
+            lb.t("promotions", lang), "No past promotion in the calendar yet: add them to the promotions file "
             "(or run the demo) to compare them.", lang)])
     sel, problems = choose(ctx, cal, level, group, metric, kind)
-    level_options = [{"label": fl.t(f"level_{v}", lang), "value": v} for v in fd.LEVELS]
+    level_options = [{"label": lb.t(f"level_{v}", lang), "value": v} for v in fd.LEVELS]
     return html.Div([
         cp.navbar("/promotions", lang),
-        html.H1(fl.t("promotions", lang)),
+        html.H1(lb.t("promotions", lang)),
         html.Div([html.P(p, className="inline-message") for p in problems], id="promo-problems"),
         html.Div([
             html.Div([
-                html.Label(fl.t("level", lang)),
+                html.Label(lb.t("level", lang)),
                 dcc.Dropdown(level_options, sel["level"], id="promo-level", clearable=False),
-                html.Label(fl.t("group", lang)),
+                html.Label(lb.t("group", lang)),
                 dcc.Dropdown(fd.groups(ctx, sel["level"]), sel["group"], id="promo-group", clearable=False,
                              style={"minWidth": "240px"}),
-                html.Label(fl.t("metric", lang)),
+                html.Label(lb.t("metric", lang)),
                 dcc.Dropdown(list(fd.COMPARE_METRICS), sel["metric"], id="promo-metric", clearable=False),
-                html.Label(fl.t("kind", lang)),
+                html.Label(lb.t("kind", lang)),
                 dcc.Dropdown(sel["kinds"], sel["kind"], id="promo-kind", clearable=False),
-                html.Label(fl.t("scale", lang)),
-                dcc.RadioItems([{"label": fl.t("absolute", lang), "value": "absolute"},
-                                {"label": fl.t("relative", lang), "value": "relative"}], "absolute",
+                html.Label(lb.t("scale", lang)),
+                dcc.RadioItems([{"label": lb.t("absolute", lang), "value": "absolute"},
+                                {"label": lb.t("relative", lang), "value": "relative"}], "absolute",
                                id="promo-scale", inline=True),
             ], className="controls"),
             html.Div(id="promo-msg", className="inline-message"),
             dcc.Loading(dcc.Graph(id="promo-overlay", config={"displaylogo": False})),
         ], className="card"),
-        html.Div([html.H2(fl.t("lift_table", lang)), dcc.Loading(html.Div(id="promo-lifts"))], className="card"),
+        html.Div([html.H2(lb.t("lift_table", lang)), dcc.Loading(html.Div(id="promo-lifts"))], className="card"),
     ], className="page promotions")
 
 
@@ -103,7 +103,7 @@ def compare(level, group, metric, kind, scale):
     lang = ctx.lang
     fig = ff.overlay_figure(data["aligned"], kind, metric, lang, relative=scale == "relative")
     rows = ff.lift_rows(data["lifts"], kind)
-    table = cp.table(rows, [(c, fl.t(f"col_{c}", lang)) for c in LIFT_COLUMNS], "promo-lift-table")
+    table = cp.table(rows, [(c, lb.t(f"col_{c}", lang)) for c in LIFT_COLUMNS], "promo-lift-table")
     msg = "" if rows else f"No {kind} promotion inside {group}'s {metric} history."
     return fig, table, msg
 

@@ -147,3 +147,14 @@ def test_capacity_unknown_promotion_gets_a_message(page, site):
     problems = page.locator("#cap-problems").inner_text()
     assert re.search(r"promotion='black-friday' is not an upcoming promotion; pick one of: 12\.12 2026", problems)
     no_error_box(page)
+
+
+@pytest.mark.parametrize("path", ["/promotions", "/capacity"])
+def test_empty_store_says_what_to_do(page, tmp_path, serve, path):
+    from store import Store
+
+    with Store.open(f"sqlite:///{tmp_path / 'empty.sqlite'}") as store:
+        page.goto(serve(store).url + path)
+        page.wait_for_selector("#message", timeout=20_000)
+        assert "the store has no qps samples; generate the demo fleet" in page.locator("#message").inner_text()
+        no_error_box(page)
