@@ -1,7 +1,8 @@
 """Promotions page ``/promotions``: past promotions of a kind overlaid on hours from their start
 (in the promotion's own time zone) with today's traffic, and their lift table.
 
-URL parameters: ``level`` (business, cluster, product_line, fleet), ``group``, ``metric``, ``kind``.
+URL parameters: ``level`` (business, cluster, product_line, fleet), ``group``, ``metric``, ``kind``,
+``scale`` (absolute, or relative: over each promotion's normal daily peak, comparable across years).
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def choose(ctx, cal: dict, level, group, metric, kind) -> tuple[dict, list[str]]
 
 
 @cp.guarded
-def layout(level=None, group=None, metric=None, kind=None, **_ignored):
+def layout(level=None, group=None, metric=None, kind=None, scale=None, **_ignored):
     ctx = context.current()
     lang = ctx.lang
     cal = fd.calendar(ctx)
@@ -74,7 +75,8 @@ def layout(level=None, group=None, metric=None, kind=None, **_ignored):
                 dcc.Dropdown(sel["kinds"], sel["kind"], id="promo-kind", clearable=False),
                 html.Label(lb.t("scale", lang)),
                 dcc.RadioItems([{"label": lb.t("absolute", lang), "value": "absolute"},
-                                {"label": lb.t("relative", lang), "value": "relative"}], "absolute",
+                                {"label": lb.t("relative", lang), "value": "relative"}],
+                               "relative" if scale == "relative" else "absolute",
                                id="promo-scale", inline=True),
             ], className="controls"),
             html.Div(id="promo-msg", className="inline-message"),
