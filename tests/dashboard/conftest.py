@@ -122,4 +122,4 @@ def page(browser, request):
 def pytest_collection_modifyitems(items):
     """The forecast pages' tests (their own two-year store, about 100 s) run last: the session
     fleet above is written once at real time, and the wall's staleness tests need it fresh."""
-    items.sort(key=lambda item: item.fspath.basename in ("test_forecast_pages.py", "test_forecast_figures.py"))
+    items.sort(key=lambda item: item.fspath.basename.startswith("test_forecast_"))
