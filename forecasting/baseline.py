@@ -3,16 +3,14 @@
 ``log(daily peak) = level + slope * day + weekday effect``, fitted by least squares on the
 ``window`` days before an event's pre-heat, leaving out every event window (pre-heat and the day
 after included). The same design matrix measures past events' baselines (numpy least squares,
-only the point is needed) and projects today's baseline to the target with statsmodels OLS,
-whose prediction standard error feeds the forecast interval.
+only the point is needed) and projects today's baseline to the target with OLS (statsmodels'
+arithmetic, see :func:`_pinv`), whose prediction standard error feeds the forecast interval.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import statsmodels.api as sm
 
 from forecasting.series import DailyPeaks
 
@@ -42,13 +40,16 @@ def quiet_mask(peaks: DailyPeaks, windows: list[tuple[int, int]]) -> np.ndarray:
 
 
 def _design(days: np.ndarray, end: int, weekly: bool, trend: bool) -> np.ndarray:
-    cols = [np.ones(len(days))]
+    n = len(days)
+    x = np.zeros((n, 1 + trend + 6 * weekly))
+    x[:, 0] = 1.0
     if trend:
-        cols.append((days - end) / 7.0)
+        x[:, 1] = (days - end) / 7.0
     if weekly:
         wd = np.mod(days, 7)
-        cols.extend((wd == k).astype(float) for k in range(1, 7))
-    return np.column_stack(cols)
+        rows = np.flatnonzero(wd > 0)
+        x[rows, (1 + trend) + wd[rows] - 1] = 1.0
+    return x
 
 
 def _select(peaks: DailyPeaks, quiet: np.ndarray, end: int, window: int):
@@ -71,23 +72,40 @@ def fit_point(peaks: DailyPeaks, quiet: np.ndarray, end: int, days: np.ndarray,
     return float(np.max(_design(days, end, weekly, trend) @ coef))
 
 
+def _pinv(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """Pseudo-inverse and rank of ``x`` exactly as statsmodels' OLS (pinv method) computes them.
+
+    The forecast used ``sm.OLS(y, x).fit()`` for the baseline's standard error; building that
+    model object per series dominated the fleet runner, so its arithmetic is done here:
+    ``params = pinv @ y``, ``cov = pinv pinv' * ssr / (n - rank)``.
+    """
+    u, sv, vt = np.linalg.svd(x, full_matrices=False)
+    keep = sv > 1e-15 * sv.max()
+    inv = np.where(keep, 1.0 / np.where(keep, sv, 1.0), 0.0)
+    rank = int(np.count_nonzero(sv > sv.max() * len(sv) * np.finfo(sv.dtype).eps))
+    return (vt.T * inv) @ u.T, rank
+
+
 def project(peaks: DailyPeaks, quiet: np.ndarray, end: int, days: np.ndarray,
             window: int = WINDOW_DAYS) -> Baseline | None:
-    """Like :func:`fit_point` with statsmodels OLS, returning the standard error and trend too."""
+    """Like :func:`fit_point`, returning the standard error (statsmodels OLS's) and trend too."""
     x_days, y = _select(peaks, quiet, end, window)
     if len(y) < MIN_DAYS:
         return None
     weekly, trend = _shape(len(y))
-    with warnings.catch_warnings():
-        # a perfectly flat series has zero residual variance: statsmodels divides by zero
-        warnings.simplefilter("ignore", RuntimeWarning)
-        fit = sm.OLS(y, _design(x_days, end, weekly, trend)).fit()
+    x = _design(x_days, end, weekly, trend)
+    pinv, rank = _pinv(x)
+    params = pinv @ y
+    resid = y - x @ params
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # a perfectly flat series has zero residual variance (or no degree of freedom): se 0
+        scale = float(resid @ resid) / (len(y) - rank) if len(y) > rank else np.nan
         x_new = _design(days, end, weekly, trend)
-        mean = x_new @ fit.params
+        mean = x_new @ params
         # standard error of the fitted mean: sqrt(x' Cov(beta) x), as get_prediction's se_mean
-        cov = fit.cov_params()
+        cov = (pinv @ pinv.T) * scale
         se = np.nan_to_num(np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", x_new, cov, x_new), 0)), nan=0.0)
     top = int(np.argmax(mean))
-    slope = float(fit.params[1]) / 7.0 if trend else 0.0
+    slope = float(params[1]) / 7.0 if trend else 0.0
     return Baseline(log_level=float(mean[top]), se=float(se[top]), slope=slope,
                     n_days=len(y), weekly=weekly)

@@ -60,11 +60,13 @@ class Event:
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
         object.__setattr__(self, "preheat", preheat)
+        # computed once: the fleet runner asks for it per series and per event (not a field)
+        object.__setattr__(self, "_quiet_from", start - preheat)
 
     @property
     def quiet_from(self) -> pd.Timestamp:
         """Start of the disturbed period (pre-heat included)."""
-        return self.start - self.preheat
+        return self._quiet_from
 
     @classmethod
     def from_promotion(cls, promo) -> "Event":

@@ -12,6 +12,7 @@ kinds is added.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Mapping
 
 import numpy as np
@@ -19,7 +20,7 @@ import pandas as pd
 
 from forecasting.baseline import fit_point, quiet_mask
 from forecasting.events import Event
-from forecasting.series import DAY, DailyPeaks
+from forecasting.series import DAY, DAY_NS, DailyPeaks
 
 HALF_LIFE_DAYS = 365.0
 KIND_WEIGHT = 0.0
@@ -38,7 +39,7 @@ Prior = float | Mapping[str, float] | None
 
 def disturbed_days(peaks: DailyPeaks, events: list[Event]) -> list[tuple[int, int]]:
     """Day ranges not to use as "normal": pre-heat, the event, and the day after."""
-    return [(peaks.day_of(e.quiet_from), peaks.day_after(e.end + DAY)) for e in events]
+    return [(peaks.day_of(e.quiet_from), peaks.day_after(e.end.value + DAY_NS)) for e in events]
 
 
 def event_days(peaks: DailyPeaks, event: Event) -> np.ndarray:
@@ -63,11 +64,11 @@ class LiftTable:
     peak_ns: np.ndarray          # epoch ns of the peak sample, -1 when none
     note: list[str]
 
-    @property
+    @cached_property
     def kinds(self) -> np.ndarray:
         return np.array([e.kind for e in self.events], dtype=object)
 
-    @property
+    @cached_property
     def starts_ns(self) -> np.ndarray:
         return np.array([e.start.value for e in self.events], dtype=np.int64)
 

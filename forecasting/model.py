@@ -5,7 +5,8 @@
 1. The series (any units, any regular step from minutes to days) is reduced to daily peaks on
    days aligned with the target's start hour.
 2. The normal daily peak is fitted on quiet days (no event, pre-heat or hangover) with a
-   log-linear trend and a weekly season, and projected to the target's days (statsmodels OLS).
+   log-linear trend and a weekly season, and projected to the target's days (OLS, statsmodels'
+   arithmetic without its model objects: see ``baseline._pinv``).
 3. Each past event's lift is its peak over the normal peak the same fit predicts for it from
    the data before it; lifts are pooled (same kind first, recent first) and shrunk toward an
    optional prior (product line, fleet).

@@ -44,10 +44,12 @@ def check_series(series) -> tuple[pd.Series, pd.Timedelta]:
                             f"pd.to_numeric(s, errors='coerce').")
     if series.index.hasnans:
         raise ForecastError("series index has missing timestamps (NaT); drop those rows first.")
-    s = series.astype(float)
+    # a copy (astype, or shallow when already float) so the caller's index is never touched
+    s = series.astype(float) if series.dtype != np.float64 else series.copy(deep=False)
     if not s.index.is_monotonic_increasing:
         s = s.sort_index()
-    s.index = s.index.as_unit("ns")  # pandas 3 keeps the input's resolution; day arithmetic is in ns
+    if s.index.unit != "ns":
+        s.index = s.index.as_unit("ns")  # pandas 3 keeps the input's resolution; day arithmetic is in ns
     if s.index.has_duplicates:
         n = int(s.index.duplicated().sum())
         raise ForecastError(f"series index has {n} duplicate timestamps; aggregate them with "
@@ -99,18 +101,23 @@ class DailyPeaks:
     def day_of(self, ts: pd.Timestamp) -> int:
         return int((ts.value - self.anchor.value) // DAY_NS)
 
-    def day_after(self, ts: pd.Timestamp) -> int:
-        """First day that starts at or after ``ts`` (for exclusive ends)."""
-        return -int((self.anchor.value - ts.value) // DAY_NS)
+    def day_after(self, ts: pd.Timestamp | int) -> int:
+        """First day that starts at or after ``ts`` (a Timestamp or epoch ns; for exclusive ends)."""
+        return -int((self.anchor.value - (ts if isinstance(ts, int) else ts.value)) // DAY_NS)
 
 
 def daily_peaks(s: pd.Series, step: pd.Timedelta, anchor: pd.Timestamp) -> DailyPeaks:
     """Max per anchor-aligned day; days with less than half their samples are left out."""
     day = (s.index.asi8 - anchor.value) // DAY_NS
     values = s.to_numpy()
-    uniq, inverse, counts = np.unique(day, return_inverse=True, return_counts=True)
-    peaks = np.full(len(uniq), -np.inf)
-    np.maximum.at(peaks, inverse, values)
+    if len(day) > 1 and not (np.diff(day) >= 0).all():      # the index is sorted by check_series
+        order = np.argsort(day, kind="stable")
+        day, values = day[order], values[order]
+    # day numbers are sorted: each day is one run, its max one reduceat
+    first = np.flatnonzero(np.r_[True, day[1:] != day[:-1]]) if len(day) else np.zeros(0, dtype=np.intp)
+    uniq = day[first]
+    counts = np.diff(np.r_[first, len(day)])
+    peaks = np.maximum.reduceat(values, first) if len(first) else np.zeros(0)
     expected = max(1, DAY_NS // step.value)
     keep = counts * 2 >= expected
     return DailyPeaks(anchor=anchor, day=uniq[keep].astype(int), peak=peaks[keep])
