@@ -51,6 +51,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("timezone", "Asia/Shanghai", "Display time zone (promotions start at Beijing midnight)."),
     Setting("language", "en", "Label language of the pages.", choices=("en", "zh")),
     Setting("refresh_seconds", 15, "Wall auto-refresh interval in seconds.", int, minimum=2, maximum=3600),
+    Setting("wall_warm_seconds", 3.0, "How often a background thread in each web process checks the store for new "
+            "data and precomputes the wall (one worker at a time), so viewers never wait for it; 0 disables.",
+            float, minimum=0, maximum=300),
     Setting("cache_type", "filesystem", "Dashboard cache shared by viewers: filesystem (shared by gunicorn workers) "
             "or simple (one process).", choices=("filesystem", "simple")),
     Setting("cache_dir", "", "Directory of the filesystem cache (empty: a per-store directory under the temp dir)."),

@@ -15,7 +15,7 @@ from typing import Callable
 import dash
 from dash import dcc, html
 
-from dashboard import context
+from dashboard import context, warmer
 
 HERE = Path(__file__).resolve().parent
 
@@ -25,7 +25,8 @@ def create_app(store, settings, clock: Callable[[], float] = time.time) -> dash.
         __name__, use_pages=True, pages_folder=str(HERE / "pages"), assets_folder=str(HERE / "assets"),
         title="Peakwatch", update_title=None, suppress_callback_exceptions=True,
     )
-    context.install(app.server, store, settings, clock)
+    ctx = context.install(app.server, store, settings, clock)
+    warmer.install(app.server, ctx)   # keeps the wall's snapshot warm (started by each process's first request)
     app.layout = html.Div([dcc.Location(id="url"), dash.page_container], id="root")
     for module in page_modules():
         module.register_callbacks(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dashboard import queries as q
 from dashboard import tiles as tl
+from dashboard import warmer
 from dashboard.context import Context
 
 
@@ -11,26 +12,33 @@ def wall_snapshot(ctx: Context, allow_previous: bool = False) -> dict:
     """The wall's data, computed once per refresh interval.
 
     ``allow_previous``: a page being opened may show the previous interval's snapshot rather than
-    wait for the new one (its first refresh brings it up to date)."""
+    wait for the new one (its first refresh brings it up to date). While a background warmer
+    (``dashboard.warmer``) keeps the snapshot warm, refreshes do the same: they never compute, they
+    read the newest snapshot the warmer stored (at most a few seconds behind the data)."""
     refresh = ctx.settings.refresh_seconds
     now = ctx.now()
     key = f"wall:snap:{now // refresh}"
-    if allow_previous:
+    if allow_previous or warmer.alive(ctx):
         snap = ctx.cache.get(key) or ctx.cache.get("wall:snap:last")
         if snap is not None and now - snap["now"] <= 2 * refresh:
             return snap
+    return ctx.cached(key, refresh * 2, lambda: compute_wall_snapshot(ctx, now, store=False))
 
-    def compute():
-        inv = plan(ctx)
-        every = ctx.settings.collect_interval
-        trends = ctx.cached(f"wall:trends:{now // every}", every * 2, lambda: q.traffic_trends(ctx.store, inv, now))
-        snap = q.wall_snapshot(ctx.store, ctx.settings, now, ctx.cache.get("wall:onsets"), inv, trends)
-        ctx.cache.set("wall:onsets", snap["onsets"], timeout=0)
-        ctx.cache.set(f"wall:views:{snap['version']}", tl.views(snap["tiles"], ctx.lang), timeout=refresh * 20)
-        ctx.cache.set("wall:snap:last", snap, timeout=refresh * 4)
-        return snap
 
-    return ctx.cached(key, refresh * 2, compute)
+def compute_wall_snapshot(ctx: Context, now: int, store: bool = True) -> dict:
+    """Compute the snapshot at ``now`` and share it (``store``: also as this interval's snapshot,
+    replacing an older one: the warmer calls this when new data arrived mid-interval)."""
+    refresh = ctx.settings.refresh_seconds
+    inv = plan(ctx)
+    every = ctx.settings.collect_interval
+    trends = ctx.cached(f"wall:trends:{now // every}", every * 2, lambda: q.traffic_trends(ctx.store, inv, now))
+    snap = q.wall_snapshot(ctx.store, ctx.settings, now, ctx.cache.get("wall:onsets"), inv, trends)
+    ctx.cache.set("wall:onsets", snap["onsets"], timeout=0)
+    ctx.cache.set(f"wall:views:{snap['version']}", tl.views(snap["tiles"], ctx.lang), timeout=refresh * 20)
+    ctx.cache.set("wall:snap:last", snap, timeout=refresh * 4)
+    if store:
+        ctx.cache.set(f"wall:snap:{now // refresh}", snap, timeout=refresh * 2)
+    return snap
 
 
 def wall_views(ctx: Context, snap: dict) -> list[dict]:

@@ -42,8 +42,10 @@ def gunicorn(fleet, tmp_path):
             time.sleep(0.3)
     yield url
     proc.terminate()
-    proc.wait(20)
+    assert proc.wait(20) == 0                  # workers (and their wall warmers) stop cleanly
     log.close()
+    text = (tmp_path / "gunicorn.log").read_text()
+    assert "Traceback" not in text and "warmer tick failed" not in text, text[-2000:]
 
 
 @pytest.mark.browser

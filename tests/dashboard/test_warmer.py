@@ -1,0 +1,91 @@
+"""The wall's snapshot kept warm in the background: after a collection pass, viewers' refreshes
+show the new data without computing anything; one worker computes; the thread stops cleanly."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import fleetdata
+from core.settings import load_settings
+from dashboard import queries as q
+from dashboard import warmer as wm
+from dashboard.app import create_app, page_modules
+from store import Store
+
+
+@pytest.fixture
+def setup(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    inv = fleetdata.build_inventory(60)
+    data = fleetdata.write_fleet(store, inv, int(time.time()), raw_hours=0.5)
+    settings = load_settings(cli={"wall_warm_seconds": 2},
+                             env={"PEAKWATCH_STORE_URL": store.url, "PEAKWATCH_CACHE_DIR": str(tmp_path / "cache")})
+    app = create_app(store, settings)
+    warmer = app.server.extensions["peakwatch_warmer"]
+    yield store, inv, data, app, warmer
+    warmer.stop()
+    store.close()
+
+
+def wall_module():
+    return next(m for m in page_modules() if m.__name__.endswith(".wall"))
+
+
+def collection_pass(store, inv, data, victim: str, at: int) -> None:
+    """A new pass in which one of ``victim``'s shards is full."""
+    key = next(s.key for s in inv.series if s.metric == "mem_util" and s.cluster.startswith(victim))
+    store.write_samples(np.array([data.ids[key]]), np.array([at]), np.array([99.0]))
+
+
+def test_after_a_pass_the_refresh_shows_new_data_without_computing(setup, monkeypatch):
+    store, inv, data, app, warmer = setup
+    victim = next(b.name for b in inv.businesses if "-svc" in b.name)
+    ctx = app.server.extensions["peakwatch"]
+    ctx.clock = lambda: data.now
+    assert warmer.tick() is True                 # first snapshot
+    assert warmer.tick() is False                # nothing new: nothing recomputed
+    with app.server.test_request_context("/"):
+        before = wall_module().refresh(1, {})[0]
+    collection_pass(store, inv, data, victim, data.now)
+    assert warmer.tick() is True                 # the warmer saw the new data
+    computed = []
+    real = q.wall_snapshot
+    monkeypatch.setattr(q, "wall_snapshot", lambda *a, **k: computed.append(1) or real(*a, **k))
+    with app.server.test_request_context("/"):
+        diff, strip, *_ = wall_module().refresh(2, {"v": before["v"], "inv": before["inv"]})
+    assert not computed                          # the viewer's refresh read the warm snapshot
+    assert diff["v"] != before["v"] and victim in str(strip)
+
+
+def test_only_one_worker_computes(setup):
+    store, inv, data, app, warmer = setup
+    ctx = app.server.extensions["peakwatch"]
+    ctx.clock = lambda: data.now
+    other = wm.Warmer(app.server, ctx, 2)        # a second worker sharing the cache directory
+    assert other._claim() is True                # ... in the middle of computing
+    try:
+        assert warmer.tick() is False
+    finally:
+        other._release()
+    assert warmer.tick() is True
+
+
+def test_first_request_starts_the_thread_and_stop_ends_it(setup):
+    store, inv, data, app, warmer = setup
+    assert not warmer.running
+    assert app.server.test_client().get("/").status_code == 200
+    assert warmer.running
+    warmer.stop()
+    assert not warmer.running
+
+
+def test_zero_disables_the_warmer(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'o.sqlite'}")
+    try:
+        settings = load_settings(cli={"wall_warm_seconds": 0},
+                                 env={"PEAKWATCH_STORE_URL": store.url, "PEAKWATCH_CACHE_TYPE": "simple"})
+        assert "peakwatch_warmer" not in create_app(store, settings).server.extensions
+    finally:
+        store.close()
