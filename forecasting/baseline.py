@@ -39,6 +39,9 @@ def quiet_mask(peaks: DailyPeaks, windows: list[tuple[int, int]]) -> np.ndarray:
     return mask & (peaks.peak > 0)
 
 
+_WEEKDAYS = np.arange(1, 7)
+
+
 def _design(days: np.ndarray, end: int, weekly: bool, trend: bool) -> np.ndarray:
     n = len(days)
     x = np.zeros((n, 1 + trend + 6 * weekly))
@@ -46,15 +49,15 @@ def _design(days: np.ndarray, end: int, weekly: bool, trend: bool) -> np.ndarray
     if trend:
         x[:, 1] = (days - end) / 7.0
     if weekly:
-        wd = np.mod(days, 7)
-        rows = np.flatnonzero(wd > 0)
-        x[rows, (1 + trend) + wd[rows] - 1] = 1.0
+        x[:, 1 + trend:] = np.mod(days, 7)[:, None] == _WEEKDAYS
     return x
 
 
 def _select(peaks: DailyPeaks, quiet: np.ndarray, end: int, window: int):
-    sel = quiet & (peaks.day < end) & (peaks.day >= end - window)
-    return peaks.day[sel], np.log(peaks.peak[sel])
+    # peaks.day is sorted: the window is one slice, then its quiet days
+    lo, hi = np.searchsorted(peaks.day, [end - window, end], side="left")
+    sel = quiet[lo:hi]
+    return peaks.day[lo:hi][sel], np.log(peaks.peak[lo:hi][sel])
 
 
 def _shape(n: int) -> tuple[bool, bool]:
@@ -70,6 +73,35 @@ def fit_point(peaks: DailyPeaks, quiet: np.ndarray, end: int, days: np.ndarray,
     weekly, trend = _shape(len(y))
     coef, *_ = np.linalg.lstsq(_design(x_days, end, weekly, trend), y, rcond=None)
     return float(np.max(_design(days, end, weekly, trend) @ coef))
+
+
+def fit_points(peaks: DailyPeaks, quiet: np.ndarray, ends: list[int], days: list[np.ndarray],
+               window: int = WINDOW_DAYS) -> list[float | None]:
+    """:func:`fit_point` for many events of one series: one batched least-squares solve.
+
+    Designs of the same shape are stacked, padded with zero rows (which change no least-squares
+    solution), and solved with one stacked SVD (the minimum-norm solution, as ``lstsq`` gives).
+    """
+    out: list[float | None] = [None] * len(ends)
+    groups: dict[tuple[bool, bool], list] = {}
+    for i, (end, d) in enumerate(zip(ends, days)):
+        x_days, y = _select(peaks, quiet, end, window)
+        if len(y) >= MIN_DAYS:
+            groups.setdefault(_shape(len(y)), []).append((i, x_days, y, end, d))
+    for (weekly, trend), items in groups.items():
+        n = max(len(it[2]) for it in items)
+        x = np.zeros((len(items), n, 1 + trend + 6 * weekly))
+        y = np.zeros((len(items), n))
+        for j, (_, x_days, yy, end, _) in enumerate(items):
+            x[j, :len(yy)] = _design(x_days, end, weekly, trend)
+            y[j, :len(yy)] = yy
+        u, sv, vt = np.linalg.svd(x, full_matrices=False)
+        cut = np.finfo(float).eps * max(x.shape[1:]) * sv[:, :1]
+        inv = np.where(sv > cut, 1.0 / np.where(sv > cut, sv, 1.0), 0.0)
+        coef = np.einsum("bkj,bj,bnj,bn->bk", vt.transpose(0, 2, 1), inv, u, y)
+        for j, (i, _, _, end, d) in enumerate(items):
+            out[i] = float((_design(d, end, weekly, trend) @ coef[j]).max())
+    return out
 
 
 def _pinv(x: np.ndarray) -> tuple[np.ndarray, int]:

@@ -18,7 +18,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from forecasting.baseline import fit_point, quiet_mask
+from forecasting.baseline import fit_points, quiet_mask
 from forecasting.events import Event
 from forecasting.series import DAY, DAY_NS, DailyPeaks
 
@@ -98,6 +98,7 @@ def measure(s: pd.Series, peaks: DailyPeaks, events: list[Event], quiet: np.ndar
     baseline, peak, lift = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     peak_ns, note = np.full(n, -1, dtype=np.int64), [""] * n
     ns, values = s.index.asi8, s.to_numpy()
+    fit = []
     for i, e in enumerate(events):
         lo, hi = np.searchsorted(ns, [e.start.value, e.end.value], side="left")
         if hi <= lo:
@@ -105,7 +106,11 @@ def measure(s: pd.Series, peaks: DailyPeaks, events: list[Event], quiet: np.ndar
             continue
         top = lo + int(np.argmax(values[lo:hi]))
         peak[i], peak_ns[i] = values[top], ns[top]
-        log_base = fit_point(peaks, quiet, peaks.day_of(e.quiet_from), event_days(peaks, e))
+        fit.append(i)
+    # every event's normal peak in one batched solve
+    log_bases = fit_points(peaks, quiet, [peaks.day_of(events[i].quiet_from) for i in fit],
+                           [event_days(peaks, events[i]) for i in fit])
+    for i, log_base in zip(fit, log_bases):
         if log_base is None:
             note[i] = "too little normal history before the event"
             continue

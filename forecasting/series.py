@@ -95,7 +95,7 @@ class DailyPeaks:
     """
 
     anchor: pd.Timestamp
-    day: np.ndarray        # int day numbers with enough data
+    day: np.ndarray        # int day numbers with enough data, ascending
     peak: np.ndarray       # max of the series on that day
 
     def day_of(self, ts: pd.Timestamp) -> int:

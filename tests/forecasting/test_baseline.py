@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from forecasting.baseline import _design, project
+from forecasting.baseline import _design, fit_point, fit_points, project
 from forecasting.series import DailyPeaks, check_series, daily_peaks
 
 
@@ -60,3 +60,19 @@ def test_daily_peaks_is_the_max_of_each_anchor_aligned_day():
     grouped = grouped[grouped["size"] * 2 >= 24]
     assert list(peaks.day) == list(grouped.index)
     assert np.array_equal(peaks.peak, grouped["max"].to_numpy())
+
+
+def test_batched_event_fits_equal_one_fit_per_event():
+    peaks = _peaks(400, 7)
+    quiet = np.ones(400, dtype=bool)
+    quiet[-120:-100] = False
+    quiet[::11] = False
+    ends = [-350, -300, -200, -100, -95, -30, -398]          # windows short, gapped, full, empty
+    days = [np.arange(e, e + 2) for e in ends]
+    batched = fit_points(peaks, quiet, ends, days)
+    single = [fit_point(peaks, quiet, e, d) for e, d in zip(ends, days)]
+    assert [b is None for b in batched] == [s is None for s in single]
+    assert any(b is None for b in batched) and sum(b is not None for b in batched) >= 4
+    for b, s in zip(batched, single):
+        if s is not None:
+            assert b == pytest.approx(s, rel=1e-12, abs=1e-12)
