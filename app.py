@@ -162,6 +162,8 @@ def cmd_demo(args, settings: Settings) -> int:
     from collectors.synthetic.runner import DemoRunner
     store = open_store(settings)
     runner = DemoRunner(store, settings)
+    # the inventory first (about a second), so the first page already lists every business
+    runner.source.write_inventory()
     if args.once:
         runner.bootstrap(progress=True)
         return 0

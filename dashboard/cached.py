@@ -66,4 +66,9 @@ PLAN_TTL = 120   # inventory changes (new instances, new businesses) reach the w
 
 def plan(ctx: Context) -> q.Plan:
     """The inventory side of the wall, prepared once per ``PLAN_TTL`` for every viewer."""
-    return ctx.cached("wall:plan", PLAN_TTL, lambda: q.inventory_plan(ctx.store))
+    found = ctx.cached("wall:plan", PLAN_TTL, lambda: q.inventory_plan(ctx.store))
+    if found.businesses.empty:
+        # nothing collected yet: look again on the next request rather than in two minutes
+        ctx.cache.delete("wall:plan")
+        ctx.store.series(fresh=True)
+    return found

@@ -42,9 +42,17 @@ class Context:
         return value
 
 
+def store_identity(url: str) -> str:
+    """The store a URL names: a relative SQLite path resolved against the working directory, so
+    two demos started in different directories never share one cache."""
+    from store.engine import sqlite_path
+    path = sqlite_path(url)
+    return f"sqlite:///{path.resolve()}" if path is not None else url
+
+
 def cache_config(settings) -> dict:
     """Flask-Caching config: a filesystem cache per store (shared by gunicorn workers) or simple."""
-    digest = hashlib.sha1(settings.store_url.encode()).hexdigest()[:12]
+    digest = hashlib.sha1(store_identity(settings.store_url).encode()).hexdigest()[:12]
     if settings.cache_type == "simple":
         return {"CACHE_TYPE": "SimpleCache", "CACHE_KEY_PREFIX": digest}
     directory = settings.cache_dir or os.path.join(tempfile.gettempdir(), f"peakwatch-cache-{digest}")
