@@ -13,7 +13,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from core.errors import ConfigError
 
@@ -257,11 +257,3 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
             values[s.name] = s.default
             origins[s.name] = "default"
     return Settings(values, origins, sections)
-
-
-def register_section(name: str) -> None:
-    """Let a package own a config-file table (``[name]``)."""
-    SECTIONS.add(name)
-
-
-ConverterHook = Callable[[Setting, Any], Any]

@@ -3,7 +3,6 @@ the store's error tree."""
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 from typing import Iterator
 
@@ -145,5 +144,3 @@ def file_size(url: str) -> int | None:
     wal = Path(str(path) + "-wal")
     return total + (wal.stat().st_size if wal.exists() else 0)
 
-
-_ = os

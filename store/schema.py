@@ -3,7 +3,7 @@ compares the migrated database with this metadata."""
 from __future__ import annotations
 
 from sqlalchemy import (BigInteger, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
-                        String, Table, Text, UniqueConstraint)
+                        String, Table, Text)
 
 metadata = MetaData()
 
@@ -109,4 +109,3 @@ meta = Table(
     Column("value", Text, nullable=False),
 )
 
-_ = UniqueConstraint  # re-exported for migrations that add constraints

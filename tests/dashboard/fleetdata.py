@@ -12,22 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from collectors.synthetic.fleet import SERVICE_METRICS
 from store.inventory_types import Business, Cluster, Instance, Inventory, ProductLine, SeriesSpec
 
 LINES = ("trade", "payment", "search", "recommend", "marketing", "logistics", "member", "coupon",
          "content", "ads", "risk", "im", "finance", "local", "infra")
 CRIT, STALE, EMPTY, HOT = "pay-core", "feed-archive", "new-launch", "cart-hot"
-METRICS = {
-    ("redis", "master"): ("qps", "mem_used", "mem_max", "mem_util", "conns", "hit_ratio", "evictions",
-                          "net_in", "net_out", "cpu"),
-    ("redis", "slave"): ("qps", "mem_used", "mem_max", "mem_util", "conns", "hit_ratio", "evictions",
-                         "net_in", "net_out", "cpu", "repl_ok"),
-    ("memcached", "master"): ("qps", "mem_used", "mem_max", "mem_util", "conns", "hit_ratio", "evictions",
-                              "net_in", "net_out"),
-    ("twemproxy", "proxy"): ("proxy_qps", "conns", "proxy_timeouts", "server_ejects"),
-    ("twemproxy", "master"): ("qps", "mem_used", "mem_max", "mem_util", "conns", "hit_ratio", "evictions",
-                              "net_in", "net_out"),
-}
+METRICS = SERVICE_METRICS  # the metrics the synthetic fleet keeps per (service, role)
 GB = 1 << 30
 
 
