@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
@@ -65,13 +66,15 @@ def upsert_inventory(conn: Connection, inv: Inventory, source: str, full: bool) 
                 [(c.name, bi[c.business], c.service, int(c.shard_count), float(c.qps_per_instance),
                   float(c.mem_per_instance)) for c in inv.clusters])
     ci = _ids(conn, "clusters")
+    known = _ids(conn, "instances")
     upsert_rows(conn, "instances", ("name", "cluster_id", "host", "port", "role", "shard", "zabbix_hostid",
                                     "source", "removed_at"), ("name",),
                 [(i.name, ci[i.cluster], i.host, int(i.port), i.role, int(i.shard), i.zabbix_hostid, source, None)
                  for i in inv.instances])
+    now = int(time.time())
+    _set_added_at(conn, inv, known, now)
     if full:
         names = {i.name for i in inv.instances}
-        now = int(time.time())
         gone = [n for (n,) in conn.exec_driver_sql(
             _sql(conn, "SELECT name FROM instances WHERE source = ? AND removed_at IS NULL"), (source,))
             if n not in names]
@@ -85,6 +88,29 @@ def upsert_inventory(conn: Connection, inv: Inventory, source: str, full: bool) 
                   s.units or METRICS[s.metric].units, s.label, s.zabbix_itemid) for s in inv.series])
     wanted = {s.key for s in inv.series}
     return {k: i for i, k in conn.exec_driver_sql("SELECT id, key FROM series") if k in wanted}
+
+
+def _set_added_at(conn: Connection, inv: Inventory, known: dict[str, int], now: int) -> None:
+    """A source's own ``added_at`` wins; an instance seen for the first time without one joined now.
+    An instance already in the store keeps its date (a later sync never moves it forward)."""
+    rows = [(int(i.added_at), i.name) for i in inv.instances if i.added_at is not None]
+    rows += [(now, i.name) for i in inv.instances if i.added_at is None and i.name not in known]
+    if rows:
+        conn.exec_driver_sql(_sql(conn, "UPDATE instances SET added_at = ? WHERE name = ?"), rows)
+
+
+def backdate_instances(conn: Connection) -> int:
+    """Move ``added_at`` back to the first day an instance's series hold data (trend backfills
+    and upgraded stores know an instance longer than the inventory does); returns rows changed."""
+    sql = """SELECT i.id, i.added_at, MIN(f.first) FROM instances i JOIN (
+                 SELECT s.instance_id AS iid, (SELECT MIN(r.day) FROM rollup_days r WHERE r.series_id = s.id) AS first
+                 FROM series s WHERE s.instance_id IS NOT NULL) f ON f.iid = i.id
+             GROUP BY i.id, i.added_at"""
+    rows = [(int(first), int(iid)) for iid, added, first in conn.exec_driver_sql(sql)
+            if first is not None and (added is None or first < added)]
+    if rows:
+        conn.exec_driver_sql(_sql(conn, "UPDATE instances SET added_at = ? WHERE id = ?"), rows)
+    return len(rows)
 
 
 def _insert_names(conn: Connection, names: list[str]) -> None:
@@ -124,9 +150,36 @@ def clusters_frame(conn: Connection) -> pd.DataFrame:
 
 def instances_frame(conn: Connection) -> pd.DataFrame:
     sql = """SELECT i.id, i.name, c.name, b.name, i.host, i.port, i.role, i.shard, i.zabbix_hostid, i.source,
-                    i.removed_at
+                    i.removed_at, i.added_at
              FROM instances i JOIN clusters c ON c.id = i.cluster_id JOIN businesses b ON b.id = c.business_id
              ORDER BY i.name"""
     return pd.DataFrame(conn.exec_driver_sql(sql).fetchall(),
                         columns=["id", "name", "cluster", "business", "host", "port", "role", "shard",
-                                 "zabbix_hostid", "source", "removed_at"])
+                                 "zabbix_hostid", "source", "removed_at", "added_at"])
+
+
+def instance_counts(conn: Connection, day_ends) -> pd.DataFrame:
+    """[ts, product_line, service, instances]: instances in the fleet at each of ``day_ends``
+    (joined at or before it, not removed by then; an unknown join date counts as always there)."""
+    sql = """SELECT p.name, c.service, i.added_at, i.removed_at
+             FROM instances i JOIN clusters c ON c.id = i.cluster_id JOIN businesses b ON b.id = c.business_id
+             JOIN product_lines p ON p.id = b.product_line_id"""
+    df = pd.DataFrame(conn.exec_driver_sql(sql).fetchall(), columns=["product_line", "service", "added", "removed"])
+    ends = np.asarray(day_ends, dtype=np.int64)
+    if df.empty or not ends.size:
+        return pd.DataFrame({"ts": pd.Series(dtype="int64"), "product_line": pd.Series(dtype="object"),
+                             "service": pd.Series(dtype="object"), "instances": pd.Series(dtype="int64")})
+    added = pd.to_numeric(df["added"]).to_numpy(np.float64, na_value=-np.inf)
+    removed = pd.to_numeric(df["removed"]).to_numpy(np.float64, na_value=np.inf)
+    group, keys = pd.factorize(pd.MultiIndex.from_frame(df[["product_line", "service"]]))
+    # alive at t: added <= t < removed; per group, count by sorted event times
+    counts = np.zeros((len(keys), len(ends)), np.int64)
+    for g in range(len(keys)):
+        sel = group == g
+        counts[g] = np.searchsorted(np.sort(added[sel]), ends, side="right") \
+            - np.searchsorted(np.sort(removed[sel]), ends, side="right")
+    out = pd.DataFrame({"ts": np.tile(ends, len(keys)),
+                        "product_line": np.repeat(keys.get_level_values(0).to_numpy(object), len(ends)),
+                        "service": np.repeat(keys.get_level_values(1).to_numpy(object), len(ends)),
+                        "instances": counts.ravel()})
+    return out

@@ -42,6 +42,9 @@ class Instance:
     role: str                      # master | slave | proxy
     shard: int = 0
     zabbix_hostid: str | None = None
+    #: UTC epoch the instance joined the fleet; None = when the store first sees it (a source
+    #: that knows better, such as a trend backfill, moves it back: ``Store.backdate_instances``)
+    added_at: int | None = None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("server_err", "1/s", "sum", "backend errors per second (Twemproxy)"),
     Metric("in_queue", "req", "max", "requests queued towards a backend (Twemproxy)"),
     Metric("out_queue", "req", "max", "requests waiting for a backend reply (Twemproxy)"),
+    Metric("reads", "ops/s", "sum", "read commands per second (Redis read-only commands, Memcached gets)"),
+    Metric("writes", "ops/s", "sum", "write commands per second (Redis write commands, Memcached sets)"),
 )}
 
 

@@ -45,6 +45,7 @@ instances = Table(
     Column("zabbix_hostid", String(40)),
     Column("source", String(40), nullable=False, default="synthetic"),
     Column("removed_at", BigInteger),
+    Column("added_at", BigInteger),
 )
 
 series = Table(

@@ -123,6 +123,16 @@ class Store:
         with self._ro() as conn:
             return inventory.instances_frame(conn)
 
+    def instance_counts(self, day_ends) -> pd.DataFrame:
+        """[ts, product_line, service, instances]: the fleet's size at each time in ``day_ends``."""
+        with self._ro() as conn:
+            return inventory.instance_counts(conn, day_ends)
+
+    def backdate_instances(self) -> int:
+        """Instances whose data starts before their ``added_at`` are moved back to their first day."""
+        with self._tx() as conn:
+            return inventory.backdate_instances(conn)
+
     # --------------------------------------------------------------------- writes
     def write_samples(self, series_id, ts, value) -> int:
         """Raw samples -> raw chunks, the hourly rollups they imply, latest values. Idempotent."""

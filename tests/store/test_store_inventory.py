@@ -80,3 +80,42 @@ def test_changing_a_returned_series_frame_does_not_change_the_store_s_view(fleet
         frame["cluster"] = "nowhere"
     assert sorted(store.series(metric="qps")["key"]) == sorted(k for k in ids if k.endswith("/qps"))
     assert store.aggregate("cluster", "qps", 0, 120, groups=["cart-cache"])["value"].tolist() == [5.0]
+
+
+DAY = 86_400
+
+
+def test_instance_counts_follow_joins_and_removals_by_product_line_and_service(store):
+    t0 = 1_735_689_600                                   # 2025-01-01 00:00 UTC
+    inv = make_inventory()
+    # pay-cache's four shards: two from the start, two joined on day 10 (a scale-out)
+    inv.instances[:] = [dataclasses.replace(i, added_at=t0 + (10 * DAY if i.name in ("pay-cache-2:6379",
+                                                                                      "pay-cache-3:6379") else 0))
+                        if i.cluster == "pay-cache" else i for i in inv.instances]
+    store.upsert_inventory(inv)
+    ends = [t0 + 5 * DAY, t0 + 15 * DAY]
+    counts = store.instance_counts(ends)
+    pay = counts[counts["product_line"] == "trade"].groupby("ts")["instances"].sum()
+    assert pay.loc[ends[1]] - pay.loc[ends[0]] == 2            # the scale-out shows as +2
+    # instances without a join date from their source joined when the store first saw them
+    later = int(store.instances().set_index("name").loc["cart-cache-0:6379", "added_at"])
+    assert abs(later - __import__("time").time()) < 60
+    now_counts = store.instance_counts([later + 1])
+    assert now_counts["instances"].sum() == len(inv.instances)
+    assert set(now_counts["service"]) <= {"redis", "memcached", "twemproxy"}
+    # a removal takes the instance out from then on; re-upserting never moves a join date forward
+    store.upsert_inventory(make_inventory(drop=("pay-cache-3:6379",)), full=True)
+    gone = int(store.instances().set_index("name").loc["pay-cache-3:6379", "removed_at"])
+    assert store.instance_counts([gone + 1])["instances"].sum() == len(inv.instances) - 1
+    assert int(store.instances().set_index("name").loc["pay-cache-0:6379", "added_at"]) == t0
+
+
+def test_backdate_moves_join_dates_to_the_first_day_of_data(store):
+    ids = store.upsert_inventory(make_inventory())
+    seen = int(store.instances().set_index("name").loc["pay-cache-0:6379", "added_at"])
+    past = (seen - 40 * DAY) // 3600 * 3600
+    store.write_rollups([ids["pay-cache-0:6379/qps"]], [past], [1.0], [2.0], [3.0], [60])
+    assert store.backdate_instances() == 1
+    assert int(store.instances().set_index("name").loc["pay-cache-0:6379", "added_at"]) == past - past % DAY
+    assert store.backdate_instances() == 0                     # nothing left to move
+    assert store.instance_counts([])["instances"].tolist() == []
