@@ -97,12 +97,33 @@ def shard_balance_figure(frame: pd.DataFrame, metric: str, lang: str) -> go.Figu
     return fig
 
 
-def stacked_area_figure(frame: pd.DataFrame, title: str, y_title: str, tz: str) -> go.Figure:
-    """One stacked area per group (frame: [group, ts, value])."""
+def local_days(ts, tz: str) -> list[str]:
+    """Epoch seconds -> dates (YYYY-MM-DD) in the display time zone."""
+    t = pd.to_datetime(pd.Series(ts, dtype="int64"), unit="s", utc=True).dt.tz_convert(tz)
+    return t.dt.strftime("%Y-%m-%d").tolist()
+
+
+def stacked_area_figure(frame: pd.DataFrame, title: str, y_title: str, tz: str, days: bool = False,
+                        shift: int = 0, steps: bool = False) -> go.Figure:
+    """One stacked area per group (frame: [group, ts, value]); ``days`` labels x with dates
+    (of ``ts + shift``: a count taken at the end of a day is that day's); ``steps`` draws counts
+    as steps (an instance joins on a day, not gradually)."""
     fig = _base(title, y_title, height=360)
+    when = local_days if days else local_times
+    line = {"width": 0.5, "shape": "hv"} if steps else {"width": 0.5}
     for name, g in frame.groupby("group", sort=True):
-        fig.add_trace(go.Scatter(x=local_times(g["ts"], tz), y=g["value"].tolist(), name=str(name),
-                                 stackgroup="one", mode="lines", line={"width": 0.5}))
+        fig.add_trace(go.Scatter(x=when(g["ts"] + shift, tz), y=g["value"].tolist(), name=str(name),
+                                 stackgroup="one", mode="lines", line=line))
+    return fig
+
+
+def reads_writes_figure(total: pd.DataFrame, title: str, names: tuple[str, str], tz: str) -> go.Figure:
+    """Stacked bars per day: reads below, writes above (total: [ts, reads, writes])."""
+    fig = _base(title, "ops/day", height=340)
+    x = local_days(total["ts"], tz)
+    for column, name, colour in (("reads", names[0], "#5b7db1"), ("writes", names[1], "#e07b00")):
+        fig.add_trace(go.Bar(x=x, y=total[column].tolist(), name=name, marker_color=colour))
+    fig.update_layout(barmode="stack", bargap=0.15)
     return fig
 
 

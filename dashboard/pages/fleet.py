@@ -1,79 +1,96 @@
-"""Fleet page ``/fleet``: daily requests by product line, instances by product line and service,
-top businesses by QPS and by growth."""
+"""Fleet page ``/fleet`` (``?days=N``, 7..730, default 90): daily reads and writes (whole fleet and
+by product line), instances by product line and by service type over time, today's instance
+mix, top businesses by QPS and by growth. Data: dashboard/fleet_data.py."""
 from __future__ import annotations
 
 import dash
-import pandas as pd
 from dash import dcc, html
 
+from dashboard import business_data as bd
 from dashboard import cached
 from dashboard import components as cp
 from dashboard import context
 from dashboard import figures as fg
+from dashboard import fleet_data as fd
 from dashboard import labels as lb
 
 dash.register_page(__name__, path="/fleet", title="Peakwatch · fleet", name="fleet")
 
-DAYS = 90
 TTL = 300
+DAY_CHOICES = (30, 90, 365, 730)
 
 
-def daily_requests(store, now: int) -> pd.DataFrame:
-    """[group, ts, value]: requests per day (mean qps x 86400) by product line, last ``DAYS`` days."""
-    end = now - now % 86400
-    df = store.aggregate("product_line", "qps", end - DAYS * 86400, end, max_points=DAYS)
-    return df.assign(value=df["value"] * 86400)
+def _graph(fig, id_):
+    return dcc.Graph(figure=fig, id=id_, config={"displaylogo": False})
 
 
-def instance_counts(store) -> pd.DataFrame:
-    inst = store.instances()
-    inst = inst[inst["removed_at"].isna()]
-    cl = store.clusters()[["name", "service", "product_line"]]
-    df = inst.merge(cl, left_on="cluster", right_on="name", suffixes=("", "_c"))
-    return df.groupby(["product_line", "service"], as_index=False).size().rename(columns={"size": "instances"})
+def _days_picker(days: int, kiosk, lang: str) -> html.Div:
+    extra = "&kiosk=1" if cp.is_on(kiosk) else ""
+    return html.Div([html.Span(lb.t("fleet_days", lang) + " ")] + [
+        dcc.Link(f"{d} {lb.t('days_unit', lang)}", href=f"/fleet?days={d}{extra}",
+                 className="days-link active" if d == days else "days-link", id=f"fleet-days-{d}")
+        for d in DAY_CHOICES], className="sub days-picker", id="fleet-days")
 
 
-def growth(store, now: int, top: int = 15) -> pd.DataFrame:
-    """Businesses by growth of their mean QPS: last 7 days against the 7 days a month earlier."""
-    def mean(lo, hi):
-        df = store.aggregate("business", "qps", lo, hi, max_points=7)
-        return df.groupby("group")["value"].mean()
-    recent = mean(now - 7 * 86400, now)
-    before = mean(now - 37 * 86400, now - 30 * 86400)
-    g = (recent / before - 1).dropna() * 100
-    return g.sort_values(ascending=False).head(top).rename("growth").rename_axis("business").reset_index()
-
-
-def fleet_data(ctx) -> dict:
-    now = ctx.now()
-    tiles = cached.wall_snapshot(ctx)["tiles"]  # every business's current QPS, already computed
-    return {"daily": daily_requests(ctx.store, now), "counts": instance_counts(ctx.store),
-            "top": tiles[["business", "qps"]].dropna().sort_values("qps", ascending=False).head(15),
-            "growth": growth(ctx.store, now)}
+def _traffic_cards(data: dict, ctx, lang: str) -> list:
+    rw, cov = data["rw"], data["coverage"]
+    if rw is None:
+        req = data["requests"]
+        body = (_graph(fg.stacked_area_figure(req, lb.t("daily_requests", lang), "requests/day", ctx.tz, days=True),
+                       "fleet-daily") if req["ts"].nunique() >= 2 else
+                html.P(f"{lb.t('daily_requests', lang)}: {lb.t('one_day_yet', lang)}", id="fleet-daily"))
+        return [html.Div([html.P(lb.t("rw_missing", lang), className="sub", id="fleet-rw-note"), body],
+                         className="card")]
+    if rw["total"]["ts"].nunique() < 2:
+        return [html.Div(html.P(f"{lb.t('daily_rw_total', lang)}: {lb.t('one_day_yet', lang)}", id="fleet-daily"),
+                         className="card")]
+    note = None if cov["with_split"] == cov["clusters"] else html.P(
+        lb.t("rw_coverage", lang).format(n=cov["with_split"], m=cov["clusters"]), className="sub",
+        id="fleet-rw-note")
+    names = (lb.t("reads", lang), lb.t("writes", lang))
+    return [
+        html.Div([note, _graph(fg.reads_writes_figure(rw["total"], lb.t("daily_rw_total", lang), names, ctx.tz),
+                               "fleet-daily")], className="card"),
+        html.Div([_graph(fg.stacked_area_figure(rw["reads"], lb.t("daily_reads", lang), "reads/day", ctx.tz,
+                                                days=True), "fleet-reads"),
+                  _graph(fg.stacked_area_figure(rw["writes"], lb.t("daily_writes", lang), "writes/day", ctx.tz,
+                                                days=True), "fleet-writes")], className="card two"),
+    ]
 
 
 @cp.guarded
-def layout(kiosk=None, **_ignored):
+def layout(kiosk=None, days=None, **_ignored):
     ctx = context.current()
     lang = ctx.lang
-    data = ctx.cached(f"fleet:{ctx.now() // TTL}", TTL, lambda: fleet_data(ctx))
-    if data["counts"].empty:
-        return html.Div([cp.navbar("/fleet", lang), cp.message(lb.t("fleet", lang), lb.t("store_empty", lang), lang)])
-    graph = lambda fig, id_: dcc.Graph(figure=fig, id=id_, config={"displaylogo": False})  # noqa: E731
+    nav = None if cp.is_on(kiosk) else cp.navbar("/fleet", lang)
+    try:
+        n_days = fd.parse_days(days)
+    except bd.RangeError as exc:
+        return html.Div([nav, cp.message(lb.t("bad_input", lang), str(exc), lang)])
+    now = ctx.now()
+    data = ctx.cached(f"fleet:{n_days}:{now // TTL}", TTL, lambda: fd.fleet_data(
+        ctx.store, now, n_days, ctx.tz, cached.wall_snapshot(ctx)["tiles"]))
+    if data["mix"].empty:
+        return html.Div([nav, cp.message(lb.t("fleet", lang), lb.t("store_empty", lang), lang)])
+    hist = data["history"]
     return html.Div([
-        None if cp.is_on(kiosk) else cp.navbar("/fleet", lang),
+        nav,
         html.H1(lb.t("fleet", lang)),
-        html.P(f"{int(data['counts']['instances'].sum())} {lb.t('instances', lang).lower()}", className="sub",
+        html.P(f"{int(data['mix']['instances'].sum())} {lb.t('instances', lang).lower()}", className="sub",
                id="fleet-total"),
-        html.Div(graph(fg.stacked_area_figure(data["daily"], lb.t("daily_requests", lang), "requests/day", ctx.tz),
-                       "fleet-daily") if data["daily"]["ts"].nunique() >= 2 else
-                 html.P(f"{lb.t('daily_requests', lang)}: less than two days of history yet.", id="fleet-daily"),
-                 className="card"),
-        html.Div([graph(fg.stacked_bar_figure(data["counts"], "product_line", "service", "instances",
-                                              lb.t("instances_by", lang)), "fleet-instances")], className="card"),
-        html.Div([graph(fg.top_bar_figure(data["top"], "business", "qps", lb.t("top_qps", lang)), "fleet-top"),
-                  graph(fg.top_bar_figure(data["growth"], "business", "growth", lb.t("top_growth", lang),
-                                          "%{x:.0f}%"), "fleet-growth") if len(data["growth"]) else
+        _days_picker(n_days, kiosk, lang),
+        *_traffic_cards(data, ctx, lang),
+        html.Div([_graph(fg.stacked_area_figure(hist["product_line"], lb.t("instances_over_line", lang),
+                                                lb.t("instances", lang), ctx.tz, days=True, shift=-1, steps=True),
+                         "fleet-inst-line"),
+                  _graph(fg.stacked_area_figure(hist["service"], lb.t("instances_over_service", lang),
+                                                lb.t("instances", lang), ctx.tz, days=True, shift=-1, steps=True),
+                         "fleet-inst-service")], className="card two"),
+        html.Div([_graph(fg.stacked_bar_figure(data["mix"], "product_line", "service", "instances",
+                                               lb.t("instances_by", lang)), "fleet-instances")], className="card"),
+        html.Div([_graph(fg.top_bar_figure(data["top"], "business", "qps", lb.t("top_qps", lang)), "fleet-top"),
+                  _graph(fg.top_bar_figure(data["growth"], "business", "growth", lb.t("top_growth", lang),
+                                           "%{x:.0f}%"), "fleet-growth") if len(data["growth"]) else
                   html.P(f"{lb.t('top_growth', lang)}: needs 37 days of history.", id="fleet-growth")],
                  className="card two"),
     ], className="page fleet kiosk" if cp.is_on(kiosk) else "page fleet")

@@ -8,6 +8,7 @@ viewer must notice are placed on purpose: ``CRIT`` (star 5, one shard at 97 % me
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,8 @@ LINES = ("trade", "payment", "search", "recommend", "marketing", "logistics", "m
 CRIT, STALE, EMPTY, HOT = "pay-core", "feed-archive", "new-launch", "cart-hot"
 METRICS = SERVICE_METRICS  # the metrics the synthetic fleet keeps per (service, role)
 GB = 1 << 30
+READ_SHARE = 0.8
+SCALE_OUT_DAYS = 10   # HOT's upper half of shards joined this many days before ``now``
 
 
 @dataclass
@@ -65,7 +68,7 @@ def _cluster(inv: Inventory, business: str, cluster: str, service: str, shards: 
         for m in METRICS[(service, role)]:
             inv.series.append(SeriesSpec(f"{name}/{m}", m, cluster, name))
     front = "proxy_qps" if service == "twemproxy" else "qps"
-    for m in (front, "mem_used", "conns"):
+    for m in (front, "mem_used", "conns", "reads", "writes"):
         inv.series.append(SeriesSpec(f"cluster:{cluster}/{m}", m, cluster))
 
 
@@ -83,6 +86,7 @@ def instance_value(metric: str, base_qps: float, ts: np.ndarray, rng, mem_util: 
         "hit_ratio": 96 + rng.standard_normal(len(ts)) * 0.3, "evictions": np.zeros(len(ts)),
         "net_in": q * 120, "net_out": q * 900, "cpu": 5 + 40 * q / 80_000, "repl_ok": np.ones(len(ts)),
         "proxy_timeouts": np.zeros(len(ts)), "server_ejects": np.zeros(len(ts)),
+        "reads": q * READ_SHARE, "writes": q * (1 - READ_SHARE),
     }[metric]
     return np.round(value, 2)
 
@@ -92,6 +96,10 @@ def write_fleet(store, inv: Inventory, now: int, raw_hours: float = 3, history_d
     """Write the fleet: ``raw_hours`` of 1-minute samples up to ``now`` (cluster series) and
     ``instance_raw_hours`` (default the same) for instance series, a 10-minute window a week ago,
     and ``history_days`` of hourly rollups before the raw window."""
+    joined = now - SCALE_OUT_DAYS * 86400
+    hot_shards = next((c.shard_count for c in inv.clusters if c.business == HOT), 0)
+    inv.instances[:] = [dataclasses.replace(i, added_at=joined) if i.cluster.startswith(HOT) and
+                        i.shard >= hot_shards // 2 and i.role != "proxy" else i for i in inv.instances]
     ids = store.upsert_inventory(inv)
     rng = np.random.default_rng(seed)
     cl_biz = {c.name: c.business for c in inv.clusters}
@@ -141,9 +149,14 @@ def write_history(store, inv: Inventory, ids: dict, until: int, days: int, rng) 
     cl_shards = {c.name: c.shard_count for c in inv.clusters}
     cl_biz = {c.name: c.business for c in inv.clusters}
     for spec in inv.series:
-        if spec.metric not in ("qps", "proxy_qps", "mem_util", "mem_used", "conns"):
+        if spec.metric not in ("qps", "proxy_qps", "mem_util", "mem_used", "conns", "reads", "writes"):
             continue
         base, util = _base(spec, inst, cl_shards, cl_biz[spec.cluster])
-        avg = instance_value(spec.metric, base, hours, rng, util) * (growth if "qps" in spec.metric else 1)
-        n = len(hours)
-        store.write_rollups(np.full(n, ids[spec.key]), hours, avg * 0.8, avg, avg * 1.2, np.full(n, 60))
+        traffic = "qps" in spec.metric or spec.metric in ("reads", "writes")
+        avg = instance_value(spec.metric, base, hours, rng, util) * (growth if traffic else 1)
+        joined = inst[spec.instance].added_at if spec.instance else None
+        keep = hours >= (joined or 0)                   # no data before an instance joined
+        n = int(keep.sum())
+        store.write_rollups(np.full(n, ids[spec.key]), hours[keep], avg[keep] * 0.8, avg[keep], avg[keep] * 1.2,
+                            np.full(n, 60))
+    store.backdate_instances()       # as a trend backfill does: instances are as old as their data

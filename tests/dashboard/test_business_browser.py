@@ -84,12 +84,32 @@ def test_business_with_no_series_says_so(page, served):
     no_error_box(page)
 
 
+def traces(page, graph: str) -> list[str]:
+    return page.evaluate(f"() => document.querySelector('#{graph} .js-plotly-plot').data.map(t => t.name)")
+
+
 def test_fleet_page(page, served, fleet):
     page.goto(f"{served.url}/fleet")
     page.wait_for_selector("#fleet-daily .main-svg", timeout=20_000)
     total = len(fleet[1].inventory.instances)
     assert page.locator("#fleet-total").inner_text().startswith(str(total))
     assert fleetdata.HOT in page.locator("#fleet-top").inner_text()   # 5x traffic on one shard: the top QPS
+    assert traces(page, "fleet-daily") == ["reads", "writes"]
+    lines = {b.product_line for b in fleet[1].inventory.businesses if b.name != fleetdata.EMPTY}
+    assert set(traces(page, "fleet-reads")) == set(traces(page, "fleet-writes")) == lines
+    assert set(traces(page, "fleet-inst-line")) == lines
+    assert set(traces(page, "fleet-inst-service")) == {"redis", "memcached", "twemproxy"}
+    assert page.locator("#fleet-rw-note").count() == 0                 # every cluster has the split
+    page.locator("#fleet-days-30").click()
+    page.wait_for_url("**/fleet?days=30")
+    page.wait_for_selector("#fleet-days-30.active", timeout=20_000)
+    no_error_box(page)
+
+
+def test_fleet_page_refuses_a_bad_day_count(page, served):
+    page.goto(f"{served.url}/fleet?days=abc")
+    page.wait_for_selector("#message", timeout=20_000)
+    assert "7 to 730" in page.locator("#message").inner_text()
     no_error_box(page)
 
 
