@@ -121,3 +121,29 @@ def test_an_unmigrated_store_opened_without_migrating_names_the_command(db_url):
     with pytest.raises(StoreError, match="store migrate") as info:
         Store.open(db_url, migrate=False)
     one_line(info.value)
+
+
+def test_upgrade_to_0002_dates_existing_instances_by_their_first_day_of_data(db_url):
+    from alembic import command
+
+    engine = eng.make_engine(db_url)
+    cfg = eng.alembic_config()
+    day = T0 - T0 % 86400 - 30 * 86400
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        for sql in ("INSERT INTO product_lines (id, name) VALUES (1, 'trade')",
+                    "INSERT INTO businesses (id, name, product_line_id, star, oncall) VALUES (1, 'pay', 1, 5, '')",
+                    "INSERT INTO clusters (id, name, business_id, service, shard_count, qps_per_instance, "
+                    "mem_per_instance) VALUES (1, 'pay-cache', 1, 'redis', 2, 0, 0)",
+                    "INSERT INTO instances (id, name, cluster_id, host, port, role, shard, source) VALUES "
+                    "(1, 'a:6379', 1, 'a', 6379, 'master', 0, 'zabbix'), (2, 'b:6379', 1, 'b', 6379, 'master', 1, 'zabbix')",
+                    "INSERT INTO series (id, key, metric, cluster_id, instance_id, units, label) VALUES "
+                    "(1, 'a:6379/qps', 'qps', 1, 1, 'ops/s', '')"):
+            conn.exec_driver_sql(sql)
+        conn.exec_driver_sql(f"INSERT INTO rollup_days (series_id, day, data) VALUES (1, {day}, '') ".replace(
+            "''", "X''" if db_url.startswith("sqlite") else "'\\x'::bytea"))
+    engine.dispose()
+    with Store.open(db_url) as store:   # migrates to head
+        added = store.instances().set_index("name")["added_at"]
+    assert added["a:6379"] == day and added.isna()["b:6379"]      # no data: unknown, counted as always there
