@@ -4,7 +4,13 @@
 :class:`~store.inventory_types.Inventory`, the numeric parameters :mod:`.signals` needs as numpy
 arrays (one row per business, cluster, instance or series). ``anchor`` is the "now" the fleet was
 generated for: growth is 1 there and the incidents (memory creep, hit-ratio drop, silent
-instance) are placed just before it. The inventory does not depend on ``anchor``.
+instance) are placed just before it. Of the inventory only the instances' ``added_at`` depends
+on ``anchor``: the original fleet joined ``FOUNDED_DAYS`` before it, and the clusters of four
+shards or more were scaled out 10-20 days before one of the promotions between 700 and 40 days
+before it (see ``_scale_outs``).
+
+Parameters that were added after the first release (read share, join dates) come from hashes of
+the cluster keys, never from the random stream, so the older parameters stay what they were.
 
 Instances are stored cluster by cluster (shard order, master before slave, proxies before
 backends); series are every instance's metrics in instance order, then the cluster-level series
@@ -16,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from collectors.synthetic import calendar
 from store.inventory_types import Business, Cluster, Instance, Inventory, ProductLine, SeriesSpec
 from store.metrics import METRICS
 
@@ -42,14 +49,30 @@ SERVICE_METRICS = {
     ("twemproxy", "master"): ("qps", "mem_used", "mem_max", "mem_util", "conns", "hit_ratio", "evictions",
                               "net_in", "net_out"),
 }
-CLUSTER_METRICS = {"redis": ("qps", "mem_used", "conns"), "memcached": ("qps", "mem_used", "conns"),
-                   "twemproxy": ("proxy_qps", "mem_used", "conns")}
+#: cluster-level series; ``reads`` + ``writes`` equal the traffic series (for a Twemproxy pool its
+#: Memcached backends' gets and sets, which add up to the pool's proxy_qps)
+CLUSTER_METRICS = {"redis": ("qps", "mem_used", "conns", "reads", "writes"),
+                   "memcached": ("qps", "mem_used", "conns", "reads", "writes"),
+                   "twemproxy": ("proxy_qps", "mem_used", "conns", "reads", "writes")}
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
 METRIC_CODE = {m: i for i, m in enumerate(METRIC_NAMES)}
 SERVICES = ("redis", "memcached", "twemproxy")
 ROLES = ("master", "slave", "proxy")
 PORTS = {"redis": 6379, "memcached": 11211, "twemproxy": 22121}
 GB = 1 << 30
+HOUR, DAY = 3600, 86_400
+#: the original fleet joined this many days before the anchor (the longest demo history,
+#: settings.demo_history_days), so it is there for all of any history the demo generates
+FOUNDED_DAYS = 1500
+#: a cluster of this many shards or more was scaled out once: shards from ceil(SCALE_OUT_FROM x
+#: shards) on (with their replicas) joined 10-20 days before a promotion between
+#: SCALE_OUT_WINDOW days before the anchor
+SCALE_OUT_MIN_SHARDS = 4
+SCALE_OUT_FROM = 0.6
+SCALE_OUT_WINDOW = (700, 40)
+#: hash salts of the parameters drawn from the cluster keys (not from the random stream)
+READ_SALT = 0x7EAD_5A1E
+SCALE_OUT_SALT = 0x5CA1_E0C7
 
 
 @dataclass
@@ -91,11 +114,13 @@ class FleetModel:
     cl_bytes_in: np.ndarray       # bytes per request
     cl_bytes_out: np.ndarray
     cl_qps_cap: np.ndarray        # capacity per instance (qps)
+    cl_read_share: np.ndarray     # reads / traffic (0.55..0.95, from a hash of the cluster key)
     # instances
     in_cluster: np.ndarray
     in_role: np.ndarray           # index into ROLES
     in_mem_max: np.ndarray
     in_key: np.ndarray            # uint64 noise key
+    in_added: np.ndarray          # UTC epoch the instance joined (no data before it)
     # series
     s_metric: np.ndarray          # index into METRIC_NAMES
     s_instance: np.ndarray        # -1 for cluster series
@@ -110,6 +135,8 @@ class FleetModel:
     silent_instance: int = -1
     silent_start: int = 0
     hot_shards: dict[int, int] = field(default_factory=dict)    # cluster -> hot shard
+    #: cluster -> (when, first new shard, promotion it prepared for); see truth.scale_outs
+    scale_outs: dict[int, tuple[int, int, str]] = field(default_factory=dict)
     _key_index: dict[str, int] | None = None
     cache: dict = field(default_factory=dict, repr=False)   # derived arrays, see signals
 
@@ -147,10 +174,21 @@ def mix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
+def _salted(keys: np.ndarray, salt: int) -> np.ndarray:
+    """A second, independent hash of ``keys`` (one per ``salt``)."""
+    with np.errstate(over="ignore"):
+        return mix64(keys ^ np.uint64(salt * 0x9E3779B97F4A7C15 % (1 << 64)))
+
+
 def _keys(seed: int, salt: int, n: int) -> np.ndarray:
     base = np.uint64((seed * 0x9E3779B97F4A7C15 + salt * 0xD1B54A32D192ED03) % (1 << 64))
     with np.errstate(over="ignore"):
         return mix64(np.arange(n, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) + base)
+
+
+def _unit(h: np.ndarray) -> np.ndarray:
+    """A hash as a uniform in [0, 1) (its top 53 bits)."""
+    return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
 def _host(i: int) -> str:
@@ -239,6 +277,9 @@ def _assemble(rng, scale, seed, anchor, lines, businesses, plan, owner) -> Fleet
     instances: list[Instance] = []
     cl_rows, in_rows = [], []
     per_biz: dict[int, int] = {}
+    cl_key = _keys(seed, 3, len(plan))
+    founded = int(anchor) - FOUNDED_DAYS * DAY
+    scale_outs = _scale_outs(cl_key, anchor, plan)
     for c, (service, shards, proxies) in enumerate(plan):
         b = int(owner[c])
         per_biz[b] = per_biz.get(b, 0) + 1
@@ -252,14 +293,40 @@ def _assemble(rng, scale, seed, anchor, lines, businesses, plan, owner) -> Fleet
             roles += [(r, k) for k in range(shards) for r in ("master", "slave")]
         else:
             roles += [("master", k) for k in range(shards)]
+        when, cut, _ = scale_outs.get(c, (founded, shards, ""))
         for role, shard in roles:
             i = len(instances)
             port = PORTS[service] + i % 4
             host = _host(i)
-            instances.append(Instance(f"{host}:{port}", name, host, port, role, shard))
+            added = when if role != "proxy" and shard >= cut else founded
+            instances.append(Instance(f"{host}:{port}", name, host, port, role, shard, added_at=added))
             in_rows.append((c, ROLES.index(role), mem if role != "proxy" else 0.0))
         cl_rows.append((b, SERVICES.index(service), shards, proxies, cap, mem))
-    return _parameters(rng, scale, seed, anchor, lines, businesses, clusters, instances, cl_rows, in_rows)
+    model = _parameters(rng, scale, seed, anchor, lines, businesses, clusters, instances, cl_rows, in_rows)
+    model.scale_outs = scale_outs
+    return model
+
+
+def _scale_outs(cl_key: np.ndarray, anchor: int, plan) -> dict[int, tuple[int, int, str]]:
+    """cluster -> (when, first new shard, promotion) for every cluster of 4 shards or more.
+
+    The upper shards (from ceil(0.6 x shards), master and slave; a Twemproxy pool's Memcached
+    backends, never its proxies) joined at 02:00 Beijing time 10-20 days before a promotion
+    picked by hash among those starting 700 to 40 days before ``anchor``.
+    """
+    lo, hi = int(anchor) - SCALE_OUT_WINDOW[0] * DAY, int(anchor) - SCALE_OUT_WINDOW[1] * DAY
+    promos = [p for p in calendar.promotions_between(lo, hi) if lo <= p.start <= hi]
+    if not promos:
+        return {}
+    h = _salted(cl_key, SCALE_OUT_SALT)
+    pick = (h % np.uint64(len(promos))).astype(np.int64)
+    before = 10 + ((h >> np.uint64(32)) % np.uint64(11)).astype(np.int64)
+    out = {}
+    for c, (_, shards, _) in enumerate(plan):
+        if shards >= SCALE_OUT_MIN_SHARDS:
+            p = promos[pick[c]]
+            out[c] = (int(p.start - before[c] * DAY + 2 * HOUR), int(np.ceil(shards * SCALE_OUT_FROM)), p.name)
+    return out
 
 
 def _parameters(rng, scale, seed, anchor, lines, businesses, clusters, instances, cl_rows, in_rows):
@@ -273,6 +340,7 @@ def _parameters(rng, scale, seed, anchor, lines, businesses, clusters, instances
     in_role = ins[:, 1].astype(np.int64)
     in_mem_max = ins[:, 2]
     stars = np.array([b.star for b in businesses])
+    cl_key = _keys(seed, 3, n_cl)
     # traffic at the anchor: daily peak at 3..45 % of capacity, core businesses busier
     util = np.clip(rng.lognormal(np.log(0.12), 0.6, n_cl) * (0.8 + 0.1 * stars[cl_business]), 0.02, 0.45)
     serving = np.where(cl_service == 2, proxies, shards)
@@ -291,9 +359,10 @@ def _parameters(rng, scale, seed, anchor, lines, businesses, clusters, instances
         cl_mem_util0=rng.uniform(0.25, 0.68, n_cl),
         cl_hit0=np.where(cl_service == 0, rng.uniform(88, 99.5, n_cl), rng.uniform(93, 99.8, n_cl)),
         cl_bytes_in=rng.uniform(60, 400, n_cl), cl_bytes_out=rng.uniform(150, 2000, n_cl),
-        cl_qps_cap=cap, in_cluster=in_cluster, in_role=in_role, in_mem_max=in_mem_max,
-        in_key=_keys(seed, 2, n_in), s_metric=np.empty(0, np.int64), s_instance=np.empty(0, np.int64),
-        s_cluster=np.empty(0, np.int64), cl_key=_keys(seed, 3, n_cl))
+        cl_qps_cap=cap, cl_read_share=0.55 + 0.40 * _unit(_salted(cl_key, READ_SALT)),
+        in_cluster=in_cluster, in_role=in_role, in_mem_max=in_mem_max, in_key=_keys(seed, 2, n_in),
+        in_added=np.array([x.added_at for x in instances], dtype=np.int64), s_metric=np.empty(0, np.int64),
+        s_instance=np.empty(0, np.int64), s_cluster=np.empty(0, np.int64), cl_key=cl_key)
     _series(model)
     _families(rng, model)
     _incidents(rng, model, stars)

@@ -15,10 +15,16 @@ Model, per cluster (``q`` traffic, ``m`` memory, ``c`` connections)::
 
 Instances split a cluster total by static shares (a hot shard carries 3..6x) plus a zero-sum
 noise, rounded so that the integer instance values add up exactly to the rounded cluster value.
+An instance has no values (NaN) before it joined the fleet (``FleetModel.in_added``).
+
+The cluster-level ``reads`` and ``writes`` split the traffic by the cluster's read share ``f``
+(constant per cluster): ``reads = round(q f)``, ``writes = round(q) - reads``, so they add up to
+the traffic series exactly (hourly: min, avg and max each add up).
 
 Public API::
 
-    values(model, series, ts, out=None) -> array (len(series), len(ts)); NaN where an instance is silent
+    values(model, series, ts, out=None) -> array (len(series), len(ts)); NaN where an instance is
+                                           silent or had not joined yet
     hourly(model, series, hours, sub=3) -> (vmin, vavg, vmax, count), each (len(series), len(hours))
     minutes(start, end, step=60)        -> aligned sample times
     shape, promotion_lift, promotion_year, cluster_state: the pieces, for truth.py and notebooks
@@ -181,7 +187,17 @@ def cluster_state(model: FleetModel, clusters: np.ndarray, ts: np.ndarray) -> di
     return out
 
 
-_CLUSTER_TOTAL = {"qps": "q", "proxy_qps": "q", "mem_used": "m", "conns": "c"}
+_CLUSTER_TOTAL = {"qps": "q", "proxy_qps": "q", "mem_used": "m", "conns": "c", "reads": "q", "writes": "q"}
+_READ_WRITE = ("reads", "writes")
+
+
+def _rounded(name: str, x: np.ndarray, share: np.ndarray | None, decimals: int = 0) -> np.ndarray:
+    """A cluster total as its series keeps it; ``reads`` and ``writes`` add up to it exactly."""
+    total = np.round(x, decimals)
+    if name not in _READ_WRITE:
+        return total
+    reads = np.round(x * share, decimals)
+    return reads if name == "reads" else np.round(total - reads, decimals)
 
 
 def _cluster_values(model: FleetModel, series: np.ndarray, ts: np.ndarray) -> np.ndarray:
@@ -190,7 +206,9 @@ def _cluster_values(model: FleetModel, series: np.ndarray, ts: np.ndarray) -> np
     out = np.empty((len(series), len(ts)))
     for code in np.unique(model.s_metric[series]):
         rows = np.flatnonzero(model.s_metric[series] == code)
-        out[rows] = np.round(state[_CLUSTER_TOTAL[_name(code)]][row[rows]])
+        name = _name(code)
+        r = row[rows]
+        out[rows] = _rounded(name, state[_CLUSTER_TOTAL[name]][r], model.cl_read_share[clusters[r]][:, None])
     return out
 
 
@@ -250,6 +268,11 @@ def _instance_values(model: FleetModel, series: np.ndarray, ts: np.ndarray) -> n
     if model.silent_instance >= 0:
         rows = np.flatnonzero(inst == model.silent_instance)
         out[np.ix_(rows, np.flatnonzero(ts >= model.silent_start))] = np.nan
+    if len(ts):
+        added = model.in_added[inst]
+        rows = np.flatnonzero(added > ts.min())          # joined during (or after) the window
+        if rows.size:
+            out[rows] = np.where(ts[None, :] < added[rows][:, None], np.nan, out[rows])
     return out
 
 
@@ -312,7 +335,8 @@ def values(model: FleetModel, series=None, ts=None, out: np.ndarray | None = Non
         ts: UTC epoch seconds (any spacing; one value per series and ts).
         out: optional float64 array (len(series), len(ts)) to fill.
     Returns:
-        float array (len(series), len(ts)); NaN where an instance is silent (no data).
+        float array (len(series), len(ts)); NaN where an instance is silent or had not joined
+        yet (no data).
     """
     idx = np.arange(len(model.s_metric)) if series is None else np.asarray(series, dtype=np.int64)
     ts = np.atleast_1d(np.asarray(ts, dtype=np.int64))
@@ -354,7 +378,7 @@ def hourly(model: FleetModel, series=None, hours=None, sub: int = 3,
     last minutes (so a promotion's midnight spike reaches ``max``). Cluster-level series use the
     smooth signal with the per-minute noise added analytically (cheap for years); instance series
     use noisy samples. ``count`` is the number of 1-minute samples the hour holds (60, fewer or 0
-    when the instance is silent; the other arrays are NaN when 0).
+    when the instance is silent or had not joined; the other arrays are NaN when 0).
 
     Returns:
         four float arrays of shape (len(series), len(hours)).
@@ -428,10 +452,16 @@ def _cluster_hourly(model, series, hours, offsets):
         vmin *= 1 - f * (2.2 + 0.3 * _std_uniform(hsh, 0))
         vavg = total * ((1 + f / np.sqrt(60) * _std_uniform(hsh, 1)) / (len(offsets) - 2))
         vmax *= 1 + f * (2.2 + 0.3 * _std_uniform(hsh, 2))
-        rows = np.flatnonzero(np.isin(codes, [METRIC_CODE[m] for m, kd in _CLUSTER_TOTAL.items() if kd == kind]))
-        out[0][rows], out[1][rows], out[2][rows] = \
-            np.round(vmin[row[rows]]), np.round(vavg[row[rows]], 2), np.round(vmax[row[rows]])
-        out[3][rows] = 60.0
+        for name in (m for m, kd in _CLUSTER_TOTAL.items() if kd == kind):
+            rows = np.flatnonzero(codes == METRIC_CODE[name])
+            if not rows.size:
+                continue
+            r = row[rows]
+            share = model.cl_read_share[clusters[r]][:, None]
+            out[0][rows] = _rounded(name, vmin[r], share)
+            out[1][rows] = _rounded(name, vavg[r], share, 2)
+            out[2][rows] = _rounded(name, vmax[r], share)
+            out[3][rows] = 60.0
     return out
 
 

@@ -10,8 +10,9 @@
 
 Work is cut into units of about ``unit_cells`` values; after each unit the count of finished
 units is stored (``store.set_meta``), so a killed demo resumes where it stopped (writes are
-idempotent, so a unit done twice changes nothing). While history generates, live minutes keep
-being appended every ``live_every`` seconds of the clock.
+idempotent, so a unit done twice changes nothing). A store whose plan differs (other settings,
+or a fleet version with other series) is planned again from the first unit. While history
+generates, live minutes keep being appended every ``live_every`` seconds of the clock.
 
 ``tick(now)`` appends raw minutes from the live watermark up to ``now``; calling it twice for
 the same ``now`` writes nothing new.
@@ -159,7 +160,9 @@ class SyntheticSource:
             self.model.anchor, years=max(2.0, history_days / 365.25)))
         self.tick(int(self.clock()))
         units = self.plan(history_days, raw_hours)
-        signature = f"{history_days},{raw_hours},{self.instance_days},{self.unit_cells}"
+        # the series count too: a store bootstrapped by a fleet with other series (before the
+        # reads/writes series existed) starts over, or the new series would miss their history
+        signature = f"{history_days},{raw_hours},{self.instance_days},{self.unit_cells},{len(self.model.s_metric)}"
         done = int(self.store.get_meta(META + "units_done", "0")) \
             if self.store.get_meta(META + "plan") == signature else 0
         self.store.set_meta(META + "plan", signature)

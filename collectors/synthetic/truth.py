@@ -4,7 +4,7 @@ The lift of a business in a promotion is its qps at the promotion's midnight spi
 its normal daily peak on that day (same growth and weekday, no noise): every cluster of a
 business shares the shape, so the business, each of its clusters and their sum have that lift.
 The same kind of promotion gives a business a similar lift every year (about 8 % noise); the
-kinds differ (11.11 biggest, 4.19 smallest).
+kinds differ (11.11 biggest, 4.19 smallest). ``scale_outs`` names the clusters that grew.
 """
 from __future__ import annotations
 
@@ -47,6 +47,20 @@ def lift(model: FleetModel, business: str, promotion: Promotion) -> float:
 def growth(model: FleetModel) -> dict[str, float]:
     """Yearly traffic growth factor per business (about 3)."""
     return {b.name: float(g) for b, g in zip(model.inventory.businesses, model.biz_growth)}
+
+
+def scale_outs(model: FleetModel) -> dict[str, dict]:
+    """The clusters that grew during the history: cluster -> ``at`` (UTC epoch, 02:00 Beijing time),
+    ``promotion`` (the one it prepared for, 10-20 days later), ``shards_before``, ``shards_after``
+    and ``instances`` (how many joined). Every other instance joined ``fleet.FOUNDED_DAYS`` before
+    the anchor; instance series have no data before their instance's ``added_at``."""
+    inv = model.inventory
+    out = {}
+    for c, (at, cut, promotion) in sorted(model.scale_outs.items(), key=lambda kv: (kv[1][0], kv[0])):
+        out[inv.clusters[c].name] = {
+            "at": at, "promotion": promotion, "shards_before": cut, "shards_after": inv.clusters[c].shard_count,
+            "instances": int(((model.in_cluster == c) & (model.in_added == at)).sum())}
+    return out
 
 
 def incidents(model: FleetModel) -> dict:

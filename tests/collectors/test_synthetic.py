@@ -119,7 +119,8 @@ def test_series_keys_are_unique_and_about_ten_per_instance(model):
     cluster_keys = {s.key for s in inv.series if s.instance is None}
     for c in inv.clusters:
         traffic = "proxy_qps" if c.service == "twemproxy" else "qps"
-        assert {f"cluster:{c.name}/{m}" for m in (traffic, "mem_used", "conns")} <= cluster_keys
+        assert {f"cluster:{c.name}/{m}" for m in (traffic, "mem_used", "conns", "reads", "writes")} <= cluster_keys
+    assert not any(s.metric in ("reads", "writes") for s in inv.series if s.instance is not None)
     assert model.index([keys[5], keys[-1]]).tolist() == [5, len(keys) - 1]
 
 
@@ -150,9 +151,109 @@ def test_cluster_series_equal_the_sum_of_their_instances(model):
     checked = 0
     for i in model.cluster_series:
         s = inv.series[i]
+        if s.metric in ("reads", "writes"):          # cluster-level only: see the next test
+            continue
         np.testing.assert_array_equal(v[i], sums[(s.cluster, s.metric)], err_msg=s.key)
         checked += 1
-    assert checked == len(model.cluster_series)
+    assert checked == 3 * len(inv.clusters)
+
+
+def _traffic_reads_writes(model):
+    """Row indices (traffic, reads, writes) of the cluster-level series, one row per cluster."""
+    by = {(s.cluster, s.metric): i for i, s in enumerate(model.inventory.series) if s.instance is None}
+    rows = [(by.get((c.name, "qps"), by.get((c.name, "proxy_qps"))), by[(c.name, "reads")], by[(c.name, "writes")])
+            for c in model.inventory.clusters]
+    return tuple(np.array(r) for r in zip(*rows))
+
+
+def test_reads_plus_writes_equal_the_cluster_traffic_every_minute(model):
+    traffic, reads, writes = _traffic_reads_writes(model)
+    spike = calendar.promotion("11.11", 2025).start
+    ts = np.r_[signals.minutes(spike - HOUR, spike + HOUR), signals.minutes(model.anchor - HOUR, model.anchor)]
+    v = signals.values(model, np.r_[traffic, reads, writes], ts)
+    q, r, w = np.split(v, 3)
+    np.testing.assert_array_equal(r + w, q)
+    assert (r >= 0).all() and (w >= 0).all() and (r == np.round(r)).all()
+    share = r.sum(axis=1) / q.sum(axis=1)
+    assert 0.54 <= share.min() and share.max() <= 0.96
+    np.testing.assert_allclose(share, model.cl_read_share, atol=0.002)
+    # a Twemproxy pool's reads and writes are its Memcached backends' gets and sets
+    now = ts >= model.anchor - HOUR               # (in 2025 some backends had not joined yet)
+    pools = [c for c, cl in enumerate(model.inventory.clusters) if cl.service == "twemproxy"]
+    for c in pools[:10]:
+        backends = _series(model, "qps", cluster_level=False, cluster=model.inventory.clusters[c].name)
+        np.testing.assert_array_equal(signals.values(model, backends, ts[now]).sum(axis=0), r[c, now] + w[c, now])
+
+
+def test_hourly_reads_and_writes_add_up_to_the_hourly_traffic(model):
+    traffic, reads, writes = _traffic_reads_writes(model)
+    promo = calendar.promotion("6.18", 2026)
+    hours = np.arange(promo.start - 12 * HOUR, promo.start + 12 * HOUR, HOUR)
+    q, r, w = (signals.hourly(model, rows, hours) for rows in (traffic, reads, writes))
+    np.testing.assert_array_equal(r[0] + w[0], q[0])                 # min
+    np.testing.assert_allclose(r[1] + w[1], q[1], atol=1e-6)        # avg (two decimals)
+    np.testing.assert_array_equal(r[2] + w[2], q[2])                 # max
+    assert (r[3] == 60).all() and (w[3] == 60).all()
+    # and the minutes they summarise agree
+    raw = signals.values(model, reads[:40], signals.minutes(hours[0], hours[-1] + HOUR)).reshape(40, -1, 60)
+    np.testing.assert_allclose(r[1][:40], raw.mean(axis=2), rtol=0.03)
+
+
+def test_read_share_differs_between_clusters_and_stays_put(model):
+    traffic, reads, _ = _traffic_reads_writes(model)
+    day = calendar.beijing_midnight(2026, 9, 15)
+    share = [signals.values(model, reads, signals.minutes(d, d + DAY, 600)).sum(axis=1)
+             / signals.values(model, traffic, signals.minutes(d, d + DAY, 600)).sum(axis=1)
+             for d in (day, day - 365 * DAY)]
+    assert share[0].std() > 0.08 and share[0].max() - share[0].min() > 0.3
+    np.testing.assert_allclose(share[0], share[1], atol=0.002)     # a cluster's mix does not drift
+    assert len({round(x, 2) for x in share[0]}) > len(model.inventory.clusters) // 12
+
+
+# ---- scale-outs --------------------------------------------------------------------------------
+
+def test_big_clusters_were_scaled_out_10_to_20_days_before_a_promotion(model):
+    inv = model.inventory
+    outs = truth.scale_outs(model)
+    promos = {p.name: p for p in calendar.promotions_between(model.anchor - 720 * DAY, model.anchor)}
+    assert set(outs) == {c.name for c in inv.clusters if c.shard_count >= 4}
+    assert len({o["promotion"] for o in outs.values()}) >= 4          # spread over the two years
+    founded = min(x.added_at for x in inv.instances)
+    assert founded <= model.anchor - 730 * DAY
+    shards = {c.name: c.shard_count for c in inv.clusters}
+    by_cluster: dict[str, list] = {}
+    for x in inv.instances:
+        by_cluster.setdefault(x.cluster, []).append(x)
+    for name, o in outs.items():
+        p = promos[o["promotion"]]
+        assert 40 * DAY <= model.anchor - p.start <= 700 * DAY
+        assert (o["at"] + 8 * HOUR) % DAY == 2 * HOUR                  # 02:00 Beijing time
+        assert 10 * DAY <= p.start - (o["at"] - 2 * HOUR) <= 20 * DAY   # on the 10th..20th day before
+        new = {x.name for x in by_cluster[name] if x.added_at == o["at"]}
+        assert new == {x.name for x in by_cluster[name] if x.role != "proxy" and x.shard >= o["shards_before"]}
+        assert 0 < o["shards_before"] < o["shards_after"] == shards[name]
+    assert {x.added_at for x in inv.instances if x.cluster not in outs} == {founded}
+    joined_last_year = sum(x.added_at > model.anchor - 365 * DAY for x in inv.instances)
+    assert 0.05 * len(inv.instances) < joined_last_year < 0.3 * len(inv.instances)
+
+
+def test_instances_have_no_data_before_they_joined(model):
+    name, o = next((n, o) for n, o in truth.scale_outs(model).items() if o["shards_before"] > 1)
+    rows = _series(model, cluster=name, cluster_level=False)
+    joined = model.in_added[model.s_instance[rows]]
+    new, old = joined == o["at"], joined < o["at"]
+    assert new.any() and old.any()
+    ts = signals.minutes(o["at"] - 2 * HOUR, o["at"] + 2 * HOUR)
+    v = signals.values(model, rows, ts)
+    assert np.isnan(v[np.ix_(new, ts < o["at"])]).all()
+    assert np.isfinite(v[np.ix_(new, ts >= o["at"])]).all()
+    assert np.isfinite(v[old]).all()
+    _, vavg, _, count = signals.hourly(model, rows, np.arange(o["at"] - 2 * HOUR, o["at"] + 2 * HOUR, HOUR))
+    assert (count[new][:, :2] == 0).all() and np.isnan(vavg[new][:, :2]).all()
+    assert (count[new][:, 2:] == 60).all() and (count[old] == 60).all()
+    # the cluster-level series (the promotion history the forecaster reads) go back further
+    cl = _series(model, cluster=name, cluster_level=True)
+    assert np.isfinite(signals.values(model, cl, np.array([o["at"] - 30 * DAY]))).all()
 
 
 def test_values_have_realistic_units_and_precision(model):

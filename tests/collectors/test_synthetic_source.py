@@ -7,7 +7,7 @@ import pytest
 
 from collectors.synthetic import signals, truth
 from collectors.synthetic.fleet import DEFAULT_ANCHOR
-from collectors.synthetic.source import SyntheticSource
+from collectors.synthetic.source import SyntheticSource, Unit
 from core.errors import CollectorError
 from store import Store
 
@@ -115,6 +115,19 @@ def test_a_killed_bootstrap_resumes_and_ends_like_an_uninterrupted_one(tmp_path)
         pd.testing.assert_frame_equal(g, w)
 
 
+def test_a_store_bootstrapped_by_an_older_fleet_version_is_planned_again(store):
+    # an older version (without the reads/writes series) finished its plan in this store; its
+    # plan signature had no series count. Resuming at its unit count would skip most new units.
+    src = _source(store, Clock(NOW))
+    store.set_meta("synthetic.plan", f"{PLAN['history_days']},{PLAN['raw_hours']},2,20000")
+    store.set_meta("synthetic.units_done", str(len(src.plan(**PLAN)) - 3))
+    assert src.bootstrap(**PLAN) == len(src.plan(**PLAN))           # from the first unit
+    reads = [int(src.series_ids[i]) for i, s in enumerate(src.model.inventory.series) if s.metric == "reads"]
+    roll = store.read_rollups(reads, 0, DEFAULT_ANCHOR - 2 * HOUR)
+    assert roll["ts"].min() == DEFAULT_ANCHOR - 6 * DAY
+    assert len(roll) == len(reads) * (6 * 24 - 2)
+
+
 def test_bootstrap_twice_changes_nothing(store):
     src = _source(store, Clock(NOW))
     src.bootstrap(**PLAN)
@@ -183,3 +196,52 @@ def test_plan_runs_newest_raw_first_then_cluster_history_then_instance_history(s
     assert cluster_only and instance_only and max(cluster_only) < min(instance_only)
     assert min(u.start for u in rollups) == DEFAULT_ANCHOR - 20 * DAY
     assert all(u.end % DAY == 0 for u in rollups[1:] if u.end != DEFAULT_ANCHOR - 3 * HOUR)
+
+
+def test_instance_counts_grow_in_steps_before_promotions(store):
+    src = _source(store, Clock(NOW), scale=90)
+    src.bootstrap(**PLAN)
+    ends = np.arange(DEFAULT_ANCHOR - 730 * DAY, DEFAULT_ANCHOR + DAY, DAY)
+    counts = store.instance_counts(ends)
+    total = counts.groupby("ts")["instances"].sum().reindex(ends).to_numpy()
+    assert total[-1] == len(src.model.inventory.instances) == 90
+    year_ago = np.searchsorted(ends, DEFAULT_ANCHOR - 365 * DAY)
+    assert total[-1] > total[year_ago] > total[0] > 0
+    assert (np.diff(total) >= 0).all()                                  # scale-outs, no scale-ins
+    promotions = store.promotions()["start"].to_numpy()
+    steps = ends[1:][np.diff(total) > 0]
+    assert len(steps) >= 4
+    for day_end in steps:           # every step is a scale-out on the 10th..20th day before a promotion
+        ahead = promotions[promotions >= day_end] - day_end
+        assert ahead.size and 9 * DAY <= ahead.min() <= 20 * DAY
+    # by product line and by service too: the lines with a scaled-out cluster grew
+    first, last = (counts[counts["ts"] == t].groupby("service")["instances"].sum() for t in (ends[0], ends[-1]))
+    assert (last >= first).all() and (last > first).any()
+    grown = {store.clusters().set_index("name").loc[c, "product_line"] for c in truth.scale_outs(src.model)}
+    by_line = counts.pivot_table(index="ts", columns="product_line", values="instances", aggfunc="sum")
+    assert set(by_line.columns[by_line.iloc[-1] > by_line.iloc[0]]) == grown
+
+
+def test_no_instance_series_has_data_before_its_instance_joined(store):
+    src = _source(store, Clock(NOW), scale=90)
+    src.bootstrap(**PLAN)
+    name, out = next(iter(truth.scale_outs(src.model).items()))
+    instances = store.instances()
+    joined = instances.set_index("name")["added_at"]
+    at = out["at"]
+    assert (instances.loc[instances["cluster"] == name, "added_at"] == at).sum() == out["instances"] > 0
+    # the bootstrap's own units over two days of hourly history and two raw hours around the scale-out
+    src._run(Unit("rollup", at - DAY, at + DAY, slice(0, int(src.model.cluster_series[0])), "around a scale-out"))
+    src._run(Unit("raw", at - HOUR, at + HOUR, slice(0, int(src.model.cluster_series[0])), "around a scale-out"))
+    series = store.series(cluster=name)
+    series = series[series["instance"].notna()]
+    first = pd.concat([store.read_rollups(series["id"].tolist(), at - DAY, at + DAY).groupby("series_id")["ts"].min(),
+                       store.read_raw(series["id"].tolist(), at - HOUR, at + HOUR).groupby("series_id")["ts"].min()],
+                      axis=1).min(axis=1)
+    since = series.set_index("id")["instance"].map(joined)
+    assert len(first) == len(series)
+    assert (first >= since.reindex(first.index)).all()
+    late = since[since == at].index
+    assert len(late) >= out["instances"]
+    assert (first[late] == at).all()                     # they start exactly when they joined
+    assert (first.drop(late) == at - DAY).all()          # the others were there all along
