@@ -180,8 +180,9 @@ def test_bad_values_are_skipped_and_counted_never_a_crash(stack, store):
         zf.send_all([{"host": name, "key": k, "value": v, "clock": c, "ns": 0} for k, v, c in values])
         items = {i["key_"]: i["itemid"] for i in cl.call("item.get", {"hostids": [hostid], "output": ["key_"]})}
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:          # wait for the history syncers
-            n = len(history(cl, items[ops], 0, t - 1, t + 9000)[0]) + len(history(cl, items[ev], 3, t - 1, t + 300)[0])
+        while time.monotonic() < deadline:          # wait for the history syncers: 1.5, 2.5, 7 and four counts
+            # (the future value 7 lies at now + 7200 = t + 10200: the window must reach it, or this waits 120 s)
+            n = len(history(cl, items[ops], 0, t - 1, t + 12000)[0]) + len(history(cl, items[ev], 3, t - 1, t + 300)[0])
             if n >= 7:
                 break
             time.sleep(2)
