@@ -7,10 +7,13 @@ What it creates (idempotent: existing objects are reused, missing ones created):
   * an API token for Admin, written to <state>/api-token;
   * agent hosts for the real fleet, tagged product_line/business/star/service/cluster/role and
     linked to the official "Redis by Zabbix agent 2" / "Memcached by Zabbix agent 2" templates;
+    the Redis hosts also to Peakwatch's add-on template (read and write commands per second),
+    imported from contrib/zabbix/peakwatch_redis_reads_writes.yaml (re-imported when the file changes);
   * a Twemproxy host whose agent item reads nutcracker's JSON stats, with dependent items for
     pool and per-server counters;
   * trapper hosts with about 135 days of 15-minute history (history kept 30 days, trends 400 days,
     so trends exist beyond history) containing two past promotions, topped up to "now" on every run;
+    a trapper item added after the first run gets the whole span once;
   * a host with a malformed star tag and a host with no tags at all (must be reported, not dropped);
   * triggers: one that stays in problem (a hot shard), one that fired during the promotions.
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import hashlib
 import json
 import math
 import os
@@ -31,6 +35,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 STEP = 900                    # seconds between trapper values
 SPAN_DAYS = 135               # history span of the trapper hosts at the first run
@@ -41,6 +46,9 @@ GROUP = "Peakwatch"
 SERVER_CONF = "/etc/zabbix/zabbix_server.conf"
 FLOAT, TEXT, UINT = 0, 4, 3
 TRAPPER, DEPENDENT, AGENT = 2, 18, 0
+ADDON_FILE = Path(__file__).resolve().parents[1] / "contrib" / "zabbix" / "peakwatch_redis_reads_writes.yaml"
+ADDON = "Peakwatch Redis reads and writes by Zabbix agent 2"
+OFFICIAL = ("Redis by Zabbix agent 2", "Memcached by Zabbix agent 2")
 
 # ------------------------------------------------------------------ fleet description
 
@@ -51,16 +59,16 @@ def tags(product_line, business, star, service, cluster, role, **extra):
 
 
 AGENT_HOSTS = [
-    {"host": "redis-6391", "template": "Redis by Zabbix agent 2", "groups": ["Redis"],
+    {"host": "redis-6391", "templates": ["Redis by Zabbix agent 2", ADDON], "groups": ["Redis"],
      "macros": {"{$REDIS.CONN.URI}": "tcp://127.0.0.1:6391"},
      "tags": tags("trade", "cart", 4, "redis", "cart-redis", "master", port="6391", mem_capacity="256M")},
-    {"host": "redis-6392", "template": "Redis by Zabbix agent 2", "groups": ["Redis"],
+    {"host": "redis-6392", "templates": ["Redis by Zabbix agent 2", ADDON], "groups": ["Redis"],
      "macros": {"{$REDIS.CONN.URI}": "tcp://127.0.0.1:6392"},
      "tags": tags("trade", "cart", 4, "redis", "cart-redis", "slave", port="6392", mem_capacity="256M")},
-    {"host": "memcached-11212", "template": "Memcached by Zabbix agent 2", "groups": ["Memcached"],
+    {"host": "memcached-11212", "templates": ["Memcached by Zabbix agent 2"], "groups": ["Memcached"],
      "macros": {"{$MEMCACHED.CONN.URI}": "tcp://127.0.0.1:11212"},
      "tags": tags("user", "session", 3, "memcached", "session-mc", "master", port="11212")},
-    {"host": "twemproxy-22222", "template": None, "groups": ["Twemproxy"], "macros": {},
+    {"host": "twemproxy-22222", "templates": [], "groups": ["Twemproxy"], "macros": {},
      "tags": tags("trade", "cart", 4, "twemproxy", "cart-proxy", "proxy", port="22121")},
 ]
 
@@ -74,6 +82,8 @@ REDIS_TRAPPER_KEYS = {   # key -> value type
     "redis.stats.instantaneous_ops.rate": FLOAT, "redis.memory.used_memory": UINT,
     "redis.memory.maxmemory[]": UINT, "redis.clients.connected": UINT,
     "redis.stats.keyspace_hits": UINT, "redis.stats.keyspace_misses": UINT,
+    # the add-on template's items (contrib/zabbix): read-only and write commands per second
+    "redis.commands.reads.rate": FLOAT, "redis.commands.writes.rate": FLOAT,
 }
 MEMCACHED_TRAPPER_KEYS = {
     "memcached.commands.get.rate": FLOAT, "memcached.commands.set.rate": FLOAT,
@@ -219,13 +229,28 @@ def shape(t: int, promos: list[dict], rnd: random.Random) -> float:
     return max(0.05, diurnal * weekly * growth / 1.0 * lift * (1 + rnd.gauss(0, 0.03)))
 
 
-def trapper_values(h: dict, t: int, promos: list[dict], counters: dict) -> list[dict]:
+def write_share(t: int, promos: list[dict]) -> float:
+    """Share of writes among a Redis host's commands: higher at night (batch jobs) and on promotion
+    days (orders, carts); reads + writes are 98% of all commands (PING, INFO ... are neither)."""
+    bj_hour = ((t + 8 * 3600) % 86400) / 3600
+    share = 0.18 + 0.06 * math.exp(-((bj_hour - 3) ** 2) / 8)
+    if any(p["start"] <= t < p["end"] for p in promos):
+        share += 0.07
+    return share
+
+
+def trapper_values(h: dict, t: int, promos: list[dict], counters: dict, keys=None) -> list[dict]:
+    """The values of host ``h`` at ``t`` (of ``keys`` only when given)."""
     rnd = random.Random(f"{h['host']}|{t}")
     s = shape(t, promos, rnd)
     qps = h["qps"] * s
     out = []
-    for key in h["keys"]:
-        if key.endswith("ops.rate") or key == "memcached.commands.get.rate":
+    for key in h["keys"] if keys is None else keys:
+        if key == "redis.commands.reads.rate":
+            v = round(qps * (0.98 - write_share(t, promos)), 2)
+        elif key == "redis.commands.writes.rate":
+            v = round(qps * write_share(t, promos), 2)
+        elif key.endswith("ops.rate") or key == "memcached.commands.get.rate":
             v = round(qps, 2)
         elif key == "memcached.commands.set.rate":
             v = round(qps * 0.2, 2)
@@ -260,7 +285,8 @@ def ensure_group(api: Api, name: str) -> str:
     return api.call("hostgroup.create", {"name": name})["groupids"][0]
 
 
-def ensure_host(api: Api, spec: dict, groupids: list[str], templateid: str | None, agent: bool) -> str:
+def ensure_host(api: Api, spec: dict, groupids: list[str], templateids: list[str], agent: bool) -> tuple[str, bool]:
+    """(hostid, whether templates were linked now)."""
     params = {"groups": [{"groupid": g} for g in groupids], "tags": spec["tags"],
               "macros": [{"macro": k, "value": v} for k, v in spec.get("macros", {}).items()]}
     found = api.call("host.get", {"filter": {"host": [spec["host"]]}, "output": ["hostid"],
@@ -279,12 +305,34 @@ def ensure_host(api: Api, spec: dict, groupids: list[str], templateid: str | Non
             params["interfaces"] = [{"type": 1, "main": 1, "useip": 1, "ip": "127.0.0.1", "dns": "",
                                      "port": "10050"}]
         hostid = api.call("host.create", {"host": spec["host"], **params})["hostids"][0]
-    if templateid:
+    linked_now = False
+    if templateids:
         linked = api.call("host.get", {"hostids": [hostid], "selectParentTemplates": ["templateid"],
                                        "output": ["hostid"]})[0]["parentTemplates"]
-        if templateid not in [t["templateid"] for t in linked]:
-            api.call("host.massadd", {"hosts": [{"hostid": hostid}], "templates": [{"templateid": templateid}]})
-    return hostid
+        missing = [t for t in templateids if t not in [p["templateid"] for p in linked]]
+        if missing:
+            api.call("host.massadd", {"hosts": [{"hostid": hostid}], "templates": [{"templateid": t} for t in missing]})
+            linked_now = True
+    return hostid, linked_now
+
+
+def ensure_addon_template(api: Api, st: dict) -> tuple[str, bool]:
+    """Import contrib/zabbix's add-on template when it is missing or the file changed since the last
+    import (its sha256 is kept in the fixture state); returns (templateid, imported now)."""
+    text = ADDON_FILE.read_text()
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    found = api.call("template.get", {"filter": {"host": [ADDON]}, "output": ["templateid"]})
+    imported = False
+    if not found or st.get("addon_sha256") != sha:
+        rules = {"groups": {"createMissing": True}, "templates": {"createMissing": True, "updateExisting": True},
+                 "items": {"createMissing": True, "updateExisting": True, "deleteMissing": True}}
+        api.call("configuration.import", {"format": "yaml", "source": text, "rules": rules})
+        found = api.call("template.get", {"filter": {"host": [ADDON]}, "output": ["templateid"]})
+        if not found:
+            raise SystemExit(f"importing {ADDON_FILE} did not create the template {ADDON!r}")
+        st["addon_sha256"] = sha
+        imported = True
+    return found[0]["templateid"], imported
 
 
 def existing_keys(api: Api, hostid: str) -> dict[str, str]:
@@ -360,35 +408,77 @@ def ensure_token(api: Api, state: str) -> str:
     return token
 
 
+def _exchange(port: int, payload: bytes, last_reply: bytes) -> None:
+    """Send pipelined commands and read the replies until the last one (no fixed sleeps)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(payload)
+        buf = b""
+        while not buf.endswith(last_reply):
+            chunk = s.recv(1 << 16)
+            if not chunk:
+                raise OSError(f"127.0.0.1:{port} closed the connection before answering everything")
+            buf += chunk
+
+
+def resp(*args) -> bytes:
+    """One Redis command in RESP (Twemproxy does not accept Redis' inline commands)."""
+    parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+
+
 def make_traffic() -> None:
-    """A little real traffic through Twemproxy so live rates and hit ratios are not all zero."""
+    """A little real traffic so live rates, hit ratios and read/write rates are not all zero: sets and
+    gets through Twemproxy (to Redis 6391 and Memcached 11212; the replica 6392 replays the sets) and
+    gets straight to the replica. Each batch ends with a marker value read back."""
+    end_redis = resp("SET", "pw:end", "peakwatch") + resp("GET", "pw:end")
     try:
-        with socket.create_connection(("127.0.0.1", 22121), timeout=5) as s:
-            cmds = b"".join(b"SET pw:%d %d\r\nGET pw:%d\r\nGET pw:miss:%d\r\n" % (i, i, i, i) for i in range(200))
-            s.sendall(cmds)
-            time.sleep(0.2)
-            s.recv(1 << 20)
-        with socket.create_connection(("127.0.0.1", 22124), timeout=5) as s:
-            cmds = b"".join(b"set pw:%d 0 0 1\r\nx\r\nget pw:%d\r\nget pw:miss:%d\r\n" % (i, i, i) for i in range(200))
-            s.sendall(cmds)
-            time.sleep(0.2)
-            s.recv(1 << 20)
+        _exchange(22121, b"".join(resp("SET", f"pw:{i}", i) + resp("GET", f"pw:{i}") + resp("GET", f"pw:miss:{i}")
+                                  for i in range(200)) + end_redis, b"peakwatch\r\n")
+        _exchange(22124, b"".join(b"set pw:%d 0 0 1\r\nx\r\nget pw:%d\r\nget pw:miss:%d\r\n" % (i, i, i)
+                                  for i in range(200)) + b"set pw:end 0 0 9\r\npeakwatch\r\nget pw:end\r\n",
+                  b"peakwatch\r\nEND\r\n")
+        _exchange(6392, b"".join(resp("GET", f"pw:{i}") for i in range(200)) + resp("GET", "pw:end"),
+                  b"peakwatch\r\n")
     except OSError as exc:
-        print(f"  warning: could not send test traffic through Twemproxy: {exc}")
+        print(f"  warning: could not send test traffic to Twemproxy/Redis: {exc}")
 
 
-def wait_history(api: Api, itemids: list[str], since: int, until: int, expected: int, limit_s=300) -> None:
-    """Wait until the history syncers have written what was sent (counts stable and complete)."""
+def wait_history(api: Api, waits: list[tuple[str, int, int, int]], until: int, limit_s=300) -> None:
+    """Wait until the history syncers have written what was sent: ``waits`` holds (itemid, value type,
+    since, values expected since then) per item."""
     deadline = time.time() + limit_s
+    expected = sum(w[3] for w in waits)
     while True:
-        n = sum(int(api.call("history.get", {"itemids": [i], "history": vt, "time_from": since,
-                                             "time_till": until, "countOutput": True}))
-                for i, vt in itemids)
+        n = sum(min(want, int(api.call("history.get", {"itemids": [i], "history": vt, "time_from": since,
+                                                       "time_till": until, "countOutput": True})))
+                for i, vt, since, want in waits)
         if n >= expected or time.time() > deadline:
             break
         time.sleep(2)
     if n < expected:
         print(f"  warning: only {n} of {expected} recent trapper values visible after {limit_s} s")
+
+
+def late_items(api: Api, hostids: dict[str, str], first: int) -> dict[str, list[str]]:
+    """{host: keys} of trapper items with no trend in the first day of the span: items added to the
+    fixture after its first run (their whole span is sent once)."""
+    items = api.call("item.get", {"hostids": [hostids[h["host"]] for h in TRAPPER_HOSTS],
+                                  "output": ["itemid", "hostid", "key_"]})
+    have = {r["itemid"] for r in api.call("trend.get", {"itemids": [i["itemid"] for i in items], "time_from": first,
+                                                        "time_till": first + 86400, "output": ["itemid"]})}
+    host_of = {v: k for k, v in hostids.items()}
+    out: dict[str, list[str]] = {}
+    for i in items:
+        if i["itemid"] not in have:
+            out.setdefault(host_of[i["hostid"]], []).append(i["key_"])
+    return out
+
+
+def save_state(path: str, st: dict) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(st, fh)
+    os.replace(tmp, path)
 
 
 def main() -> int:
@@ -401,36 +491,48 @@ def main() -> int:
     api.auth = api.call("user.login", {"username": "Admin", "password": "zabbix"}, auth=False)
     token = ensure_token(api, args.state)
     api.auth = token
+    state_path = os.path.join(args.state, "fixtures-state.json")
+    st = json.load(open(state_path)) if os.path.exists(state_path) else {}
     templates = {t["host"]: t["templateid"] for t in api.call(
-        "template.get", {"filter": {"host": ["Redis by Zabbix agent 2", "Memcached by Zabbix agent 2"]},
-                         "output": ["host"]})}
+        "template.get", {"filter": {"host": list(OFFICIAL)}, "output": ["host"]})}
     if len(templates) != 2:
         raise SystemExit(f"the official agent 2 templates are missing (found {sorted(templates)}); "
                          f"was data.sql imported?")
+    templates[ADDON], imported = ensure_addon_template(api, st)
+    if imported:
+        save_state(state_path, st)
     created = 0
     hostids = {}
     for spec in AGENT_HOSTS:
         groups = [ensure_group(api, GROUP), ensure_group(api, f"{GROUP}/{spec['groups'][0]}")]
-        hostids[spec["host"]] = ensure_host(api, spec, groups, templates.get(spec["template"]), agent=True)
+        hostids[spec["host"]], linked = ensure_host(api, spec, groups, [templates[t] for t in spec["templates"]],
+                                                    agent=True)
+        created += linked
     created += ensure_twemproxy_items(api, hostids["twemproxy-22222"])
     trapper_group = [ensure_group(api, GROUP), ensure_group(api, f"{GROUP}/Trapper")]
     for spec in TRAPPER_HOSTS:
-        hostids[spec["host"]] = ensure_host(api, spec, trapper_group, None, agent=False)
+        hostids[spec["host"]], _ = ensure_host(api, spec, trapper_group, [], agent=False)
         created += ensure_trapper_items(api, hostids[spec["host"]], spec["keys"])
     ensure_triggers(api)
-    print(f"  hosts and items ready ({created} items created) in {time.time() - t0:.1f}s")
-    if created:
+    print(f"  hosts and items ready ({created} items created or templates linked"
+          f"{', add-on template imported' if imported else ''}) in {time.time() - t0:.1f}s")
+    if created or imported:
         reload_config_cache()
 
-    # history: first run ~135 days back; later runs top up from the last value sent
-    state_path = os.path.join(args.state, "fixtures-state.json")
-    st = json.load(open(state_path)) if os.path.exists(state_path) else {}
+    # history: first run ~135 days back; later runs top up from the last value sent, and send the
+    # whole span of items added since (late items)
     now = int(time.time()) // STEP * STEP
     first = st.get("first_clock", now - SPAN_DAYS * 86400)
     last = st.get("last_clock", first - STEP)
     counters = st.get("counters", {})
     promos = promotions_between(first, now)
+    late = late_items(api, hostids, first) if "last_clock" in st else {}
     values = []
+    spare = {}        # counters of late items start from 0 (their values are not kept in the state)
+    for t in range(first, last + STEP, STEP) if late else ():
+        for h in TRAPPER_HOSTS:
+            if h["host"] in late:
+                values.extend(trapper_values(h, t, promos, spare, keys=late[h["host"]]))
     for t in range(last + STEP, now + 1, STEP):
         for h in TRAPPER_HOSTS:
             values.extend(trapper_values(h, t, promos, counters))
@@ -439,17 +541,20 @@ def main() -> int:
     t1 = time.time()
     if values:
         sent = send_all(values)
-        print(f"  sent {sent} trapper values ({len(values)} generated) up to "
-              f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(now))} UTC in {time.time() - t1:.1f}s")
+        whole = ", ".join(f"{h} {k}" for h, ks in late.items() for k in ks)
+        print(f"  sent {sent} trapper values ({len(values)} generated{', the whole span of ' + whole if late else ''})"
+              f" up to {time.strftime('%Y-%m-%d %H:%M', time.gmtime(now))} UTC in {time.time() - t1:.1f}s")
         st.update({"first_clock": first, "last_clock": now, "counters": counters})
-        tmp = state_path + ".tmp"
-        json.dump(st, open(tmp, "w"))
-        os.replace(tmp, state_path)
-        hist_from = max(last + STEP, now - 29 * 86400)
+        save_state(state_path, st)
         items = api.call("item.get", {"hostids": [hostids[h["host"]] for h in TRAPPER_HOSTS],
-                                      "output": ["itemid", "value_type"]})
-        expected = len(items) * len(range(hist_from, now + 1, STEP))
-        wait_history(api, [(i["itemid"], int(i["value_type"])) for i in items], hist_from, now, expected)
+                                      "output": ["itemid", "hostid", "key_", "value_type"]})
+        host_of = {v: k for k, v in hostids.items()}
+        waits = []
+        for i in items:
+            since = now - 29 * 86400 if i["key_"] in late.get(host_of[i["hostid"]], ()) else last + STEP
+            since = max(since, now - 29 * 86400)
+            waits.append((i["itemid"], int(i["value_type"]), since, len(range(since, now + 1, STEP))))
+        wait_history(api, waits, now)
     else:
         print("  trapper history already up to date")
     make_traffic()
@@ -457,7 +562,8 @@ def main() -> int:
                 "first_clock": first, "last_clock": now, "history_days": int(HISTORY[:-1]),
                 "promotions": promos, "trapper_hosts": [h["host"] for h in TRAPPER_HOSTS],
                 "agent_hosts": [h["host"] for h in AGENT_HOSTS], "group": GROUP,
-                "hot_trigger": TRIGGERS[0]["description"]}
+                "hot_trigger": TRIGGERS[0]["description"], "addon_template": ADDON,
+                "addon_hosts": [h["host"] for h in AGENT_HOSTS if ADDON in h["templates"]]}
     tmp = os.path.join(args.state, "fixtures.json.tmp")
     json.dump(fixtures, open(tmp, "w"), indent=1)
     os.replace(tmp, os.path.join(args.state, "fixtures.json"))

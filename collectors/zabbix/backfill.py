@@ -1,7 +1,9 @@
 """Backfill: ``trend.get`` (hourly min/avg/max/num) for the span beyond the raw tier, written as
 rollups, then ``history.get`` for the raw window. Progress is a watermark per series and phase
 (``zabbix-backfill-trends``, ``zabbix-backfill-raw``) set after each window is written, so a killed
-backfill resumes where it stopped and ends with the same store as an uninterrupted run.
+backfill resumes where it stopped and ends with the same store as an uninterrupted run. At the end,
+instances join the fleet as early as their data goes back (``Store.backdate_instances``): without it
+every instance would have joined on the day of the first collection.
 """
 from __future__ import annotations
 
@@ -105,5 +107,7 @@ def backfill(client, store, disc: Discovery, ids: dict[str, int], span: int, *, 
     # the incremental pass continues from where the backfill ended
     current = store.watermarks(SOURCE)
     store.set_watermarks(SOURCE, {ids[o.key]: max(current.get(ids[o.key], 0), now) for o in outputs})
+    # instances joined the fleet when their data begins, not when Peakwatch first saw them
+    report.instances_backdated = store.backdate_instances()
     report.seconds = time.monotonic() - t_start
     return report

@@ -108,6 +108,7 @@ def run_backfill(source, span: int, until: int | None) -> int:
         bar.close()
     log.info("backfill done", extra={"fields": rep.as_fields()})
     print(_summary(rep))
+    print(f"{rep.instances_backdated} instances backdated to the first day of their data (fleet size over time)")
     return 0
 
 
@@ -141,6 +142,13 @@ def print_report(source) -> int:
     print(f"hosts with unmapped numeric items: {len(disc.unmapped_items)}")
     for host, keys in sorted(disc.unmapped_items.items()):
         print(f"  {host}: {len(keys)} items, e.g. {', '.join(keys[:3])}")
+    lacking, redis = disc.redis_without_reads_writes()
+    if redis:
+        print(f"reads/writes: {redis - len(lacking)} of {redis} Redis instances have the items of the Peakwatch "
+              f"add-on template (contrib/zabbix/peakwatch_redis_reads_writes.yaml); without them a Redis instance "
+              f"has no reads/writes series")
+        if lacking:
+            print(f"  without: {', '.join(lacking[:5])}{f' and {len(lacking) - 5} more' if len(lacking) > 5 else ''}")
     for inst, src in sorted(source.mem_limit_sources().items()):
         print(f"  memory limit of {inst}: {src}")
     return 0

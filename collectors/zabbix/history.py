@@ -40,11 +40,13 @@ class PassReport:
     series: int = 0
     skipped: derive.Problems = field(default_factory=derive.Problems)
     seconds: float = 0.0
+    instances_backdated: int = 0     # backfill: instances whose join date moved back to their first data
 
     def as_fields(self) -> dict:
         return {"values_read": self.values_read, "values_written": self.values_written,
                 "rollups_written": self.rollups_written, "series": self.series, "api_calls": self.api_calls,
-                "skipped": dict(self.skipped), "seconds": round(self.seconds, 3)}
+                "skipped": dict(self.skipped), "seconds": round(self.seconds, 3),
+                "instances_backdated": self.instances_backdated}
 
 
 def parse_values(rows: list[dict], problems: derive.Problems) -> dict[str, derive.Arrays]:

@@ -57,6 +57,17 @@ class Discovery:
     def items(self) -> dict[str, ItemRef]:
         return {i.itemid: i for o in self.outputs for i in o.items}
 
+    def redis_without_reads_writes(self) -> tuple[list[str], int]:
+        """(Redis instances lacking a reads or writes series, number of Redis instances): Redis has a
+        read/write split only with Peakwatch's add-on template (contrib/zabbix)."""
+        service = {c.name: c.service for c in self.inventory.clusters}
+        redis = sorted(i.name for i in self.inventory.instances if service.get(i.cluster) == "redis")
+        have: dict[str, set[str]] = {}
+        for o in self.outputs:
+            if o.metric in ("reads", "writes"):
+                have.setdefault(o.instance, set()).add(o.metric)
+        return [n for n in redis if have.get(n, set()) != {"reads", "writes"}], len(redis)
+
 
 def parse_size(text: str) -> float:
     """``8G`` -> 8 * 2**30; empty -> 0; a ValueError names the bad text."""
@@ -208,6 +219,10 @@ def plan_outputs(instance: str, cluster: str, mapped: dict[str, dict[str, ItemRe
         rates = [by[k] for k in ("_get_rate", "_set_rate") if k in by]
         if rates and "qps" not in by:
             add("qps", "sum", *rates)
+        # Memcached: reads are its gets, writes its sets (the same items as qps: one key, one rule)
+        for metric, rate_input in (("reads", "_get_rate"), ("writes", "_set_rate")):
+            if rate_input in by and metric not in by:
+                add(metric, "gauge", by[rate_input])
         if "mem_used" in by:
             limits = [by[k] for k in ("_mem_max", "_host_mem") if k in by]
             add("mem_max", "mem_max", by["mem_used"], *limits)

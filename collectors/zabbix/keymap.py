@@ -8,11 +8,14 @@ that metric:
     counter   a running total: derive.py turns it into a per-second rate (resets are skipped)
     input     an input of a derived metric, not stored itself (hits, misses, maxmemory, host memory)
 
-Defaults cover the official "Redis by Zabbix agent 2" and "Memcached by Zabbix agent 2" templates
-and the Twemproxy stats items of scripts/zabbix_fixtures.py (``twemproxy.pool.<field>[pool]``,
-``twemproxy.server.<field>[pool,server]``). The config file's ``[keymap]`` table overrides or adds
-rules: ``"my.redis.qps" = "qps"`` (a gauge) or ``"my.hits" = "counter:_hits"``; ``"redis.cpu.sys" = ""``
-drops a default.
+Defaults cover the official "Redis by Zabbix agent 2" and "Memcached by Zabbix agent 2" templates,
+Peakwatch's add-on "Peakwatch Redis reads and writes by Zabbix agent 2"
+(contrib/zabbix/peakwatch_redis_reads_writes.yaml: Redis has no read/write split otherwise) and the
+Twemproxy stats items of scripts/zabbix_fixtures.py (``twemproxy.pool.<field>[pool]``,
+``twemproxy.server.<field>[pool,server]``). Memcached's reads and writes are its get and set rates:
+inventory.plan_outputs derives them from the ``_get_rate``/``_set_rate`` inputs (which also sum to
+qps). The config file's ``[keymap]`` table overrides or adds rules: ``"my.redis.qps" = "qps"`` (a
+gauge) or ``"my.hits" = "counter:_hits"``; ``"redis.cpu.sys" = ""`` drops a default.
 """
 from __future__ import annotations
 
@@ -51,6 +54,9 @@ DEFAULTS: dict[str, Rule] = {
     "redis.memory.fragmentation_ratio": Rule("frag_ratio", "gauge"),
     "redis.replication.master_link_status": Rule("repl_ok", "gauge"),
     "redis.slowlog.count": Rule("slowlog", "gauge"),
+    # Peakwatch Redis reads and writes by Zabbix agent 2 (contrib/zabbix): ops/s from INFO commandstats
+    "redis.commands.reads.rate": Rule("reads", "gauge"),
+    "redis.commands.writes.rate": Rule("writes", "gauge"),
     # Memcached by Zabbix agent 2 (its .rate items are already per second)
     "memcached.commands.get.rate": Rule("_get_rate", "input"),
     "memcached.commands.set.rate": Rule("_set_rate", "input"),

@@ -70,7 +70,16 @@ def test_incremental_pass_stores_exactly_what_history_get_returns(stack, store):
         np.testing.assert_array_equal(got_ts, want_ts, err_msg=out.key)
         np.testing.assert_allclose(got_v, want_v, rtol=1e-12, err_msg=out.key)
         checked += 1
-    assert checked == 8      # qps, mem_used, conns of two Redis shards; mem_used, conns of Memcached
+    # qps, mem_used, conns, reads, writes of two Redis shards; mem_used, conns, reads, writes of Memcached
+    assert checked == 14
+    # Memcached reads and writes are its get and set rates, value for value (checked above as gauges)
+    mc = {o.metric: o for o in src.discovery.outputs if o.instance == "search-mc-01:11211"}
+    assert mc["reads"].items[0].key == "memcached.commands.get.rate"
+    assert mc["writes"].items[0].key == "memcached.commands.set.rate"
+    # the Redis shards' reads + writes are close to their qps (the fixture leaves 2% to PING, INFO ...)
+    latest = store.latest(list(ids.values())).set_index("series_id")["value"]
+    rw = latest[ids["pay-redis-01:6379/reads"]] + latest[ids["pay-redis-01:6379/writes"]]
+    assert rw == pytest.approx(0.98 * latest[ids["pay-redis-01:6379/qps"]], rel=1e-3)
     # a derived series equals the same arithmetic on history.get: Memcached qps = get/s + set/s
     out = next(o for o in src.discovery.outputs if o.key == "search-mc-01:11211/qps")
     (ts_get, v_get), (ts_set, v_set) = (history(cl, r.itemid, r.value_type, t0, t1) for r in out.items)

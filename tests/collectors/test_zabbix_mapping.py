@@ -136,3 +136,47 @@ def test_batches_never_split_an_output_and_respect_the_item_limit():
         ids = {r.itemid for o in g for r in o.items}
         assert len(ids) <= 2 or len(g) == 1
     assert sum(len(g) for g in groups) == len(disc.outputs)
+
+
+MC = dict(product_line="search", business="suggest", star=2, service="memcached", cluster="mc", role="master",
+          port=11211)
+
+
+def test_memcached_reads_and_writes_are_its_get_and_set_rates_in_history_and_trends():
+    items = [item("1", "m", "memcached.commands.get.rate", 0), item("2", "m", "memcached.commands.set.rate", 0)]
+    disc = build([host("m", "mc-01", **MC)], items, KeyMap())
+    outs = {o.metric: o for o in disc.outputs}
+    assert (outs["reads"].how, [r.itemid for r in outs["reads"].items]) == ("gauge", ["1"])
+    assert (outs["writes"].how, [r.itemid for r in outs["writes"].items]) == ("gauge", ["2"])
+    assert [r.itemid for r in outs["qps"].items] == ["1", "2"]          # the same items still sum to qps
+    data = {"1": (np.array([60, 120]), np.array([80.0, 90.0])), "2": (np.array([60, 120]), np.array([20.0, 25.0]))}
+    assert derive.compute(outs["reads"], data)[1].tolist() == [80.0, 90.0]
+    assert derive.compute(outs["writes"], data)[1].tolist() == [20.0, 25.0]
+    trends = {i: {"ts": np.array([0, 3600]), "min": v * 0.5, "avg": v, "max": v * 2, "count": np.array([60, 60])}
+              for i, v in (("1", np.array([80.0, 90.0])), ("2", np.array([20.0, 25.0])))}
+    roll = derive.compute_rollups(outs["writes"], trends)
+    assert roll["min"].tolist() == [10.0, 12.5] and roll["avg"].tolist() == [20.0, 25.0]   # Zabbix's spread kept
+    assert roll["max"].tolist() == [40.0, 50.0] and roll["count"].tolist() == [60, 60]
+
+
+def test_redis_reads_and_writes_come_from_the_add_on_template_and_the_report_counts_it(capsys):
+    from collectors.zabbix.cli import print_report
+    with_addon = ITEMS + [item("17", "1", "redis.commands.reads.rate", 0),
+                          item("18", "1", "redis.commands.writes.rate", 0)]
+    disc = build(HOSTS, with_addon, KeyMap())
+    outs = {o.key: o for o in disc.outputs}
+    assert outs["pay-redis-01:6379/reads"].items[0].key == "redis.commands.reads.rate"
+    assert outs["pay-redis-01:6379/writes"].how == "gauge"
+    assert not any(k.startswith("pay-redis-02") and k.endswith(("/reads", "/writes")) for k in outs)
+    assert disc.redis_without_reads_writes() == (["pay-redis-02:6379"], 2)
+
+    class Source:
+        def discover(self):
+            return disc
+
+        def mem_limit_sources(self):
+            return {}
+    assert print_report(Source()) == 0
+    out = capsys.readouterr().out
+    assert "reads/writes: 1 of 2 Redis instances have the items of the Peakwatch add-on template" in out
+    assert "without: pay-redis-02:6379" in out

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -63,9 +64,29 @@ def history(cl: ZabbixClient, itemid: str, value_type: int, t0: int, t1: int) ->
             np.array([float(r["value"]) for r in rows], np.float64))
 
 
-def sender():
-    """scripts/zabbix_fixtures.py as a module (its sender protocol and config cache reload)."""
-    spec = importlib.util.spec_from_file_location("zabbix_fixtures", ROOT / "scripts" / "zabbix_fixtures.py")
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def sender():
+    """scripts/zabbix_fixtures.py as a module (its sender protocol, config cache reload, test traffic)."""
+    return _load("zabbix_fixtures", ROOT / "scripts" / "zabbix_fixtures.py")
+
+
+def addon():
+    """contrib/zabbix/redis_reads_writes.py as a module (the add-on template's generator)."""
+    return _load("redis_reads_writes", ROOT / "contrib" / "zabbix" / "redis_reads_writes.py")
+
+
+def zabbix_js_or_skip() -> str:
+    """Path of ``zabbix_js`` (Zabbix's own JavaScript engine, shipped with zabbix-server-pgsql)."""
+    path = shutil.which("zabbix_js")
+    if path is None:
+        msg = "zabbix_js is not installed (it comes with zabbix-server-pgsql)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg + "; CI=true: run `bash scripts/zabbix-up.sh` first")
+        pytest.skip(msg + "; run `sudo bash scripts/zabbix-up.sh` to install it")
+    return path

@@ -1,0 +1,256 @@
+#!/usr/bin/python3
+"""Generate the Peakwatch add-on template "Peakwatch Redis reads and writes by Zabbix agent 2".
+
+The official "Redis by Zabbix agent 2" template counts all commands (instantaneous_ops_per_sec)
+but has no read/write split. This add-on reads ``INFO commandstats`` through agent 2
+(``redis.info["{$REDIS.CONN.URI}",,commandstats]``) and sums the ``calls`` of the commands Redis
+itself flags ``write`` and of those it flags ``readonly`` (``COMMAND`` of a Redis 7), then turns
+the running totals into per-second rates ("Change per second"). Commands with neither flag
+(PING, INFO, CLIENT, REPLCONF, MULTI/EXEC, EVAL, PUBLISH ...) count as neither; commands run by a
+script or inside MULTI/EXEC are counted under their own names by Redis, so they are classified too.
+
+    python3 contrib/zabbix/redis_reads_writes.py --redis 127.0.0.1:6391            # rewrite the YAML
+    python3 contrib/zabbix/redis_reads_writes.py --redis 127.0.0.1:6391 --check    # exit 1 if stale
+
+Standard library only. The YAML is Zabbix 6.0's export format (``configuration.import``).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import socket
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+TEMPLATE = "Peakwatch Redis reads and writes by Zabbix agent 2"
+MASTER_KEY = 'redis.info["{$REDIS.CONN.URI}",,commandstats]'
+READS_KEY = "redis.commands.reads.rate"
+WRITES_KEY = "redis.commands.writes.rate"
+YAML_PATH = Path(__file__).with_name("peakwatch_redis_reads_writes.yaml")
+
+
+# ------------------------------------------------------------------ the command table of a Redis 7
+
+def redis_command(host: str, port: int, *args: str):
+    """One command over RESP2 (no client library needed)."""
+    with socket.create_connection((host, port), timeout=10) as s:
+        s.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in args))
+        with s.makefile("rb") as f:
+            return _read_reply(f, args)
+
+
+def _read_reply(f, args: tuple[str, ...]):
+    """One RESP2 reply (arrays recursively) from a socket file."""
+    line = f.readline()[:-2]
+    kind, rest = line[:1], line[1:]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RuntimeError(f"Redis answered {rest.decode()!r} to {' '.join(args)}")
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        return None if n < 0 else f.read(n + 2)[:-2].decode()
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_read_reply(f, args) for _ in range(n)]
+    raise RuntimeError(f"unexpected RESP line {line!r}")
+
+
+def command_table(host: str, port: int) -> tuple[str, dict[str, list[str]]]:
+    """(redis_version, {command or "container|subcommand": flags}) from ``COMMAND`` of a Redis 7."""
+    info = redis_command(host, port, "INFO", "server")
+    version = re.search(r"redis_version:(\S+)", info).group(1)
+    if int(version.split(".")[0]) < 7:
+        raise SystemExit(f"Redis {version} at {host}:{port}: use a Redis 7 (its COMMAND lists subcommands and flags)")
+    table = {}
+    for cmd in redis_command(host, port, "COMMAND"):
+        table[cmd[0]] = list(cmd[2])
+        for sub in cmd[9] or []:
+            table[sub[0]] = list(sub[2])
+    return version, table
+
+
+def classify(table: dict[str, list[str]]) -> tuple[list[str], list[str]]:
+    """(write commands, read-only commands) by Redis' own flags.
+
+    A container command (XGROUP, XINFO, OBJECT) is added under its own name too when all its
+    subcommands but HELP share one class: Redis 6 names such commands without the subcommand in
+    ``INFO commandstats`` (``cmdstat_xgroup``); Redis 7 names the subcommand (``cmdstat_xgroup|create``).
+    """
+    writes = {name for name, flags in table.items() if "write" in flags}
+    reads = {name for name, flags in table.items() if "readonly" in flags and "write" not in flags}
+    containers: dict[str, set[str]] = {}
+    for name in table:
+        parent, sep, sub = name.partition("|")
+        if sep and sub != "help":
+            containers.setdefault(parent, set()).add(name)
+    for parent, subs in containers.items():
+        if table.get(parent) and ({"write", "readonly"} & set(table[parent])):
+            continue
+        if subs <= writes:
+            writes.add(parent)
+        elif subs <= reads:
+            reads.add(parent)
+    return sorted(writes), sorted(reads)
+
+
+# ------------------------------------------------------------------ the template
+
+def javascript(flag: str, names: list[str], version: str) -> str:
+    """The preprocessing script of one dependent item: the sum of ``calls`` of ``names``."""
+    lines = textwrap.wrap(" ".join(names), 96, break_on_hyphens=False)
+    listing = "\n    + ".join(f"'{' ' if i else ''}{line}'" for i, line in enumerate(lines))
+    return (f"// Sum of the calls of the commands Redis {version} flags \"{flag}\" (COMMAND), from INFO commandstats.\n"
+            f"// Generated by contrib/zabbix/redis_reads_writes.py; \"Change per second\" makes it a rate.\n"
+            f"var names = {listing};\n"
+            "var wanted = {};\n"
+            "names.split(' ').forEach(function (name) { wanted[name] = true; });\n"
+            "var stats = JSON.parse(value).Commandstats;\n"
+            "if (typeof stats !== 'object' || stats === null) {\n"
+            "    throw 'redis.info returned no Commandstats section';\n"
+            "}\n"
+            "var total = 0;\n"
+            "for (var key in stats) {\n"
+            "    if (wanted[key.replace(/^cmdstat_/, '')] === true) {\n"
+            "        total += parseInt(stats[key].calls, 10) || 0;\n"
+            "    }\n"
+            "}\n"
+            "return total;\n")
+
+
+def _uuid(name: str) -> str:
+    """A fixed UUIDv4-shaped id per object, so regenerating the file changes nothing."""
+    return uuid.UUID(bytes=hashlib.sha256(f"peakwatch/{name}".encode()).digest()[:16], version=4).hex
+
+
+def _block(text: str, indent: int) -> str:
+    pad = " " * indent
+    return "\n".join(pad + line if line else "" for line in text.rstrip("\n").split("\n"))
+
+
+def _item(key: str, name: str, flag: str, script: str, description: str) -> str:
+    return f"""        -
+          uuid: {_uuid(key)}
+          name: '{name}'
+          type: DEPENDENT
+          key: {key}
+          delay: '0'
+          history: 7d
+          value_type: FLOAT
+          units: ops/s
+          description: '{description}'
+          preprocessing:
+            -
+              type: JAVASCRIPT
+              parameters:
+                - |
+{_block(script, 18)}
+            -
+              type: CHANGE_PER_SECOND
+              parameters:
+                - ''
+          master_item:
+            key: '{MASTER_KEY}'
+          tags:
+            -
+              tag: component
+              value: commands
+"""
+
+
+def render(writes: list[str], reads: list[str], version: str) -> str:
+    """The template in Zabbix 6.0's YAML export format, as ``configuration.export`` writes it (items by
+    key), without the export ``date`` and with fixed uuids, so the file is reproducible."""
+    desc = (f"Peakwatch add-on to \"Redis by Zabbix agent 2\": read and write commands per second from INFO "
+            f"commandstats.\nCommands are classified by the flags Redis {version} gives them (COMMAND): "
+            f"\"write\" ({len(writes)} commands) and \"readonly\" ({len(reads)}); commands with neither flag "
+            f"(PING, INFO, CLIENT, REPLCONF, MULTI/EXEC, EVAL, PUBLISH ...) count as neither.\n"
+            f"Link it next to the official template; it uses the same macro {{$REDIS.CONN.URI}}.\n"
+            f"Generated by contrib/zabbix/redis_reads_writes.py.")
+    reads_desc = ("Read-only commands per second (calls of commands flagged \"readonly\" in INFO commandstats). "
+                  "Peakwatch maps this item to its metric reads.")
+    writes_desc = ("Write commands per second (calls of commands flagged \"write\" in INFO commandstats). "
+                   "Peakwatch maps this item to its metric writes.")
+    return f"""zabbix_export:
+  version: '6.0'
+  groups:
+    -
+      uuid: 748ad4d098d447d492bb935c907f652f
+      name: Templates/Databases
+  templates:
+    -
+      uuid: {_uuid(TEMPLATE)}
+      template: '{TEMPLATE}'
+      name: '{TEMPLATE}'
+      description: |
+{_block(desc, 8)}
+      groups:
+        -
+          name: Templates/Databases
+      items:
+{_item(READS_KEY, "Redis: Read commands per second", "readonly", javascript("readonly", reads, version), reads_desc)}\
+{_item(WRITES_KEY, "Redis: Write commands per second", "write", javascript("write", writes, version), writes_desc)}\
+        -
+          uuid: {_uuid(MASTER_KEY)}
+          name: 'Redis: Get commandstats'
+          key: '{MASTER_KEY}'
+          history: '0'
+          trends: '0'
+          value_type: TEXT
+          description: 'INFO commandstats as JSON (agent 2 Redis plugin); its dependent items keep the rates.'
+          tags:
+            -
+              tag: component
+              value: raw
+      tags:
+        -
+          tag: class
+          value: database
+        -
+          tag: target
+          value: redis
+      macros:
+        -
+          macro: '{{$REDIS.CONN.URI}}'
+          value: 'tcp://localhost:6379'
+          description: 'A URI in the form tcp://host:port, or a named session of the agent 2 Redis plugin.'
+"""
+
+
+def scripts(yaml_text: str) -> dict[str, str]:
+    """{item key: JavaScript} of the dependent items in a YAML rendered by :func:`render`."""
+    out = {}
+    for chunk in yaml_text.split("\n        -\n"):
+        key = re.search(r"^ {10}key: '?(.+?)'?$", chunk, re.M)
+        js = re.search(r" {14}type: JAVASCRIPT\n {14}parameters:\n {16}- \|\n((?: {18}.*\n|\n)+)", chunk)
+        if key and js:
+            out[key.group(1)] = textwrap.dedent(js.group(1))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--redis", default="127.0.0.1:6379", help="host:port of a Redis 7 (default %(default)s)")
+    ap.add_argument("--check", action="store_true", help="exit 1 when the YAML differs from what this Redis gives")
+    ap.add_argument("--out", type=Path, default=YAML_PATH)
+    args = ap.parse_args()
+    host, _, port = args.redis.rpartition(":")
+    version, table = command_table(host or "127.0.0.1", int(port))
+    writes, reads = classify(table)
+    text = render(writes, reads, version)
+    if args.check:
+        same = args.out.exists() and args.out.read_text() == text
+        print(f"{args.out}: {'up to date' if same else 'differs from'} Redis {version} at {args.redis}")
+        return 0 if same else 1
+    args.out.write_text(text)
+    print(f"wrote {args.out}: {len(writes)} write and {len(reads)} read-only commands of Redis {version}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
