@@ -107,10 +107,10 @@ def stacked_area_figure(frame: pd.DataFrame, title: str, y_title: str, tz: str, 
                         shift: int = 0, steps: bool = False) -> go.Figure:
     """One stacked area per group (frame: [group, ts, value]); ``days`` labels x with dates
     (of ``ts + shift``: a count taken at the end of a day is that day's); ``steps`` draws counts
-    as steps (an instance joins on a day, not gradually)."""
+    as steps: the segment up to a day shows that day's count (an instance joins on a day)."""
     fig = _base(title, y_title, height=360)
     when = local_days if days else local_times
-    line = {"width": 0.5, "shape": "hv"} if steps else {"width": 0.5}
+    line = {"width": 0.5, "shape": "vh"} if steps else {"width": 0.5}
     for name, g in frame.groupby("group", sort=True):
         fig.add_trace(go.Scatter(x=when(g["ts"] + shift, tz), y=g["value"].tolist(), name=str(name),
                                  stackgroup="one", mode="lines", line=line))

@@ -7,6 +7,7 @@ a day's reads are its mean read rate x 86,400."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -46,16 +47,46 @@ def day_window(now: int, days: int, tz: str) -> tuple[int, int]:
 MIN_HOURS = 20
 
 
-def daily_by_line(store, metric: str, start: int, end: int) -> pd.DataFrame:
+#: past days are computed in blocks of this many days, cached for BLOCK_TTL: a two-year view
+#: costs one block (plus the window's edges) once its older blocks have been computed
+BLOCK_DAYS = 28
+BLOCK_TTL = 6 * 3600
+#: a block is only cached once it ends this long before now (late data lands within hours)
+SETTLED = 2 * DAY
+
+Memo = Callable[[str, int, Callable[[], pd.DataFrame]], pd.DataFrame]
+
+
+def _pieces(start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) cut at a fixed grid of BLOCK_DAYS-day blocks (same phase as ``start``'s
+    midnight), so windows of any length share their inner blocks."""
+    size = BLOCK_DAYS * DAY
+    phase = start % DAY
+    cuts = [start]
+    k = (start - phase) // size + 1
+    while k * size + phase < end:
+        cuts.append(k * size + phase)
+        k += 1
+    return list(zip(cuts, cuts[1:] + [end]))
+
+
+def daily_by_line(store, metric: str, start: int, end: int, memo: Memo | None = None,
+                  now: int | None = None) -> pd.DataFrame:
     """[group, ts, value]: ``metric`` per day and product line (mean ops/s x 86,400), for days
-    with at least ``MIN_HOURS`` hours of data."""
-    days = max(1, (end - start) // DAY)
-    hourly = store.aggregate("product_line", metric, start, end, max_points=days * 24)
-    day = start + (hourly["ts"] - start) // DAY * DAY
-    g = hourly.assign(ts=day).groupby(["group", "ts"], as_index=False)["value"].agg(["mean", "count"])
-    g = g[g["count"] >= MIN_HOURS]
-    return pd.DataFrame({"group": g["group"].to_numpy(object), "ts": g["ts"].to_numpy(np.int64),
-                         "value": g["mean"].to_numpy(np.float64) * DAY})
+    with at least ``MIN_HOURS`` hours of data. With ``memo`` (a shared cache: key, ttl, compute),
+    whole blocks that ended ``SETTLED`` before ``now`` are taken from it."""
+    parts = []
+    for lo, hi in _pieces(start, end):
+        compute = (lambda lo=lo, hi=hi: store.daily("product_line", metric, lo, hi))
+        whole = hi - lo == BLOCK_DAYS * DAY
+        if memo is not None and whole and now is not None and hi <= now - SETTLED:
+            parts.append(memo(f"fleet:daily:{store_key(store)}:{metric}:{lo}:{hi}", BLOCK_TTL, compute))
+        else:
+            parts.append(compute())
+    df = pd.concat(parts, ignore_index=True) if parts else store.daily("product_line", metric, start, end)
+    df = df[df["hours"] >= MIN_HOURS]
+    return pd.DataFrame({"group": df["group"].to_numpy(object), "ts": df["ts"].to_numpy(np.int64),
+                         "value": df["value"].to_numpy(np.float64) * DAY})
 
 
 def rw_coverage(store) -> dict:
@@ -68,19 +99,25 @@ def rw_coverage(store) -> dict:
     return {"clusters": len(traffic | split), "with_split": len(split)}
 
 
-def reads_writes(store, start: int, end: int) -> dict:
+def store_key(store) -> str:
+    return str(getattr(store, "url", id(store)))
+
+
+def reads_writes(store, start: int, end: int, memo: Memo | None = None, now: int | None = None) -> dict:
     """Daily reads and writes by product line and for the whole fleet."""
-    reads = daily_by_line(store, "reads", start, end)
-    writes = daily_by_line(store, "writes", start, end)
+    reads = daily_by_line(store, "reads", start, end, memo, now)
+    writes = daily_by_line(store, "writes", start, end, memo, now)
     total = pd.concat([reads.groupby("ts")["value"].sum().rename("reads"),
                        writes.groupby("ts")["value"].sum().rename("writes")], axis=1).fillna(0.0)
     return {"reads": reads, "writes": writes,
             "total": total.rename_axis("ts").reset_index().sort_values("ts", ignore_index=True)}
 
 
-def instance_history(store, start: int, end: int) -> dict:
-    """Instances at the end of each day, summed by product line and by service."""
+def instance_history(store, start: int, end: int, now: int) -> dict:
+    """Instances at the end of each day, and now (today so far), by product line and by service."""
     ends = np.arange(start + DAY, end + 1, DAY, dtype=np.int64)
+    if now > end:
+        ends = np.append(ends, now)
     counts = store.instance_counts(ends)
     by = {}
     for column in ("product_line", "service"):
@@ -109,13 +146,14 @@ def growth(store, now: int, top: int = 15) -> pd.DataFrame:
     return g.sort_values(ascending=False).head(top).rename("growth").rename_axis("business").reset_index()
 
 
-def fleet_data(store, now: int, days: int, tz: str, tiles: pd.DataFrame) -> dict:
-    """Everything the page draws (``tiles``: the wall snapshot's per-business current QPS)."""
+def fleet_data(store, now: int, days: int, tz: str, tiles: pd.DataFrame, memo: Memo | None = None) -> dict:
+    """Everything the page draws (``tiles``: the wall snapshot's per-business current QPS;
+    ``memo``: the shared cache for settled blocks of days)."""
     start, end = day_window(now, days, tz)
     coverage = rw_coverage(store)
-    rw = reads_writes(store, start, end) if coverage["with_split"] else None
+    rw = reads_writes(store, start, end, memo, now) if coverage["with_split"] else None
     return {"days": days, "start": start, "end": end, "coverage": coverage, "rw": rw,
-            "requests": None if rw is not None else daily_by_line(store, "qps", start, end),
-            "history": instance_history(store, start, end), "mix": instance_mix(store),
+            "requests": None if rw is not None else daily_by_line(store, "qps", start, end, memo, now),
+            "history": instance_history(store, start, end, now), "mix": instance_mix(store),
             "top": tiles[["business", "qps"]].dropna().sort_values("qps", ascending=False).head(15),
             "growth": growth(store, now)}

@@ -86,3 +86,49 @@ def combine_levels(frame: pd.DataFrame, chosen: pd.DataFrame, metric: str, level
         group = level_of_cluster[cl]
     (g,), ts2, val2 = _combine([group.astype(np.int64)], ts, val, rule)
     return pd.DataFrame({"group": np.asarray(names, dtype=object)[g], "ts": ts2, "value": val2})
+
+
+def _level_codes(chosen: pd.DataFrame, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sorted series ids, the group code of each, group names) for ``level``."""
+    ids = chosen["id"].to_numpy(np.int64)
+    order = np.argsort(ids)
+    if level == "fleet":
+        return ids[order], np.zeros(len(ids), np.int64), np.array(["fleet"], dtype=object)
+    column = "cluster" if level == "cluster" else level
+    codes, names = pd.factorize(chosen[column].to_numpy())
+    return ids[order], codes[order].astype(np.int64), np.asarray(names, dtype=object)
+
+
+def daily_sums(sid: np.ndarray, ts: np.ndarray, value: np.ndarray, chosen: pd.DataFrame, level: str,
+               start: int, days: int) -> pd.DataFrame:
+    """Hourly points of a summed metric -> [group, ts (day start), value (mean rate), hours] per
+    day of ``days`` days from ``start``: the day's sum of every series' hourly averages divided
+    by the hours that hold data in that group (so a day's mean is over the hours it saw).
+
+    Points of removed instances at or after their removal time are left out."""
+    ids, group_of, names = _level_codes(chosen, level)
+    n_groups = len(names)
+    if len(sid) and len(ids):
+        row = np.searchsorted(ids, sid)
+        row[row == len(ids)] = 0
+        ok = ids[row] == sid
+        gone = chosen["removed_at"].notna().to_numpy()
+        if gone.any():
+            cut = np.full(len(ids), np.iinfo(np.int64).max)
+            removed = chosen.loc[gone, ["id", "removed_at"]]
+            cut[np.searchsorted(ids, removed["id"].to_numpy(np.int64))] = removed["removed_at"].to_numpy(np.int64)
+            ok &= ts < cut[row]
+        hour = (ts - start) // 3600
+        ok &= (hour >= 0) & (hour < days * 24)
+        g, hour, v = group_of[row[ok]], hour[ok], value[ok]
+    else:
+        g = hour = np.zeros(0, np.int64)
+        v = np.zeros(0)
+    sums = np.bincount(g * days + hour // 24, weights=v, minlength=n_groups * days)
+    present = np.zeros((n_groups, days * 24), bool)
+    present[g, hour] = True
+    hours = present.reshape(n_groups, days, 24).sum(axis=2).ravel()
+    has = hours > 0
+    cell = np.flatnonzero(has)
+    return pd.DataFrame({"group": names[cell // days], "ts": start + (cell % days) * 86400,
+                         "value": sums[has] / hours[has], "hours": hours[has]})

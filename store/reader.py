@@ -41,19 +41,28 @@ def read_raw(conn: Connection, sids, start: int, end: int) -> pd.DataFrame:
     return pd.DataFrame({"series_id": sid[keep], "ts": ts[keep], "value": vals[keep]})
 
 
-def read_rollups(conn: Connection, sids, start: int, end: int, fields=codec.FIELDS) -> pd.DataFrame:
-    """Hourly rollups; min/avg/max not in ``fields`` are left NaN (not decoded)."""
+def rollup_arrays(conn: Connection, sids, start: int, end: int, fields=codec.FIELDS) -> dict[str, np.ndarray]:
+    """Hourly rollups as arrays (series_id, ts, min, avg, max, count); min/avg/max not in
+    ``fields`` are NaN (not decoded). No DataFrame: long aggregates reduce these directly."""
     sids = sorted({int(s) for s in sids})
     if not sids or end <= start:
-        return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("min", "avg", "max") else "int64")
-                             for c in ROLLUP_COLUMNS})
+        e = np.zeros(0)
+        return {"series_id": e.astype(np.int64), "ts": e.astype(np.int64), "min": e, "avg": e, "max": e,
+                "count": e.astype(np.int64)}
     rows = _rows(conn, "rollup_days", "day", sids, start - start % DAY, end)
     lengths, slots, vmin, vavg, vmax, cnt = codec.decode_rollup_days([bytes(r[2]) for r in rows], fields)
-    sid = np.repeat(np.array([r[0] for r in rows], np.int64), lengths)
-    ts = np.repeat(np.array([r[1] for r in rows], np.int64), lengths) + slots * HOUR
+    sid = np.repeat(np.fromiter((r[0] for r in rows), np.int64, len(rows)), lengths)
+    ts = np.repeat(np.fromiter((r[1] for r in rows), np.int64, len(rows)), lengths) + slots * HOUR
     keep = (ts >= start - start % HOUR) & (ts < end)
-    return pd.DataFrame({"series_id": sid[keep], "ts": ts[keep], "min": vmin[keep], "avg": vavg[keep],
-                         "max": vmax[keep], "count": cnt[keep]})
+    if keep.all():
+        return {"series_id": sid, "ts": ts, "min": vmin, "avg": vavg, "max": vmax, "count": cnt}
+    return {"series_id": sid[keep], "ts": ts[keep], "min": vmin[keep], "avg": vavg[keep], "max": vmax[keep],
+            "count": cnt[keep]}
+
+
+def read_rollups(conn: Connection, sids, start: int, end: int, fields=codec.FIELDS) -> pd.DataFrame:
+    """Hourly rollups; min/avg/max not in ``fields`` are left NaN (not decoded)."""
+    return pd.DataFrame(rollup_arrays(conn, sids, start, end, fields), columns=ROLLUP_COLUMNS)
 
 
 def bucket_step(start: int, end: int, base: int, max_points: int) -> tuple[int, int]:

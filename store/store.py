@@ -273,6 +273,24 @@ class Store:
         frame = agg.drop_removed(frame, chosen)
         return agg.combine_levels(frame, chosen, metric, level)
 
+    def daily(self, level: str, metric: str, start: int, end: int, groups=None) -> pd.DataFrame:
+        """[group, ts, value, hours]: per day from ``start`` (an hour boundary, e.g. a local
+        midnight) to ``end`` (whole days later), a summed metric's mean rate over the hours of the
+        day that hold data, and how many they are. Reads hourly rollups as arrays: years of a
+        fleet in seconds, where ``aggregate`` at hourly resolution would build every point."""
+        start, end = int(start), int(end)
+        if level not in agg.LEVELS:
+            raise StoreInputError(f"level {level!r} is not one of {', '.join(agg.LEVELS)}.")
+        if agg.agg_of(metric) != "sum":
+            raise StoreInputError(f"daily() sums; {metric!r} combines by {agg.agg_of(metric)!r}: use aggregate().")
+        if start % 3600 or end <= start or (end - start) % 86400:
+            raise StoreInputError("daily() needs start on an hour and end a whole number of days after it.")
+        subset = self._inventory(metric)
+        chosen = agg.pick_series(subset, metric, level, groups)
+        with self._ro() as conn:
+            a = reader.rollup_arrays(conn, chosen["id"].tolist(), start, end, ("avg",))
+        return agg.daily_sums(a["series_id"], a["ts"], a["avg"], chosen, level, start, (end - start) // 86400)
+
     def info(self) -> dict:
         """Row counts, bytes and time ranges per tier."""
         out: dict = {"url": eng.describe_url(self.url)}

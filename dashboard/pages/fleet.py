@@ -69,7 +69,7 @@ def layout(kiosk=None, days=None, **_ignored):
         return html.Div([nav, cp.message(lb.t("bad_input", lang), str(exc), lang)])
     now = ctx.now()
     data = ctx.cached(f"fleet:{n_days}:{now // TTL}", TTL, lambda: fd.fleet_data(
-        ctx.store, now, n_days, ctx.tz, cached.wall_snapshot(ctx)["tiles"]))
+        ctx.store, now, n_days, ctx.tz, cached.wall_snapshot(ctx)["tiles"], memo=ctx.cached))
     if data["mix"].empty:
         return html.Div([nav, cp.message(lb.t("fleet", lang), lb.t("store_empty", lang), lang)])
     hist = data["history"]

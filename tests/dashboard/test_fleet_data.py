@@ -49,6 +49,7 @@ def test_fleet_data_on_the_test_fleet(fleet):
     line = out["history"]["product_line"].query("group == @hot_line").set_index("ts")["value"]
     joined = data.now - fleetdata.SCALE_OUT_DAYS * DAY
     assert line[line.index < joined].iloc[-1] + 16 == line.iloc[-1]
+    assert line.index[-1] == data.now                                   # the last point is today so far
     service = out["history"]["service"].groupby("group")["value"].last()
     assert service.sum() == out["mix"]["instances"].sum() == len(data.inventory.instances)
     assert set(service.index) == {"redis", "memcached", "twemproxy"}
@@ -68,3 +69,32 @@ def test_a_store_without_a_read_write_split_shows_all_requests(tmp_path):
         out = fd.fleet_data(store, now, 7, "UTC", pd.DataFrame({"business": ["pay"], "qps": [1.0]}))
     assert out["rw"] is None and out["coverage"] == {"clusters": 1, "with_split": 0}
     assert out["requests"]["value"].round().tolist() == [100.0 * DAY] * 7
+
+
+def test_windows_share_settled_blocks_and_give_the_same_days(fleet):
+    store, data = fleet
+    start, end = fd.day_window(data.now, 730, "Asia/Shanghai")
+    pieces = fd._pieces(start, end)
+    assert pieces[0][0] == start and pieces[-1][1] == end
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
+    assert all(hi - lo == fd.BLOCK_DAYS * DAY for lo, hi in pieces[1:-1])
+    # a 90-day window cuts at the same grid, so its inner blocks are the 730-day window's
+    inner = set(pieces[1:-1])
+    assert {p for p in fd._pieces(*fd.day_window(data.now, 90, "Asia/Shanghai"))[1:-1]} <= inner
+
+    cache, computed = {}, []
+
+    def memo(key, ttl, compute):
+        if key not in cache:
+            computed.append(key)
+            cache[key] = compute()
+        return cache[key]
+
+    start, end = fd.day_window(data.now, 90, "Asia/Shanghai")
+    plain = fd.daily_by_line(store, "reads", start, end)
+    first = fd.daily_by_line(store, "reads", start, end, memo, data.now)
+    again = fd.daily_by_line(store, "reads", start, end, memo, data.now)
+    pd.testing.assert_frame_equal(plain, first)
+    pd.testing.assert_frame_equal(plain, again)
+    assert computed and len(computed) == len(cache)               # the second view computed no block again
+    assert all(int(k.rsplit(":", 1)[1]) <= data.now - fd.SETTLED for k in cache)   # recent days never cached

@@ -72,3 +72,26 @@ def test_aggregates_are_downsampled_and_come_from_rollups_over_long_ranges(traff
 def test_unknown_level_is_refused(traffic):
     with pytest.raises(StoreInputError, match="level 'shard' is not one of cluster, business"):
         traffic.aggregate("shard", "qps", T0, T0 + HOUR)
+
+
+def test_daily_means_match_the_hourly_aggregate_and_count_hours(traffic):
+    day0 = T0 - T0 % 86400
+    daily = traffic.daily("business", "qps", day0, day0 + 86400)
+    hourly = traffic.aggregate("business", "qps", day0, day0 + 86400, max_points=24)
+    expect = hourly.groupby("group")["value"].mean()
+    got = daily.set_index("group")
+    assert sorted(got.index) == sorted(expect.index)
+    for g in expect.index:
+        assert got.loc[g, "value"] == pytest.approx(expect[g]) and got.loc[g, "hours"] == 2   # two hours of data
+    assert (got["ts"] == day0).all()
+    # by product line and for the fleet the same sums
+    fleet = traffic.daily("fleet", "qps", day0, day0 + 86400)
+    assert fleet["value"].iloc[0] == pytest.approx(daily["value"].sum())
+
+
+@pytest.mark.parametrize("args, words", [(("business", "mem_util", 0, 86400), "combines by 'max'"),
+                                         (("business", "qps", 0, 3600), "whole number of days"),
+                                         (("shard", "qps", 0, 86400), "not one of")])
+def test_daily_refuses_what_it_cannot_sum(traffic, args, words):
+    with pytest.raises(StoreInputError, match=words):
+        traffic.daily(*args)
