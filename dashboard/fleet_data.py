@@ -136,10 +136,19 @@ def instance_mix(store) -> pd.DataFrame:
 
 
 def growth(store, now: int, top: int = 15) -> pd.DataFrame:
-    """Businesses by growth of their mean QPS: last 7 days against the 7 days a month earlier."""
+    """Businesses by growth of their mean client traffic (QPS; a Twemproxy pool's proxy QPS, not
+    its backends' again): last 7 days against the 7 days a month earlier."""
+    clusters = store.clusters()
+    business = dict(zip(clusters["name"], clusters["business"]))
+    pools = clusters["service"] == "twemproxy"
+    fronts = [("qps", clusters.loc[~pools, "name"].tolist()), ("proxy_qps", clusters.loc[pools, "name"].tolist())]
+
     def mean(lo, hi):
-        df = store.aggregate("business", "qps", lo, hi, max_points=7)
-        return df.groupby("group")["value"].mean()
+        parts = [store.aggregate("cluster", metric, lo, hi, max_points=7, groups=names)
+                 for metric, names in fronts if names]
+        df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["group", "ts", "value"])
+        per_cluster = df.groupby("group")["value"].mean()
+        return per_cluster.groupby(per_cluster.index.map(business)).sum(min_count=1)
     recent = mean(now - 7 * DAY, now)
     before = mean(now - 37 * DAY, now - 30 * DAY)
     g = (recent / before - 1).dropna() * 100

@@ -50,6 +50,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "instances_over_service": ("Instances by service type over time", "各服务类型实例数变化"),
     "instances_by": ("Instances by product line and service (now)", "当前各产品线实例数（按服务类型）"),
     "fleet_days": ("Last", "最近"), "days_unit": ("days", "天"),
+    "no_current_qps": ("no business has a current QPS (the data is stale: is the collector running?).",
+                       "没有业务有当前 QPS（数据已过期：采集器是否在运行？）。"),
     "one_day_yet": ("less than two days of history yet.", "历史数据不足两天。"),
     "top_qps": ("Top businesses by QPS", "QPS 最高的业务"),
     "top_growth": ("Top businesses by growth (vs 30 days ago)", "增长最快的业务（对比30天前）"),

@@ -88,7 +88,9 @@ def layout(kiosk=None, days=None, **_ignored):
                          "fleet-inst-service")], className="card two"),
         html.Div([_graph(fg.stacked_bar_figure(data["mix"], "product_line", "service", "instances",
                                                lb.t("instances_by", lang)), "fleet-instances")], className="card"),
-        html.Div([_graph(fg.top_bar_figure(data["top"], "business", "qps", lb.t("top_qps", lang)), "fleet-top"),
+        html.Div([_graph(fg.top_bar_figure(data["top"], "business", "qps", lb.t("top_qps", lang)), "fleet-top")
+                  if len(data["top"]) else html.P(f"{lb.t('top_qps', lang)}: {lb.t('no_current_qps', lang)}",
+                                                  id="fleet-top"),
                   _graph(fg.top_bar_figure(data["growth"], "business", "growth", lb.t("top_growth", lang),
                                            "%{x:.0f}%"), "fleet-growth") if len(data["growth"]) else
                   html.P(f"{lb.t('top_growth', lang)}: needs 37 days of history.", id="fleet-growth")],

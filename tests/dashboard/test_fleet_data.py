@@ -98,3 +98,25 @@ def test_windows_share_settled_blocks_and_give_the_same_days(fleet):
     pd.testing.assert_frame_equal(plain, again)
     assert computed and len(computed) == len(cache)               # the second view computed no block again
     assert all(int(k.rsplit(":", 1)[1]) <= data.now - fd.SETTLED for k in cache)   # recent days never cached
+
+
+def test_growth_follows_client_traffic_not_a_pools_backends(tmp_path):
+    """A Twemproxy pool's backends monitored only recently must not read as the business growing."""
+    now = 1_795_910_400
+    inv = Inventory([ProductLine("trade")], [Business("cart", "trade", 4)],
+                    [Cluster("cart-tw", "cart", "twemproxy", 1)],
+                    [Instance("10.0.0.1:22121", "cart-tw", "10.0.0.1", 22121, "proxy"),
+                     Instance("10.0.0.2:11211", "cart-tw", "10.0.0.2", 11211, "master")],
+                    [SeriesSpec("cluster:cart-tw/proxy_qps", "proxy_qps", "cart-tw"),
+                     SeriesSpec("10.0.0.2:11211/qps", "qps", "cart-tw", "10.0.0.2:11211")])
+    with Store.open(f"sqlite:///{tmp_path / 's.sqlite'}") as store:
+        ids = store.upsert_inventory(inv)
+
+        def hourly(key, lo, value):
+            hours = list(range(lo, now, 3600))
+            store.write_rollups([ids[key]] * len(hours), hours, [value] * len(hours), [value] * len(hours),
+                                [value] * len(hours), [60] * len(hours))
+        hourly("cluster:cart-tw/proxy_qps", now - 40 * DAY, 1000.0)     # steady client traffic
+        hourly("10.0.0.2:11211/qps", now - 10 * DAY, 1000.0)             # backend watched for 10 days only
+        g = fd.growth(store, now)
+    assert g["growth"].round(6).tolist() == [0.0]
