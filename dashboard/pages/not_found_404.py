@@ -14,5 +14,4 @@ dash.register_page(__name__, path="/404", title="Peakwatch · not found")
 @cp.guarded
 def layout(**_ignored):
     lang = context.current().lang
-    return html.Div([cp.navbar("", lang), cp.message("Page not found",
-                     "There is no page at this address. The wall lists every business.", lang)])
+    return html.Div([cp.navbar("", lang), cp.message(lb.t("not_found", lang), lb.t("not_found_text", lang), lang)])

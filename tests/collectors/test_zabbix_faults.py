@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from zabbixkit import ROOT, RUN, STATE, TRAPPER_GROUP, URL, client, history, source, stack_or_skip
+from zabbixkit import ROOT, RUN, STATE, TRAPPER_GROUP, URL, client, history, source
 
 from collectors.zabbix.backfill import RAW_SOURCE, TRENDS_SOURCE
 from collectors.zabbix.history import SOURCE
@@ -24,11 +24,6 @@ pytestmark = pytest.mark.zabbix
 DAY = 86400
 PHP_FPM_PID = RUN / "php-fpm.pid"
 PHP_FPM_CONF = STATE / "php-fpm.conf"
-
-
-@pytest.fixture(scope="module")
-def stack():
-    return stack_or_skip()
 
 
 def _dump(store: Store, start: int, end: int):

@@ -8,31 +8,13 @@ import uuid
 
 import numpy as np
 import pytest
-from zabbixkit import TRAPPER_GROUP, client, history, sender, source, stack_or_skip
+from zabbixkit import TRAPPER_GROUP, client, history, sender, source, stored_raw
 
 from collectors.zabbix import problems
 from collectors.zabbix.backfill import TRENDS_SOURCE
-from store import Store
 
 pytestmark = pytest.mark.zabbix
 DAY = 86400
-
-
-@pytest.fixture(scope="module")
-def stack():
-    return stack_or_skip()
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(f"sqlite:///{tmp_path / 'z.sqlite'}")
-    yield s
-    s.close()
-
-
-def stored_raw(store, sid, t0, t1):
-    df = store.read_raw([sid], t0, t1 + 1)          # the store reads [start, end)
-    return df["ts"].to_numpy(np.int64), df["value"].to_numpy(np.float64)
 
 
 def gauge_outputs(src):

@@ -15,9 +15,8 @@ import time
 
 import numpy as np
 import pytest
-from zabbixkit import addon, client, history, sender, source, stack_or_skip, zabbix_js_or_skip
+from zabbixkit import addon, client, history, sender, source, stored_raw, zabbix_js_or_skip
 
-from store import Store
 
 DAY = 86400
 ADDON = addon()
@@ -87,23 +86,6 @@ def test_js_with_no_traffic_is_zero_and_without_the_section_an_error(tmp_path):
 
 
 # ------------------------------------------------------------------ against the real stack
-
-@pytest.fixture(scope="module")
-def stack():
-    return stack_or_skip()
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(f"sqlite:///{tmp_path / 'z.sqlite'}")
-    yield s
-    s.close()
-
-
-def stored_raw(store, sid, t0, t1):
-    df = store.read_raw([sid], t0, t1 + 1)
-    return df["ts"].to_numpy(np.int64), df["value"].to_numpy(np.float64)
-
 
 @pytest.mark.zabbix
 def test_the_file_is_current_for_the_running_redis_7_and_is_what_zabbix_exports(stack):

@@ -90,3 +90,9 @@ def zabbix_js_or_skip() -> str:
             pytest.fail(msg + "; CI=true: run `bash scripts/zabbix-up.sh` first")
         pytest.skip(msg + "; run `sudo bash scripts/zabbix-up.sh` to install it")
     return path
+
+
+def stored_raw(store, sid, t0, t1):
+    """(ts, value) of one series in the store's raw tier over [t0, t1] (the store reads [start, end))."""
+    df = store.read_raw([sid], t0, t1 + 1)
+    return df["ts"].to_numpy(np.int64), df["value"].to_numpy(np.float64)
