@@ -137,7 +137,8 @@ class Store:
     def write_samples(self, series_id, ts, value) -> int:
         """Raw samples -> raw chunks, the hourly rollups they imply, latest values. Idempotent."""
         with self._tx() as conn:
-            n, _ = writer.write_samples(conn, series_id, ts, value, known=self._unknown_ids)
+            n, _ = writer.write_samples(conn, series_id, ts, value, known=self._unknown_ids,
+                                        pruned=writer.pruned_before(conn))
         return n
 
     def _unknown_ids(self, ids: np.ndarray) -> np.ndarray:
@@ -169,6 +170,10 @@ class Store:
         cutoff -= cutoff % 3600
         with self._tx() as conn:
             res = conn.execute(schema.raw_chunks.delete().where(schema.raw_chunks.c.hour < cutoff))
+            # late samples for these hours merge into their rollups from now on (writer._merge_late)
+            before = writer.pruned_before(conn)
+            writer.upsert_rows(conn, "meta", ("key", "value"), ("key",),
+                               [(writer.PRUNED_KEY, str(max(cutoff, before or cutoff)))])
             return int(res.rowcount or 0)
 
     def set_watermarks(self, source: str, marks: dict[int, int]) -> None:

@@ -96,10 +96,20 @@ def _fetch_existing(conn: Connection, table: str, keycol: str, sids: np.ndarray,
     return {(r[0], r[1]): bytes(r[2]) for r in rows if (r[0], r[1]) in wanted}
 
 
-def write_samples(conn: Connection, series_id, ts, value, known=None) -> tuple[int, dict]:
+PRUNED_KEY = "raw.pruned_before"   # meta: raw chunks of hours before this were pruned
+
+
+def pruned_before(conn: Connection) -> int | None:
+    row = conn.exec_driver_sql(_sql(conn, "SELECT value FROM meta WHERE key = ?"), (PRUNED_KEY,)).first()
+    return int(row[0]) if row else None
+
+
+def write_samples(conn: Connection, series_id, ts, value, known=None, pruned: int | None = None) -> tuple[int, dict]:
     """Write raw samples; returns (samples written, rollup arrays of the touched hours).
 
-    ``known(ids) -> unknown ids`` checks the series exist before anything is written.
+    ``known(ids) -> unknown ids`` checks the series exist before anything is written. Samples of
+    an hour before ``pruned`` (the raw tier was pruned there) whose raw chunk is gone are merged
+    into that hour's rollup (:func:`_merge_late`) instead of replacing it.
     """
     sid, t, v = _as_arrays(series_id, ts, value)
     if not len(sid):
@@ -116,6 +126,20 @@ def write_samples(conn: Connection, series_id, ts, value, known=None) -> tuple[i
                                   f"{' ...' if len(unknown) > 5 else ''}; use the ids Store.upsert_inventory "
                                   f"returned.")
     existing = _fetch_existing(conn, "raw_chunks", "hour", c_sid, c_hour)
+    if pruned is not None and (c_hour < pruned).any():
+        gone = c_hour < pruned
+        if existing:
+            gone &= ~np.array([k in existing for k in zip(c_sid.tolist(), c_hour.tolist())])
+        if gone.any():
+            in_gone = np.repeat(gone, np.diff(b))
+            _merge_late(conn, c_sid[gone], c_hour[gone], sid[in_gone], t[in_gone], v[in_gone], b, gone)
+            sid, t, v = sid[~in_gone], t[~in_gone], v[~in_gone]
+            if not len(sid):
+                return int(in_gone.sum()), {}
+            hour = t - t % HOUR
+            b = _bounds(sid, hour)
+            starts = b[:-1]
+            c_sid, c_hour = sid[starts], hour[starts]
     offsets = t - hour
     if existing:
         sid, offsets, v, b, c_sid, c_hour = _merge_existing(existing, sid, offsets, v, hour, b, c_sid, c_hour)
@@ -153,6 +177,40 @@ def _merge_existing(existing, sid, offsets, v, hour, b, c_sid, c_hour):
     all_sid, all_hour, all_off, all_v = all_sid[last], all_hour[last], all_off[last], all_v[last]
     nb = _bounds(all_sid, all_hour)
     return all_sid, all_off, all_v, nb, all_sid[nb[:-1]], all_hour[nb[:-1]]
+
+
+def _merge_late(conn: Connection, g_sid, g_hour, sid, t, v, b, gone) -> None:
+    """Late samples for hours whose raw chunks were pruned: merged into the hour's rollup (count
+    weighted mean, min, max), so the 59 samples the rollup already summarises are not lost.
+    (Without the raw chunk a sample sent twice there counts twice.)"""
+    lengths = np.diff(b)[gone]
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    n_min = np.minimum.reduceat(v, starts)
+    n_max = np.maximum.reduceat(v, starts)
+    n_sum = np.add.reduceat(v, starts)
+    day = g_hour - g_hour % DAY
+    pairs = np.unique(np.stack([g_sid, day]), axis=1)
+    existing = _fetch_existing(conn, "rollup_days", "day", pairs[0], pairs[1])
+    o_min, o_avg, o_max = (np.full(len(g_sid), np.nan) for _ in range(3))
+    o_cnt = np.zeros(len(g_sid), np.int64)
+    if existing:
+        keys = list(existing)
+        ln, slot, rmin, ravg, rmax, rcnt = codec.decode_rollup_days([existing[k] for k in keys])
+        r_sid = np.repeat(np.array([k[0] for k in keys], np.int64), ln)
+        r_hour = np.repeat(np.array([k[1] for k in keys], np.int64), ln) + slot * HOUR
+        where = {(a, h): i for i, (a, h) in enumerate(zip(r_sid.tolist(), r_hour.tolist()))}
+        for j, key in enumerate(zip(g_sid.tolist(), g_hour.tolist())):
+            i = where.get(key)
+            if i is not None:
+                o_min[j], o_avg[j], o_max[j], o_cnt[j] = rmin[i], ravg[i], rmax[i], rcnt[i]
+    count = o_cnt + lengths
+    had = o_cnt > 0
+    vmin = np.where(had, np.fmin(o_min, n_min), n_min)
+    vmax = np.where(had, np.fmax(o_max, n_max), n_max)
+    vavg = (np.where(had, o_avg * o_cnt, 0.0) + n_sum) / count
+    write_rollup_hours(conn, g_sid, g_hour, vmin, vavg, vmax, count)
+    s_last = np.concatenate([sid[1:] != sid[:-1], [True]])
+    update_latest(conn, sid[s_last], t[s_last], v[s_last])
 
 
 def write_rollup_hours(conn: Connection, sid, hour, vmin, vavg, vmax, count) -> int:

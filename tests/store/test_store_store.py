@@ -56,6 +56,29 @@ def test_prune_drops_old_raw_chunks_and_keeps_their_rollups(fleet):
     assert store.prune(now=now) == 0
 
 
+def test_a_late_sample_for_a_pruned_hour_joins_its_rollup_instead_of_replacing_it(fleet):
+    store, ids = fleet
+    sid = ids["query-cache-0:6379/qps"]
+    t = minutes(T0, 60)
+    store.write_samples(np.full(60, sid), t, np.arange(60.0) + 100)     # one hour: 100..159, mean 129.5
+    store.prune(now=T0 + 20 * DAY)
+    assert store.read_raw([sid], T0, T0 + HOUR).empty
+    # a sample arrives late for that hour (a Zabbix proxy that was offline), and one for an hour
+    # that never had data
+    store.write_samples([sid, sid], [T0 + 30, T0 + 2 * HOUR], [10.0, 7.0])
+    r = store.read_rollups([sid], T0, T0 + 3 * HOUR).set_index("ts")
+    assert r.loc[T0, "count"] == 61 and r.loc[T0, "min"] == 10.0 and r.loc[T0, "max"] == 159.0
+    assert r.loc[T0, "avg"] == pytest.approx((129.5 * 60 + 10) / 61)
+    assert r.loc[T0 + 2 * HOUR, "count"] == 1 and r.loc[T0 + 2 * HOUR, "avg"] == 7.0
+    assert store.read_raw([sid], T0, T0 + 3 * HOUR).empty              # the raw tier stays pruned there
+    # within the raw window nothing changes: a rewrite still replaces the hour from its raw chunk
+    recent = T0 + 19 * DAY
+    store.write_samples(np.full(60, sid), minutes(recent, 60), np.full(60, 5.0))
+    store.write_samples([sid], [recent + 60], [65.0])
+    r = store.read_rollups([sid], recent, recent + HOUR)
+    assert r["count"].tolist() == [60] and r["avg"].tolist() == [pytest.approx((5.0 * 59 + 65) / 60)]
+
+
 def test_info_counts_rows_and_time_ranges(fleet):
     store, ids = fleet
     sid = ids["cart-cache-0:6379/qps"]
