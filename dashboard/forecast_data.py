@@ -45,8 +45,9 @@ def data_version(ctx: Context) -> str:
     return ctx.cached("fc:version", VERSION_TTL, compute)
 
 
-# forecasting.fleet keeps a run's series in a module global: one run at a time per process
-# (the shared cache then makes it one run for every viewer); re-entrant for plan -> forecast
+# one computation at a time per process, so concurrent viewers wait for the first one's result
+# instead of repeating it (the shared cache then makes it one run for every viewer; forecasting
+# itself is thread-safe); re-entrant for plan -> forecast
 _COMPUTING = threading.RLock()
 
 

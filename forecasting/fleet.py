@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable, Mapping
@@ -39,6 +40,7 @@ ROW_COLUMNS = ["level", "group", "product_line", "metric", "point", "lower", "up
                "trend_per_day", "n_events", "n_same_kind", "prior", "low_confidence", "reasons", "error"]
 
 _SHARED: dict = {}      # series handed to forked workers (copy-on-write, never pickled)
+_SHARED_LOCK = threading.Lock()   # one fleet forecast at a time per process: _SHARED is its input
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -168,14 +170,15 @@ def forecast_groups(series: Mapping[str, pd.Series], events: Iterable[Event], ta
     the fleet, there is no prior. Series without the kind's history and outside the kind model
     fall back to the median same-kind lift of their product line (or the fleet).
     """
-    _SHARED.update(series=dict(series), events=list(events))
-    try:
-        groups = sorted(series)
-        rows = _map(_chunk, groups, (target, cutoff), workers)
-        priors = _priors(rows, target, product_line or {}) if pool_kinds else {}
-        rows = [_reprior(r, target, cutoff, *priors[r["group"]]) if r["group"] in priors else r for r in rows]
-    finally:
-        _SHARED.clear()
+    with _SHARED_LOCK:    # threads (dashboard requests, a warmer) wait; they never see another's series
+        _SHARED.update(series=dict(series), events=list(events))
+        try:
+            groups = sorted(series)
+            rows = _map(_chunk, groups, (target, cutoff), workers)
+            priors = _priors(rows, target, product_line or {}) if pool_kinds else {}
+            rows = [_reprior(r, target, cutoff, *priors[r["group"]]) if r["group"] in priors else r for r in rows]
+        finally:
+            _SHARED.clear()
     out = pd.DataFrame([{k: v for k, v in r.items() if k != "_fc"} for r in rows])
     out["product_line"] = [(product_line or {}).get(g) for g in out["group"]] if len(out) else []
     return out

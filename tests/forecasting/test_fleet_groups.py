@@ -123,3 +123,19 @@ def test_kind_prior_weight_rewards_a_model_that_fits_and_penalises_one_that_does
         return out
     assert kind_prior_weight(tables(fits=True)) > 0.5
     assert kind_prior_weight(tables(fits=False)) < 0.5
+
+
+def test_concurrent_fleet_forecasts_in_threads_each_get_their_own_series(fleet):
+    """Two requests forecasting different fleets at once (the runner keeps its input in a module
+    dict for forked workers): each gets the answer it would get alone."""
+    from concurrent.futures import ThreadPoolExecutor
+    series, events = fleet
+    target = events[-1]
+    cutoff = target.start - 7 * DAY
+    halves = [{k: series[k] for k in sorted(series)[:3]}, {k: series[k] for k in sorted(series)[3:]}]
+    alone = [forecast_groups(h, events, target, cutoff).set_index("group")["point"] for h in halves]
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda h: forecast_groups(h, events, target, cutoff).set_index("group")["point"],
+                             halves * 4))
+    for i, got in enumerate(runs):
+        pd.testing.assert_series_equal(got, alone[i % 2])
