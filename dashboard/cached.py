@@ -72,3 +72,32 @@ def plan(ctx: Context) -> q.Plan:
         ctx.cache.delete("wall:plan")
         ctx.store.series(fresh=True)
     return found
+
+
+# ---- the fleet page: computed once per FLEET_TTL; the warmer computes the day counts viewed lately
+FLEET_TTL = 300
+FLEET_VIEWED = "fleet:viewed"      # {days: epoch of the last view}
+FLEET_WARM_FOR = 900               # the warmer keeps a day count warm this long after its last view
+
+
+def fleet_key(days: int, now: int) -> str:
+    return f"fleet:{days}:{now // FLEET_TTL}"
+
+
+def fleet_page(ctx: Context, days: int, now: int, viewed: bool = True) -> dict:
+    """The fleet page's data for ``days`` (dashboard.fleet_data), shared by every viewer."""
+    from dashboard import fleet_data as fd
+    if viewed:
+        seen = dict(ctx.cache.get(FLEET_VIEWED) or {})
+        if now - seen.get(days, 0) > 60:          # at most one cache write a minute per day count
+            seen[days] = now
+            ctx.cache.set(FLEET_VIEWED, seen, timeout=FLEET_WARM_FOR * 2)
+    return ctx.cached(fleet_key(days, now), FLEET_TTL, lambda: fd.fleet_data(
+        ctx.store, now, days, ctx.tz, wall_snapshot(ctx)["tiles"], memo=ctx.cached))
+
+
+def fleet_due(ctx: Context, now: int) -> list[int]:
+    """Day counts viewed in the last FLEET_WARM_FOR seconds whose data this interval lacks."""
+    seen = ctx.cache.get(FLEET_VIEWED) or {}
+    return sorted(d for d, t in seen.items()
+                  if now - t <= FLEET_WARM_FOR and ctx.cache.get(fleet_key(d, now)) is None)

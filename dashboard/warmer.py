@@ -1,5 +1,7 @@
 """Keeps the wall's snapshot warm: a background thread in the web process computes the snapshot as
-soon as new data arrives (or a refresh interval begins), so no viewer's refresh pays for it.
+soon as new data arrives (or a refresh interval begins), so no viewer's refresh pays for it. The
+fleet page's data (5-minute intervals) is kept warm the same way for the day counts viewed in the
+last 15 minutes (a wall rotation through ``/fleet?kiosk=1`` never waits for it).
 
 Every worker of a gunicorn server runs one warmer (started on the worker's first request, so it
 also works with ``--preload`` and the dev server); a lock shared by the workers (a file created with
@@ -110,14 +112,17 @@ class Warmer:
             now = ctx.now()
             want = (data_mark(ctx.store), now // refresh)
             have = ctx.cache.get(MARK_KEY)
-            if have is not None and tuple(have[0]) == want[0] and have[1] == want[1]:
-                return False
-            if not self._claim():
+            wall_due = have is None or tuple(have[0]) != want[0] or have[1] != want[1]
+            fleet_due = cached.fleet_due(ctx, now)    # fleet pages viewed lately, new 5-minute interval
+            if not (wall_due or fleet_due) or not self._claim():
                 return False
             try:
-                snap = cached.compute_wall_snapshot(ctx, now)
-                cached.wall_views(ctx, snap)
-                ctx.cache.set(MARK_KEY, want, timeout=refresh * 4)
+                if wall_due:
+                    snap = cached.compute_wall_snapshot(ctx, now)
+                    cached.wall_views(ctx, snap)
+                    ctx.cache.set(MARK_KEY, want, timeout=refresh * 4)
+                for days in fleet_due:
+                    cached.fleet_page(ctx, days, now, viewed=False)
             finally:
                 self._release()
         return True

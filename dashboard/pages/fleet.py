@@ -16,7 +16,6 @@ from dashboard import labels as lb
 
 dash.register_page(__name__, path="/fleet", title="Peakwatch · fleet", name="fleet")
 
-TTL = 300
 DAY_CHOICES = (30, 90, 365, 730)
 
 
@@ -67,9 +66,7 @@ def layout(kiosk=None, days=None, **_ignored):
         n_days = fd.parse_days(days)
     except bd.RangeError as exc:
         return html.Div([nav, cp.message(lb.t("bad_input", lang), str(exc), lang)])
-    now = ctx.now()
-    data = ctx.cached(f"fleet:{n_days}:{now // TTL}", TTL, lambda: fd.fleet_data(
-        ctx.store, now, n_days, ctx.tz, cached.wall_snapshot(ctx)["tiles"], memo=ctx.cached))
+    data = cached.fleet_page(ctx, n_days, ctx.now())
     if data["mix"].empty:
         return html.Div([nav, cp.message(lb.t("fleet", lang), lb.t("store_empty", lang), lang)])
     hist = data["history"]

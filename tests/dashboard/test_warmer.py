@@ -89,3 +89,27 @@ def test_zero_disables_the_warmer(tmp_path):
         assert "peakwatch_warmer" not in create_app(store, settings).server.extensions
     finally:
         store.close()
+
+
+def test_a_fleet_page_viewed_lately_is_computed_before_the_next_viewer_asks(setup, monkeypatch):
+    from dashboard import cached
+    from dashboard import fleet_data as fd
+    store, inv, data, app, warmer = setup
+    ctx = app.server.extensions["peakwatch"]
+    clock = [data.now]
+    ctx.clock = lambda: clock[0]
+    warmer.tick()                                             # the wall's snapshot
+    assert warmer.tick() is False                             # nobody viewed /fleet: nothing to do
+    with app.server.test_request_context("/fleet"):
+        cached.fleet_page(ctx, 30, clock[0])                  # a viewer (computes this interval)
+    assert warmer.tick() is False
+    clock[0] += cached.FLEET_TTL                              # the next 5-minute interval begins
+    computed = []
+    real = fd.fleet_data
+    monkeypatch.setattr(fd, "fleet_data", lambda *a, **k: computed.append(1) or real(*a, **k))
+    assert warmer.tick() is True and computed == [1]          # the warmer computed it ...
+    with app.server.test_request_context("/fleet"):
+        cached.fleet_page(ctx, 30, clock[0])
+    assert computed == [1]                                    # ... so the viewer did not
+    clock[0] += cached.FLEET_WARM_FOR + cached.FLEET_TTL      # nobody looked for 20 minutes
+    assert cached.fleet_due(ctx, clock[0]) == []
