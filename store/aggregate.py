@@ -2,15 +2,15 @@
 
 A cluster-level series (instance None), when present, is the cluster's value; otherwise the
 cluster's instance series are combined by the metric's rule (store.metrics: qps summed, memory
-utilisation worst, hit ratio averaged). Clusters then combine into the requested level by the
-same rule.
+utilisation worst, hit ratio averaged; a replica's writes are left out: they are its master's).
+Clusters then combine into the requested level by the same rule.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from store.metrics import agg_of
+from store.metrics import agg_of, replicas_count
 
 LEVELS = ("cluster", "business", "product_line", "fleet")
 _NUMPY = {"sum": np.add, "max": np.maximum, "mean": np.add}
@@ -22,6 +22,8 @@ def pick_series(series: pd.DataFrame, metric: str, level: str, groups=None) -> p
     Removed instances stay in: their history is part of past peaks (:func:`drop_removed` cuts
     them off from the moment they were removed)."""
     s = series[series["metric"] == metric]
+    if not replicas_count(metric):        # writes: a replica's are its master's again
+        s = s[s["role"].to_numpy() != "slave"]
     if groups is not None:
         column = "cluster" if level == "cluster" else level
         if level != "fleet":

@@ -11,6 +11,9 @@ class Metric:
     #: how instance series combine into a group: "sum" (traffic, bytes), "max" (worst), "mean"
     agg: str
     help: str
+    #: whether a replica's series counts in a group's value (False for writes: a Redis replica
+    #: replays its master's writes, so summing both would count every write twice)
+    replicas: bool = True
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in (
@@ -35,8 +38,14 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("in_queue", "req", "max", "requests queued towards a backend (Twemproxy)"),
     Metric("out_queue", "req", "max", "requests waiting for a backend reply (Twemproxy)"),
     Metric("reads", "ops/s", "sum", "read commands per second (Redis read-only commands, Memcached gets)"),
-    Metric("writes", "ops/s", "sum", "write commands per second (Redis write commands, Memcached sets)"),
+    Metric("writes", "ops/s", "sum", "write commands per second (Redis write commands, Memcached sets)",
+           replicas=False),
 )}
+
+
+def replicas_count(metric: str) -> bool:
+    m = METRICS.get(metric)
+    return m.replicas if m else True
 
 
 def agg_of(metric: str) -> str:

@@ -95,3 +95,20 @@ def test_daily_means_match_the_hourly_aggregate_and_count_hours(traffic):
 def test_daily_refuses_what_it_cannot_sum(traffic, args, words):
     with pytest.raises(StoreInputError, match=words):
         traffic.daily(*args)
+
+
+def test_a_replicas_writes_are_its_masters_and_count_once(store):
+    """A Redis replica replays its master's writes (its commandstats count them): a cluster's
+    writes are the masters'; its reads are every instance's."""
+    from store.inventory_types import Business, Cluster, Instance, Inventory, ProductLine, SeriesSpec
+    inv = Inventory([ProductLine("trade")], [Business("cart", "trade", 4)], [Cluster("cart-re", "cart", "redis", 1)],
+                    [Instance("m:6379", "cart-re", "m", 6379, "master"), Instance("r:6379", "cart-re", "r", 6379, "slave")],
+                    [SeriesSpec(f"{i}/{m}", m, "cart-re", i) for i in ("m:6379", "r:6379") for m in ("reads", "writes")])
+    ids = store.upsert_inventory(inv)
+    t = minutes(T0, 60)
+    values = {"m:6379/reads": 300.0, "r:6379/reads": 200.0, "m:6379/writes": 50.0, "r:6379/writes": 50.0}
+    store.write_samples(np.concatenate([np.full(60, ids[k]) for k in values]), np.tile(t, len(values)),
+                        np.concatenate([np.full(60, v) for v in values.values()]))
+    assert set(store.aggregate("cluster", "reads", T0, T0 + HOUR)["value"]) == {500.0}
+    assert set(store.aggregate("cluster", "writes", T0, T0 + HOUR)["value"]) == {50.0}
+    assert store.daily("business", "writes", T0, T0 + 86400)["value"].tolist() == [50.0]
