@@ -118,14 +118,16 @@ class Fetcher:
 
     def history(self, items: dict[str, int], t0: int, t1: int) -> list[dict]:
         """Rows of [t0, t1) for items {itemid: value_type}, one call per value type."""
-        rows: list[dict] = []
+        return [r for _ids, rows in self.history_by_type(items, t0, t1) for r in rows]
+
+    def history_by_type(self, items: dict[str, int], t0: int, t1: int) -> Iterator[tuple[list[str], list[dict]]]:
+        """(itemids, rows of [t0, t1)) per value type, one call each, as each call returns."""
         by_type: dict[int, list[str]] = {}
         for itemid, vt in items.items():
             by_type.setdefault(vt, []).append(itemid)
         for vt, ids in sorted(by_type.items()):
-            rows.extend(self._split("history.get", {"output": ["itemid", "clock", "value"], "history": vt,
-                                                    "sortfield": "clock", "sortorder": "ASC"}, ids, t0, t1, 0))
-        return rows
+            yield ids, self._split("history.get", {"output": ["itemid", "clock", "value"], "history": vt,
+                                                   "sortfield": "clock", "sortorder": "ASC"}, ids, t0, t1, 0)
 
     def trends(self, itemids: list[str], t0: int, t1: int) -> list[dict]:
         return self._split("trend.get", {"output": ["itemid", "clock", "num", "value_min", "value_avg",
@@ -230,12 +232,20 @@ def incremental_pass(client, store, disc: Discovery, ids: dict[str, int], *, bat
             spans = list(windows(t0, now + 1, batch_window))
             spans[-1] = (spans[-1][0], now + FUTURE_HORIZON)     # the last call also sees bad future clocks
             for a, b in spans:
-                # each window re-reads LOOKBACK seconds so counters have their previous point
-                rows = fetch.history(items, a - LOOKBACK, b)
-                report.values_read += len(rows)
-                data = parse_values(rows, report.skipped)
-                writer.submit(lambda g=group, d=data, a=a, m=min(b - 1, now): write_outputs(
-                    store, ids, g, d, a, now, report, SOURCE, m))
+                # each window re-reads LOOKBACK seconds so counters have their previous point. Each
+                # value type's answer is parsed, derived and written by the writer thread while the
+                # next call is in flight: an output is written once every item it needs has arrived.
+                data: dict[str, derive.Arrays] = {}
+                arrived: set[str] = set()
+                pending = list(group)
+                for item_ids, rows in fetch.history_by_type(items, a - LOOKBACK, b):
+                    report.values_read += len(rows)
+                    arrived.update(item_ids)
+                    ready = [o for o in pending if all(r.itemid in arrived for r in o.items)]
+                    pending = [o for o in pending if not all(r.itemid in arrived for r in o.items)]
+                    writer.submit(lambda rows=rows, d=data, g=ready, a=a, m=min(b - 1, now): (
+                        d.update(parse_values(rows, report.skipped)),
+                        write_outputs(store, ids, g, d, a, now, report, SOURCE, m)))
     finally:
         writer.close()
     report.seconds = time.monotonic() - t_start
