@@ -2,6 +2,7 @@
 viewer and gunicorn worker sharing the cache)."""
 from __future__ import annotations
 
+from dashboard import fleet_data as fd
 from dashboard import queries as q
 from dashboard import tiles as tl
 from dashboard import warmer
@@ -86,7 +87,6 @@ def fleet_key(days: int, now: int) -> str:
 
 def fleet_page(ctx: Context, days: int, now: int, viewed: bool = True) -> dict:
     """The fleet page's data for ``days`` (dashboard.fleet_data), shared by every viewer."""
-    from dashboard import fleet_data as fd
     if viewed:
         seen = dict(ctx.cache.get(FLEET_VIEWED) or {})
         if now - seen.get(days, 0) > 60:          # at most one cache write a minute per day count

@@ -83,7 +83,7 @@ def daily_by_line(store, metric: str, start: int, end: int, memo: Memo | None = 
             parts.append(memo(f"fleet:daily:{store_key(store)}:{metric}:{lo}:{hi}", BLOCK_TTL, compute))
         else:
             parts.append(compute())
-    df = pd.concat(parts, ignore_index=True) if parts else store.daily("product_line", metric, start, end)
+    df = pd.concat(parts, ignore_index=True)
     df = df[df["hours"] >= MIN_HOURS]
     return pd.DataFrame({"group": df["group"].to_numpy(object), "ts": df["ts"].to_numpy(np.int64),
                          "value": df["value"].to_numpy(np.float64) * DAY})
@@ -113,8 +113,9 @@ def reads_writes(store, start: int, end: int, memo: Memo | None = None, now: int
             "total": total.rename_axis("ts").reset_index().sort_values("ts", ignore_index=True)}
 
 
-def instance_history(store, start: int, end: int, now: int) -> dict:
-    """Instances at the end of each day, and now (today so far), by product line and by service."""
+def instance_history(store, start: int, end: int, now: int) -> tuple[dict, pd.DataFrame]:
+    """Instances at the end of each day and now (today so far), by product line and by service;
+    and today's mix [product_line, service, instances] (the last of those counts)."""
     ends = np.arange(start + DAY, end + 1, DAY, dtype=np.int64)
     if now > end:
         ends = np.append(ends, now)
@@ -123,16 +124,8 @@ def instance_history(store, start: int, end: int, now: int) -> dict:
     for column in ("product_line", "service"):
         g = counts.groupby([column, "ts"], as_index=False)["instances"].sum()
         by[column] = g.rename(columns={column: "group", "instances": "value"})[["group", "ts", "value"]]
-    return by
-
-
-def instance_mix(store) -> pd.DataFrame:
-    """[product_line, service, instances]: today's instances (removed ones left out)."""
-    inst = store.instances()
-    inst = inst[inst["removed_at"].isna()]
-    cl = store.clusters()[["name", "service", "product_line"]]
-    df = inst.merge(cl, left_on="cluster", right_on="name", suffixes=("", "_c"))
-    return df.groupby(["product_line", "service"], as_index=False).size().rename(columns={"size": "instances"})
+    mix = counts[(counts["ts"] == ends[-1]) & (counts["instances"] > 0)] if len(ends) else counts
+    return by, mix[["product_line", "service", "instances"]].reset_index(drop=True)
 
 
 def growth(store, now: int, top: int = 15) -> pd.DataFrame:
@@ -161,8 +154,9 @@ def fleet_data(store, now: int, days: int, tz: str, tiles: pd.DataFrame, memo: M
     start, end = day_window(now, days, tz)
     coverage = rw_coverage(store)
     rw = reads_writes(store, start, end, memo, now) if coverage["with_split"] else None
+    history, mix = instance_history(store, start, end, now)
     return {"days": days, "start": start, "end": end, "coverage": coverage, "rw": rw,
             "requests": None if rw is not None else daily_by_line(store, "qps", start, end, memo, now),
-            "history": instance_history(store, start, end, now), "mix": instance_mix(store),
+            "history": history, "mix": mix,
             "top": tiles[["business", "qps"]].dropna().sort_values("qps", ascending=False).head(15),
             "growth": growth(store, now)}

@@ -85,17 +85,18 @@ def inventory_plan(store) -> Plan:
     live["instance"] = live["instance"].to_numpy(object)
     front = front_qps_series(series)[["id", "business"]].reset_index(drop=True)
     biz = store.businesses()[["name", "product_line", "star"]].rename(columns={"name": "business"})
+    return Plan(live, front, biz, _owners(store))
+
+
+def _owners(store) -> pd.DataFrame:
+    """Live instances [name, cluster, business]: who a Zabbix problem's host belongs to."""
     inst = store.instances()
-    owners = inst.loc[inst["removed_at"].isna(), ["name", "cluster", "business"]].reset_index(drop=True)
-    return Plan(live, front, biz, owners)
+    return inst.loc[inst["removed_at"].isna(), ["name", "cluster", "business"]].reset_index(drop=True)
 
 
 def problem_flags(store, plan: Plan | None = None) -> pd.DataFrame:
     """Active Zabbix problems of collected instances as flags (``alerting.flags.problem_flags``)."""
-    owners = plan.owners if plan is not None and plan.owners is not None else None
-    if owners is None:
-        inst = store.instances()
-        owners = inst.loc[inst["removed_at"].isna(), ["name", "cluster", "business"]]
+    owners = plan.owners if plan is not None and plan.owners is not None else _owners(store)
     return fl.problem_flags(zabbix_problems.active(store), owners)
 
 

@@ -34,14 +34,24 @@ def pick_series(series: pd.DataFrame, metric: str, level: str, groups=None) -> p
     return chosen
 
 
+def before_removal(sid: np.ndarray, ts: np.ndarray, chosen: pd.DataFrame) -> np.ndarray | None:
+    """True for points not at or after their removed instance's removal time; None when no chosen
+    series belongs to a removed instance (every point stays)."""
+    gone = chosen["removed_at"].notna().to_numpy()
+    if not gone.any() or not len(sid):
+        return None
+    removed = chosen.loc[gone, ["id", "removed_at"]].sort_values("id")
+    rid = removed["id"].to_numpy(np.int64)
+    at = np.searchsorted(rid, sid)
+    at[at == len(rid)] = 0
+    hit = rid[at] == sid
+    return ~hit | (ts < removed["removed_at"].to_numpy(np.int64)[at])
+
+
 def drop_removed(frame: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
     """Points of removed instances at or after their removal time are left out."""
-    gone = chosen["removed_at"].notna().to_numpy()
-    if not gone.any() or frame.empty:
-        return frame
-    removed = chosen.loc[gone, ["id", "removed_at"]]
-    cut = frame["series_id"].map(dict(zip(removed["id"], removed["removed_at"].astype("int64"))))
-    return frame[~(frame["ts"] >= cut)]
+    keep = before_removal(frame["series_id"].to_numpy(np.int64), frame["ts"].to_numpy(np.int64), chosen)
+    return frame if keep is None else frame[keep]
 
 
 def _combine(keys: list[np.ndarray], ts: np.ndarray, value: np.ndarray, rule: str):
@@ -114,12 +124,9 @@ def daily_sums(sid: np.ndarray, ts: np.ndarray, value: np.ndarray, chosen: pd.Da
         row = np.searchsorted(ids, sid)
         row[row == len(ids)] = 0
         ok = ids[row] == sid
-        gone = chosen["removed_at"].notna().to_numpy()
-        if gone.any():
-            cut = np.full(len(ids), np.iinfo(np.int64).max)
-            removed = chosen.loc[gone, ["id", "removed_at"]]
-            cut[np.searchsorted(ids, removed["id"].to_numpy(np.int64))] = removed["removed_at"].to_numpy(np.int64)
-            ok &= ts < cut[row]
+        keep = before_removal(sid, ts, chosen)
+        if keep is not None:
+            ok &= keep
         hour = (ts - start) // 3600
         ok &= (hour >= 0) & (hour < days * 24)
         g, hour, v = group_of[row[ok]], hour[ok], value[ok]

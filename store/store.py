@@ -273,6 +273,13 @@ class Store:
     def aggregate(self, level: str, metric: str, start: int, end: int, max_points: int = 2000,
                   groups=None) -> pd.DataFrame:
         """[group, ts, value] per cluster, business, product line or the fleet."""
+        chosen = self._chosen(level, metric, groups)
+        frame = self._read_range(chosen["id"].tolist(), start, end, max_points, envelope=False)
+        frame = agg.drop_removed(frame, chosen)
+        return agg.combine_levels(frame, chosen, metric, level)
+
+    def _chosen(self, level: str, metric: str, groups=None) -> pd.DataFrame:
+        """The series a group aggregate reads (agg.pick_series), cached with the inventory."""
         if level not in agg.LEVELS:
             raise StoreInputError(f"level {level!r} is not one of {', '.join(agg.LEVELS)}.")
         subset = self._inventory(metric)
@@ -280,10 +287,7 @@ class Store:
         cached = self._picked.get(key)
         if cached is None or cached[0] is not subset:  # recomputed when the inventory is re-read
             cached = self._picked[key] = (subset, agg.pick_series(subset, metric, level, groups))
-        chosen = cached[1]
-        frame = self._read_range(chosen["id"].tolist(), start, end, max_points, envelope=False)
-        frame = agg.drop_removed(frame, chosen)
-        return agg.combine_levels(frame, chosen, metric, level)
+        return cached[1]
 
     def daily(self, level: str, metric: str, start: int, end: int, groups=None) -> pd.DataFrame:
         """[group, ts, value, hours]: per day from ``start`` (an hour boundary, e.g. a local
@@ -291,14 +295,11 @@ class Store:
         day that hold data, and how many they are. Reads hourly rollups as arrays: years of a
         fleet in seconds, where ``aggregate`` at hourly resolution would build every point."""
         start, end = int(start), int(end)
-        if level not in agg.LEVELS:
-            raise StoreInputError(f"level {level!r} is not one of {', '.join(agg.LEVELS)}.")
         if agg.agg_of(metric) != "sum":
             raise StoreInputError(f"daily() sums; {metric!r} combines by {agg.agg_of(metric)!r}: use aggregate().")
         if start % 3600 or end <= start or (end - start) % 86400:
             raise StoreInputError("daily() needs start on an hour and end a whole number of days after it.")
-        subset = self._inventory(metric)
-        chosen = agg.pick_series(subset, metric, level, groups)
+        chosen = self._chosen(level, metric, groups)
         with self._ro() as conn:
             a = reader.rollup_arrays(conn, chosen["id"].tolist(), start, end, ("avg",))
         return agg.daily_sums(a["series_id"], a["ts"], a["avg"], chosen, level, start, (end - start) // 86400)

@@ -190,19 +190,14 @@ def _merge_late(conn: Connection, g_sid, g_hour, sid, t, v, b, gone) -> None:
     n_sum = np.add.reduceat(v, starts)
     day = g_hour - g_hour % DAY
     pairs = np.unique(np.stack([g_sid, day]), axis=1)
-    existing = _fetch_existing(conn, "rollup_days", "day", pairs[0], pairs[1])
+    r_sid, r_day, slot, rmin, ravg, rmax, rcnt = _rollup_rows(conn, pairs[0], pairs[1])
     o_min, o_avg, o_max = (np.full(len(g_sid), np.nan) for _ in range(3))
     o_cnt = np.zeros(len(g_sid), np.int64)
-    if existing:
-        keys = list(existing)
-        ln, slot, rmin, ravg, rmax, rcnt = codec.decode_rollup_days([existing[k] for k in keys])
-        r_sid = np.repeat(np.array([k[0] for k in keys], np.int64), ln)
-        r_hour = np.repeat(np.array([k[1] for k in keys], np.int64), ln) + slot * HOUR
-        where = {(a, h): i for i, (a, h) in enumerate(zip(r_sid.tolist(), r_hour.tolist()))}
-        for j, key in enumerate(zip(g_sid.tolist(), g_hour.tolist())):
-            i = where.get(key)
-            if i is not None:
-                o_min[j], o_avg[j], o_max[j], o_cnt[j] = rmin[i], ravg[i], rmax[i], rcnt[i]
+    where = {(a, h): i for i, (a, h) in enumerate(zip(r_sid.tolist(), (r_day + slot * HOUR).tolist()))}
+    for j, key in enumerate(zip(g_sid.tolist(), g_hour.tolist())):
+        i = where.get(key)
+        if i is not None:
+            o_min[j], o_avg[j], o_max[j], o_cnt[j] = rmin[i], ravg[i], rmax[i], rcnt[i]
     count = o_cnt + lengths
     had = o_cnt > 0
     vmin = np.where(had, np.fmin(o_min, n_min), n_min)
@@ -211,6 +206,17 @@ def _merge_late(conn: Connection, g_sid, g_hour, sid, t, v, b, gone) -> None:
     write_rollup_hours(conn, g_sid, g_hour, vmin, vavg, vmax, count)
     s_last = np.concatenate([sid[1:] != sid[:-1], [True]])
     update_latest(conn, sid[s_last], t[s_last], v[s_last])
+
+
+def _rollup_rows(conn: Connection, sids: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The hours already stored in the day rows of (series, day) pairs:
+    (series_id, day, slot, min, avg, max, count), one entry per stored hour."""
+    existing = _fetch_existing(conn, "rollup_days", "day", sids, days)
+    keys = list(existing)
+    lengths, slot, vmin, vavg, vmax, cnt = codec.decode_rollup_days([existing[k] for k in keys])
+    sid = np.repeat(np.array([k[0] for k in keys], np.int64), lengths)
+    day = np.repeat(np.array([k[1] for k in keys], np.int64), lengths)
+    return sid, day, slot, vmin, vavg, vmax, cnt
 
 
 def write_rollup_hours(conn: Connection, sid, hour, vmin, vavg, vmax, count) -> int:
@@ -230,12 +236,8 @@ def write_rollup_hours(conn: Connection, sid, hour, vmin, vavg, vmax, count) -> 
     day = hour - hour % DAY
     slot = (hour - day) // HOUR
     pairs = np.unique(np.stack([sid, day]), axis=1) if len(sid) else np.zeros((2, 0), np.int64)
-    existing = _fetch_existing(conn, "rollup_days", "day", pairs[0], pairs[1])
-    if existing:
-        keys = list(existing)
-        lengths, o_slot, o_min, o_avg, o_max, o_cnt = codec.decode_rollup_days([existing[k] for k in keys])
-        o_sid = np.repeat(np.array([k[0] for k in keys], np.int64), lengths)
-        o_day = np.repeat(np.array([k[1] for k in keys], np.int64), lengths)
+    o_sid, o_day, o_slot, o_min, o_avg, o_max, o_cnt = _rollup_rows(conn, pairs[0], pairs[1])
+    if len(o_sid):
         sid = np.concatenate([o_sid, sid])
         day = np.concatenate([o_day, day])
         slot = np.concatenate([o_slot, slot])

@@ -211,6 +211,15 @@ def write_outputs(store, ids: dict[str, int], outs: Iterable[Output], data: dict
     store.set_watermarks(source, marks)
 
 
+def _parse_and_write(store, ids: dict[str, int], rows: list[dict], data: dict[str, derive.Arrays],
+                     ready: list[Output], keep_from: int, now: int, report: PassReport, mark: int) -> None:
+    """Writer-thread job: add one answer's values to the window's ``data``, then write the outputs
+    whose items have all arrived (none yet: nothing to write)."""
+    data.update(parse_values(rows, report.skipped))
+    if ready:
+        write_outputs(store, ids, ready, data, keep_from, now, report, SOURCE, mark)
+
+
 def incremental_pass(client, store, disc: Discovery, ids: dict[str, int], *, batch_items: int, batch_window: int,
                      overlap: int, first_window: int, now: int | None = None,
                      report: PassReport | None = None) -> PassReport:
@@ -241,11 +250,11 @@ def incremental_pass(client, store, disc: Discovery, ids: dict[str, int], *, bat
                 for item_ids, rows in fetch.history_by_type(items, a - LOOKBACK, b):
                     report.values_read += len(rows)
                     arrived.update(item_ids)
-                    ready = [o for o in pending if all(r.itemid in arrived for r in o.items)]
-                    pending = [o for o in pending if not all(r.itemid in arrived for r in o.items)]
-                    writer.submit(lambda rows=rows, d=data, g=ready, a=a, m=min(b - 1, now): (
-                        d.update(parse_values(rows, report.skipped)),
-                        write_outputs(store, ids, g, d, a, now, report, SOURCE, m)))
+                    complete = [all(r.itemid in arrived for r in o.items) for o in pending]
+                    ready = [o for o, done in zip(pending, complete) if done]
+                    pending = [o for o, done in zip(pending, complete) if not done]
+                    writer.submit(lambda rows=rows, d=data, g=ready, a=a, m=min(b - 1, now):
+                                  _parse_and_write(store, ids, rows, d, g, a, now, report, m))
     finally:
         writer.close()
     report.seconds = time.monotonic() - t_start
