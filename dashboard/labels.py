@@ -93,6 +93,29 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_allowed": ("allowed", "允许"), "col_add_shards": ("+ shards", "+ 分片"),
     "col_add_proxies": ("+ proxies", "+ 代理"), "col_add_mem": ("+ memory", "+ 内存"),
     "col_reason": ("why", "原因"),
+    "calendar": ("Promotion calendar", "大促日历"),
+    "calendar_help": ("The forecasts and the comparison use these promotions: the yearly 11.11, 12.12 and 6.18 "
+                      "are built in; add your own (an anniversary sale) or remove those your fleet did not run.",
+                      "预测和对比使用这些大促：内置每年的 11.11、12.12 和 6.18；可添加自己的大促（如周年庆），或删除未举办的大促。"),
+    "calendar_readonly": ("Editing the calendar is off on this server (setting calendar_editable); use "
+                          "`python app.py promotions`.",
+                          "此服务器未开启日历编辑（设置 calendar_editable）；请使用 `python app.py promotions`。"),
+    "add_promotion": ("Add a promotion", "添加大促"),
+    "col_days": ("days", "天数"), "col_preheat": ("pre-heat days", "预热天数"), "col_origin": ("from", "来源"),
+    "col_when": ("when", "时间"), "upcoming": ("upcoming", "未来"), "past": ("past", "已过"),
+    "origin_user": ("entered", "手工添加"), "origin_import": ("imported", "导入"),
+    "origin_suggestion": ("confirmed suggestion", "确认的建议"), "origin_synthetic": ("demo fleet", "演示数据"),
+    "origin_yearly": ("yearly", "每年"),
+    "remove": ("remove", "删除"), "add": ("add", "添加"), "every_year": ("every year (MM-DD)", "每年（月-日）"),
+    "suggestions": ("Suggestions from the fleet's traffic", "根据流量发现的大促"),
+    "suggestions_help": ("Days whose peak stood far above the days around them and that no promotion covers.",
+                         "峰值远高于前后日期且未被任何大促覆盖的日期。"),
+    "find_suggestions": ("Find suggestions", "查找"),
+    "no_suggestions": ("No suggestion: every day that stands out is in the calendar.",
+                       "没有建议：所有流量突出的日期都已在日历中。"),
+    "no_past_promotion": ("No past promotion in the calendar has data in this store yet: add the promotions your "
+                          "fleet ran below (or with `python app.py promotions`).",
+                          "日历中还没有有数据的历史大促：请在下方添加（或使用 `python app.py promotions`）。"),
     "computing": ("Forecasting the whole fleet (once per hour of new data)…", "正在预测全部集群（每小时新数据计算一次）…"),
 }
 
