@@ -84,6 +84,9 @@ SETTINGS: tuple[Setting, ...] = (
             minimum=60),
     Setting("zabbix_overlap", 300, "Seconds re-read before each series' newest sample on every pass; writes "
             "are idempotent.", int, minimum=0),
+    Setting("zabbix_pass_seconds", 300.0, "Longest time one collection pass may take (calls and retries "
+            "included; 0: no limit); what it wrote stays and the next pass continues from there.", float,
+            minimum=0),
     Setting("zabbix_late_window", 7200, "Seconds before the end of the last read within which values may "
             "still arrive with older clocks (a Zabbix proxy's buffer after a network cut): a series waiting "
             "for data is re-read this far back, never less than from its newest sample.", int, minimum=0),

@@ -20,6 +20,7 @@ import numpy as np
 from collectors.zabbix import derive
 from collectors.zabbix.inventory import Discovery, Output
 from collectors.zabbix.keymap import is_slow
+from collectors.zabbix.client import rows_of
 from core.errors import ZabbixTooLarge
 
 log = logging.getLogger("peakwatch.zabbix")
@@ -141,7 +142,8 @@ class Fetcher:
         params = dict(base, itemids=ids, time_from=t0, time_till=t1 - 1)
         try:
             self.report.api_calls += 1
-            return self.client.call(method, params)
+            fields = tuple(base["output"])
+            return rows_of(self.client.call(method, params), method, fields)
         except ZabbixTooLarge:
             if depth >= MAX_SPLIT_DEPTH or (len(ids) == 1 and t1 - t0 <= 60):
                 raise

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from collectors.zabbix import tags as tg
+from collectors.zabbix.client import rows_of
 from collectors.zabbix.keymap import KeyMap, Rule, key_params
 from store.inventory_types import Business, Cluster, Instance, Inventory, ProductLine, SeriesSpec
 
@@ -72,15 +73,17 @@ def discover(client, keymap: KeyMap, group: str = "") -> Discovery:
               "selectMacros": ["macro", "value"], "selectInterfaces": ["ip", "dns", "port", "main"],
               "selectParentTemplates": ["host", "name"], "monitored_hosts": True}
     if group:
-        found = client.call("hostgroup.get", {"filter": {"name": [group]}, "output": ["groupid"]})
+        found = rows_of(client.call("hostgroup.get", {"filter": {"name": [group]}, "output": ["groupid"]}),
+                        "hostgroup.get", ("groupid",))
         if not found:
             from core.errors import ConfigError
             raise ConfigError(f"zabbix_host_group {group!r} does not exist in Zabbix; fix the name or leave "
                               f"it empty for all hosts.")
         params["groupids"] = [g["groupid"] for g in found]
-    hosts = client.call("host.get", params)
-    items = client.call("item.get", {"hostids": [h["hostid"] for h in hosts], "monitored": True,
-                                     "output": ["itemid", "hostid", "key_", "value_type"]}) if hosts else []
+    hosts = rows_of(client.call("host.get", params), "host.get", ("hostid", "host"))
+    items = rows_of(client.call("item.get", {"hostids": [h["hostid"] for h in hosts], "monitored": True,
+                                             "output": ["itemid", "hostid", "key_", "value_type"]}),
+                    "item.get", ("itemid", "hostid", "key_", "value_type")) if hosts else []
     return build(hosts, items, keymap)
 
 

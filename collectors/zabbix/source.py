@@ -25,11 +25,12 @@ SOURCE_NAME = "zabbix"
 class ZabbixSource:
     def __init__(self, client: ZabbixClient, store, keymap: KeyMap, *, batch_items: int = 500,
                  batch_window: int = 21600, overlap: int = 300, first_window: int = 3600, host_group: str = "",
-                 raw_days: int = 14, late_window: int = 7200, clock: Callable[[], float] = time.time):
+                 raw_days: int = 14, late_window: int = 7200, pass_seconds: float = 300.0,
+                 clock: Callable[[], float] = time.time):
         self.client, self.store, self.keymap = client, store, keymap
         self.batch_items, self.batch_window, self.overlap = batch_items, batch_window, overlap
         self.first_window, self.host_group, self.raw_days, self.clock = first_window, host_group, raw_days, clock
-        self.late_window = late_window
+        self.late_window, self.pass_seconds = late_window, pass_seconds
         self.carry = Carry()     # items' newest points between passes (limits stored only when changed)
         self.discovery: Discovery | None = None
         self.ids: dict[str, int] = {}
@@ -40,7 +41,7 @@ class ZabbixSource:
                    batch_items=settings.zabbix_batch_items, batch_window=settings.zabbix_batch_window,
                    overlap=settings.zabbix_overlap, first_window=settings.zabbix_first_window,
                    host_group=settings.zabbix_host_group, raw_days=settings.raw_retention_days,
-                   late_window=settings.zabbix_late_window, **kw)
+                   late_window=settings.zabbix_late_window, pass_seconds=settings.zabbix_pass_seconds, **kw)
 
     def discover(self) -> Discovery:
         """Read hosts and items, update the store's inventory (removed hosts are marked removed)."""
@@ -56,11 +57,15 @@ class ZabbixSource:
         """One pass: inventory, incremental history, problems."""
         now = int(self.clock()) if now is None else int(now)
         report = PassReport()
-        disc = self.discover()
-        incremental_pass(self.client, self.store, disc, self.ids, batch_items=self.batch_items,
-                         batch_window=self.batch_window, overlap=self.overlap, first_window=self.first_window,
-                         late_window=self.late_window, now=now, report=report, carry=self.carry)
-        problems.save(self.store, problems.fetch(self.client, disc.hosts))
+        self.client.start_pass(self.pass_seconds)
+        try:
+            disc = self.discover()
+            incremental_pass(self.client, self.store, disc, self.ids, batch_items=self.batch_items,
+                             batch_window=self.batch_window, overlap=self.overlap, first_window=self.first_window,
+                             late_window=self.late_window, now=now, report=report, carry=self.carry)
+            problems.save(self.store, problems.fetch(self.client, disc.hosts))
+        finally:
+            self.client.end_pass()
         report.api_calls = self.client.calls
         return report
 

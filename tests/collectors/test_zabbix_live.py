@@ -234,3 +234,40 @@ def test_a_wrong_token_is_a_clear_auth_error_and_writes_nothing(stack, store):
     with pytest.raises(ZabbixAuthError, match="zabbix_token"):
         source(stack, store, client=bad).collect()
     assert store.info()["series"] == 0
+
+
+def test_values_a_proxy_sends_an_hour_late_are_still_collected(stack, store):
+    """A Zabbix proxy buffers its values during a network cut and sends them with their old clocks
+    when it reconnects: the passes in between must not move past them."""
+    zf, cl = sender(), client(stack)
+    name = f"pw-late-{uuid.uuid4().hex[:8]}"
+    group = f"Peakwatch/Test-{name}"
+    gid = cl.call("hostgroup.create", {"name": group})["groupids"][0]
+    tags = [{"tag": k, "value": v} for k, v in dict(product_line="qa", business="late", star="2", service="redis",
+                                                     cluster="late", role="master").items()]
+    hostid = cl.call("host.create", {"host": name, "groups": [{"groupid": gid}], "tags": tags})["hostids"][0]
+    key = "redis.clients.connected"
+    try:
+        itemid = cl.call("item.create", [{"hostid": hostid, "name": key, "key_": key, "type": 2, "value_type": 3,
+                                          "history": "7d", "trends": "30d"}])["itemids"][0]
+        zf.reload_config_cache()
+        base = (int(time.time()) - 3 * 3600) // 60 * 60
+
+        def send(t0, t1):
+            zf.send_all([{"host": name, "key": key, "value": str(t // 60 % 1000), "clock": t, "ns": 0}
+                         for t in range(t0, t1, 60)])
+            deadline = time.monotonic() + 60
+            while len(history(cl, itemid, 3, t0, t1 - 1)[0]) < (t1 - t0) // 60 and time.monotonic() < deadline:
+                time.sleep(1)
+        send(base - 3600, base + 60)                   # before the cut
+        src = source(stack, store, host_group=group, first_window=2 * 3600, overlap=300)
+        src.collect(now=base + 60)
+        src.collect(now=base + 1800)                   # the proxy is cut off: nothing arrives
+        send(base + 60, base + 3600)                   # reconnected: an hour of values with old clocks
+        src.collect(now=base + 3660)
+        sid = src.ids[f"{name}/conns"]
+        got = store.read_raw([sid], base - 3600, base + 3600)["ts"].tolist()
+        assert got == list(range(base - 3600, base + 3600, 60))
+    finally:
+        cl.call("host.delete", [hostid])
+        cl.call("hostgroup.delete", [gid])
