@@ -65,7 +65,9 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
+        """A write transaction, holding the write lock from its first statement (eng.begin_write)."""
         with eng.mapped_errors(self.url), self.engine.begin() as conn:
+            eng.begin_write(conn)
             yield conn
 
     @contextmanager
