@@ -56,7 +56,8 @@ SETTINGS: tuple[Setting, ...] = (
             float, minimum=0, maximum=300),
     Setting("cache_type", "filesystem", "Dashboard cache shared by viewers: filesystem (shared by gunicorn workers) "
             "or simple (one process).", choices=("filesystem", "simple")),
-    Setting("cache_dir", "", "Directory of the filesystem cache (empty: a per-store directory under the temp dir)."),
+    Setting("cache_dir", "", "Directory of the filesystem cache, private to the user (0700, owner checked; "
+            "empty: ~/.cache/peakwatch/cache-<store digest>)."),
     Setting("wall_playlist", "", "Wall page rotation: comma-separated paths shown in turn in kiosk mode, "
             "e.g. '/?kiosk=1,/fleet?kiosk=1' (empty: no rotation)."),
     Setting("wall_rotate_seconds", 60, "Seconds each playlist page stays on screen.", int, minimum=5, maximum=3600),

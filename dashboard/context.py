@@ -3,8 +3,6 @@ Flask app serving the request: no module globals, so several apps can live in on
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -55,8 +53,10 @@ def cache_config(settings) -> dict:
     digest = hashlib.sha1(store_identity(settings.store_url).encode()).hexdigest()[:12]
     if settings.cache_type == "simple":
         return {"CACHE_TYPE": "SimpleCache", "CACHE_KEY_PREFIX": digest}
-    directory = settings.cache_dir or os.path.join(tempfile.gettempdir(), f"peakwatch-cache-{digest}")
-    return {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": directory, "CACHE_THRESHOLD": 2000}
+    from dashboard.cache_files import default_dir
+    directory = settings.cache_dir or str(default_dir(digest))
+    return {"CACHE_TYPE": "dashboard.cache_files.PrivateFileSystemCache", "CACHE_DIR": directory,
+            "CACHE_THRESHOLD": 2000}
 
 
 def install(server: flask.Flask, store, settings, clock: Callable[[], float] = time.time) -> Context:
