@@ -7,6 +7,7 @@ import re
 
 from dash import dcc, html
 
+from core.logs import mask_phones as mask_text_phones
 from dashboard import labels as lb
 
 
@@ -30,8 +31,9 @@ def guarded(layout):
 
 def mask_phones(contacts) -> str:
     """On-call contacts for a page anyone may open: names kept, phone numbers masked."""
-    text = ", ".join(contacts) if isinstance(contacts, (list, tuple)) else str(contacts or "")
-    return re.sub(r"(\+?\d{3})\d{4,}(\d{4})", r"\1****\2", text)
+    text = ", ".join(map(str, contacts)) if isinstance(contacts, (list, tuple)) else str(contacts or "")
+    text = mask_text_phones(text)     # mobile numbers, also with dashes or spaces
+    return re.sub(r"(\+?\d{3})\d{4,}(\d{4})", r"\1****\2", text)   # any other long number
 
 
 def navbar(active: str, lang: str) -> html.Nav:

@@ -42,6 +42,27 @@ def check_sqlite_file(path: Path) -> None:
                                f"point store_url at another file or move this one away.")
 
 
+def _check_sqlite_path(path: Path) -> None:
+    """A store file's folder is created when its own parent exists (``data/`` in a checkout); a
+    folder as the store, or a path under missing folders (a typo), is refused in one line."""
+    if path.is_dir():
+        raise StoreUnavailable(f"store_url names the folder {path}, not a database file; name a file in it, "
+                               f"e.g. sqlite:///{path / 'peakwatch.sqlite'}.")
+    folder = path.parent
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise StoreUnavailable(f"{folder} is a file, not a folder; fix the store path in store_url.")
+    if not folder.parent.is_dir():
+        raise StoreUnavailable(f"the folder {folder} of the store does not exist (nor {folder.parent}); create it "
+                               f"or fix the store path in store_url.")
+    try:
+        folder.mkdir()
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot create the folder {folder} for the store ({exc.strerror}); create it "
+                               f"or point store_url somewhere writable.") from exc
+
+
 def make_engine(url: str, busy_timeout_s: float = 10.0) -> Engine:
     try:
         parsed = make_url(url)
@@ -52,9 +73,8 @@ def make_engine(url: str, busy_timeout_s: float = 10.0) -> Engine:
     if backend == "sqlite":
         path = sqlite_path(url)
         if path is not None:
+            _check_sqlite_path(path)
             check_sqlite_file(path)
-            if not path.parent.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
