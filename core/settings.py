@@ -64,6 +64,9 @@ SETTINGS: tuple[Setting, ...] = (
             "e.g. '/?kiosk=1,/fleet?kiosk=1' (empty: no rotation)."),
     Setting("wall_rotate_seconds", 60, "Seconds each playlist page stays on screen.", int, minimum=5, maximum=3600),
     Setting("wall_sound", False, "Beep on a new critical flag on the wall (the wall has a mute button).", bool),
+    Setting("allowed_hosts", "", "Host names the web app answers to besides localhost/127.0.0.1/::1 and `host`, "
+            "comma-separated (the names viewers type, e.g. behind a reverse proxy); * for any. Others get "
+            "HTTP 400 (DNS rebinding)."),
     # collection
     Setting("collect_interval", 60, "Seconds between collection passes (demo live points and Zabbix).", int,
             minimum=5, maximum=3600),

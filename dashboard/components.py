@@ -16,9 +16,16 @@ log = logging.getLogger("peakwatch.dashboard")
 
 def guarded(layout):
     """A page layout that shows a clear message instead of an error box when it fails (for
-    example the store is unreachable); the details go to the log."""
+    example the store is unreachable); the details go to the log. A query parameter given twice
+    (``?days=7&days=30``) gets a message naming it."""
     @functools.wraps(layout)
     def wrapper(**kwargs):
+        from dashboard.inputs import repeated
+        twice = repeated(kwargs)
+        if twice:
+            from dashboard.context import current
+            lang = current().lang
+            return html.Div([navbar("", lang), message(lb.t("bad_input", lang), twice, lang)])
         try:
             return layout(**kwargs)
         except Exception as exc:  # noqa: BLE001 - the viewer gets a message, the log the traceback
