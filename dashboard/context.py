@@ -40,17 +40,10 @@ class Context:
         return value
 
 
-def store_identity(url: str) -> str:
-    """The store a URL names: a relative SQLite path resolved against the working directory, so
-    two demos started in different directories never share one cache."""
-    from store.engine import sqlite_path
-    path = sqlite_path(url)
-    return f"sqlite:///{path.resolve()}" if path is not None else url
-
-
-def cache_config(settings) -> dict:
-    """Flask-Caching config: a filesystem cache per store (shared by gunicorn workers) or simple."""
-    digest = hashlib.sha1(store_identity(settings.store_url).encode()).hexdigest()[:12]
+def cache_config(settings, identity: str) -> dict:
+    """Flask-Caching config: a filesystem cache per store (``Store.identity``; shared by gunicorn
+    workers) or simple."""
+    digest = hashlib.sha1(identity.encode()).hexdigest()[:12]
     if settings.cache_type == "simple":
         return {"CACHE_TYPE": "SimpleCache", "CACHE_KEY_PREFIX": digest}
     from dashboard.cache_files import default_dir
@@ -60,7 +53,7 @@ def cache_config(settings) -> dict:
 
 
 def install(server: flask.Flask, store, settings, clock: Callable[[], float] = time.time) -> Context:
-    cache = Cache(server, config=cache_config(settings))
+    cache = Cache(server, config=cache_config(settings, store.identity))
     ctx = Context(store, settings, cache, clock)
     server.extensions[EXTENSION] = ctx
     return ctx

@@ -34,21 +34,8 @@ _live: "weakref.WeakSet[Warmer]" = weakref.WeakSet()
 
 
 def data_mark(store) -> tuple:
-    """Changes whenever the store receives data. SQLite: size and mtime of the database and its
-    write-ahead log (a stat, no query); other databases: the newest latest-value timestamp."""
-    from store.engine import sqlite_path
-    path = sqlite_path(store.url)
-    if path is not None:
-        out = []
-        for p in (Path(path), Path(f"{path}-wal")):
-            try:
-                st = p.stat()
-                out += [st.st_size, st.st_mtime_ns]
-            except FileNotFoundError:
-                out += [0, 0]
-        return tuple(out)
-    latest = store.latest()
-    return (len(latest), int(latest["ts"].max()) if len(latest) else 0)
+    """Changes whenever the store receives data (``Store.data_mark``: a stat on SQLite)."""
+    return store.data_mark()
 
 
 class Warmer:

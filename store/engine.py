@@ -203,6 +203,37 @@ def migrate(engine: Engine) -> bool:
     return True
 
 
+def identity(url: str) -> str:
+    """The database a URL names, the same however it is written: a SQLite file by its absolute
+    path (two demos started in different folders never look alike), others without password."""
+    path = sqlite_path(url)
+    if path is not None:
+        return f"sqlite:///{path.resolve()}"
+    return describe_url(url)
+
+
+def data_mark(engine: Engine, url: str) -> tuple:
+    """A cheap value that changes whenever data is written. SQLite: size and modification time of
+    the database file and its write-ahead log (two stats, no query). PostgreSQL: the newest
+    transaction id among the latest-value rows (every sample write updates one) and their count."""
+    path = sqlite_path(url)
+    if path is not None:
+        out: list[int] = []
+        for p in (path, Path(f"{path}-wal")):
+            try:
+                st = p.stat()
+                out += [st.st_size, st.st_mtime_ns]
+            except FileNotFoundError:
+                out += [0, 0]
+        return tuple(out)
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            row = conn.exec_driver_sql("SELECT count(*), coalesce(max(xmin::text::bigint), 0) FROM latest_blocks").one()
+        else:
+            row = conn.exec_driver_sql("SELECT count(*), 0 FROM latest_blocks").one()
+    return (int(row[0]), int(row[1]))
+
+
 def file_size(url: str) -> int | None:
     path = sqlite_path(url)
     if path is None or not path.exists():

@@ -57,6 +57,18 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    @property
+    def identity(self) -> str:
+        """Which database this is, written the same however store_url wrote it (SQLite: the
+        absolute file path; no password): a key for caches shared between processes."""
+        return eng.identity(self.url)
+
+    def data_mark(self) -> tuple:
+        """A cheap mark that changes whenever data is written (compare marks for equality only):
+        two file stats on SQLite, one small query on PostgreSQL."""
+        with eng.mapped_errors(self.url):
+            return eng.data_mark(self.engine, self.url)
+
     def __enter__(self) -> "Store":
         return self
 

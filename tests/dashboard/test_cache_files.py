@@ -71,7 +71,7 @@ def test_the_default_cache_folder_is_private_and_not_in_the_shared_temp_dir(tmp_
     from core.settings import load_settings
     from dashboard.context import cache_config
     env = {"PEAKWATCH_STORE_URL": f"sqlite:///{tmp_path / 's.sqlite'}"}
-    config = cache_config(load_settings(env=env))
+    config = cache_config(load_settings(env=env), f"sqlite:///{tmp_path / 's.sqlite'}")
     import tempfile
     assert not config["CACHE_DIR"].startswith(tempfile.gettempdir())
     from dashboard.cache_files import private_dir
