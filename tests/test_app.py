@@ -135,3 +135,35 @@ def test_the_zabbix_token_can_come_from_a_file(tmp_path):
     assert "********" in row and "zabbix_token_file" in row and "0123456789abcdef" not in proc.stdout
     from core.settings import load_settings
     assert load_settings(env={"PEAKWATCH_ZABBIX_TOKEN_FILE": str(token)}).zabbix_token == "0123456789abcdef0123"
+
+
+def test_every_package_cli_is_wired_in_app_py_and_a_broken_one_is_an_error():
+    """Sub-commands come from the modules app.package_commands names; a package's cli.py that is
+    not listed (or a listed one without register) fails here instead of silently vanishing."""
+    import argparse
+    import types
+
+    import app
+    listed = {m.__name__ for m in app.package_commands()}
+    found = {".".join(p.relative_to(ROOT).with_suffix("").parts) for pkg in ("collectors", "forecasting", "alerting")
+             for p in (ROOT / pkg).rglob("cli.py") if "def register(" in p.read_text()}
+    assert found == listed
+    parser = argparse.ArgumentParser()
+    with pytest.raises(TypeError, match="has no register"):
+        app.register_packages(parser.add_subparsers(), parser, [types.ModuleType("alerting.cli")])
+
+
+def test_commands_get_the_store_opened_with_the_busy_timeout(tmp_path):
+    import time
+    path = tmp_path / "s.sqlite"
+    assert run("store", "migrate", "--store-url", f"sqlite:///{path}").returncode == 0
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        t0 = time.monotonic()
+        line = one_line_error(run("store", "prune", "--store-url", f"sqlite:///{path}",
+                                  "--store-busy-timeout", "0.5"))
+        assert "locked by another process" in line and time.monotonic() - t0 < 20
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
