@@ -30,8 +30,6 @@ KNOWN: dict[tuple[str, str, str], str] = {
         "issue 10, forecasting helper: one public Store read for history loading",
     ("store public face", "dashboard.forecast_data", "store.aggregate"):
         "issue 10, forecasting helper: one public Store read for history loading",
-    ("no cycles", "dashboard.cached", "dashboard.warmer"):
-        "issue 10 item 6 (core helper): the dashboard's reads get one cache layer",
 }
 
 
