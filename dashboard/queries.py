@@ -174,44 +174,5 @@ def snapshot_version(snap: dict) -> str:
     return h.hexdigest()
 
 
-# ----------------------------------------------------------------------------- business page
-def business_frame(store, name: str) -> pd.Series | None:
-    biz = store.businesses()
-    row = biz[biz["name"] == name]
-    return None if row.empty else row.iloc[0]
-
-
-def business_series(store, name: str) -> pd.DataFrame:
-    s = store.series(business=name)
-    return s[s["removed_at"].isna()].reset_index(drop=True)
-
-
-def metric_range(store, series: pd.DataFrame, metric: str, start: int, end: int,
-                 max_points: int = 1500) -> pd.DataFrame:
-    """[series_id, ts, value, min, max, instance, cluster] of one metric's instance series."""
-    chosen = series[(series["metric"] == metric) & series["instance"].notna()]
-    if chosen.empty:
-        return pd.DataFrame(columns=["series_id", "ts", "value", "min", "max", "instance", "cluster"])
-    df = store.read_range(chosen["id"].tolist(), start, end, max_points)
-    return df.merge(chosen[["id", "instance", "cluster"]], left_on="series_id", right_on="id").drop(columns="id")
-
-
-def instance_table(store, flags: pd.DataFrame, name: str, now: int) -> pd.DataFrame:
-    """One row per instance of a business, one column per canonical metric (latest values);
-    ``flags`` is :func:`latest_flags`."""
-    f = flags[(flags["business"] == name) & flags["instance"].notna()]
-    if f.empty:
-        return pd.DataFrame()
-    wide = f.pivot_table(index="instance", columns="metric", values="value", aggfunc="last")
-    worst = fl.worst_of(f, "instance", now).set_index("instance")
-    inst = store.instances()
-    inst = inst[(inst["business"] == name) & inst["removed_at"].isna()].set_index("name")
-    out = inst[["cluster", "host", "port", "role", "shard", "zabbix_hostid"]].join(wide, how="left")
-    out = out.join(worst[["severity", "reason"]], how="left")
-    out["severity"] = out["severity"].fillna("stale")
-    out["service"] = out["cluster"].map(store.clusters().set_index("name")["service"])
-    return out.reset_index(names="instance").sort_values(["cluster", "shard", "role", "instance"])
-
-
 def now_ts() -> int:
     return int(time.time())

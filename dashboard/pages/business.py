@@ -19,7 +19,6 @@ from dashboard import figures as fg
 from dashboard import inputs
 from dashboard import instance_rows as ir
 from dashboard import labels as lb
-from dashboard import queries as q
 
 dash.register_page(__name__, path_template="/business/<name>", title="Peakwatch · business", name="business")
 
@@ -33,12 +32,12 @@ def layout(name=None, start=None, end=None, metric=None, window=None, kiosk=None
     ctx = context.current()
     lang = ctx.lang
     name = unquote(name or "")
-    biz = q.business_frame(ctx.store, name)
+    biz = bd.business_frame(ctx.store, name)
     if biz is None:
         return html.Div([cp.navbar("", lang), cp.message(
             f"{lb.t('unknown_business', lang)}: {name}",
             f"No business named “{name}” is in the store. Check the link or pick it on the wall.", lang)])
-    series = q.business_series(ctx.store, name)
+    series = bd.business_series(ctx.store, name)
     head = header(ctx, biz, name)
     if series.empty:
         return html.Div([cp.navbar("", lang), head, cp.message(lb.t("no_series", lang),
@@ -165,7 +164,7 @@ def shard_card(ctx, name) -> html.Div:
 
 def instances_card(ctx, name) -> html.Div:
     lang = ctx.lang
-    frame = q.instance_table(ctx.store, cached.latest_flags(ctx), name, ctx.now())
+    frame = bd.instance_table(ctx.store, cached.latest_flags(ctx), name, ctx.now())
     out = [html.H2(lb.t("instances", lang))]
     if frame.empty:
         return html.Div(out + [html.P(lb.t("no_series", lang))], className="card")
@@ -178,7 +177,7 @@ def instances_card(ctx, name) -> html.Div:
 # ------------------------------------------------------------------------------- callbacks
 def _business(ctx, name) -> tuple[str, pd.DataFrame]:
     name = inputs.text(name, "business")
-    return name, q.business_series(ctx.store, name)
+    return name, bd.business_series(ctx.store, name)
 
 
 @inputs.guarded_callback(2)
@@ -249,10 +248,10 @@ def history_update(start_date, end_date, metric, overlay, name):
 
 
 def history_result(ctx, name, metric, lo, hi, with_overlay: bool, per_instance: bool = False):
-    series = q.business_series(ctx.store, name)
+    series = bd.business_series(ctx.store, name)
     total, per_cluster = bd.history(ctx.store, series, name, metric, lo, hi)
     if per_instance:   # one line per instance instead of per cluster (rollups for long ranges)
-        inst = q.metric_range(ctx.store, series, metric, lo, hi, max_points=400)
+        inst = bd.metric_range(ctx.store, series, metric, lo, hi, max_points=400)
         per_cluster = inst.rename(columns={"instance": "group"})[["group", "ts", "value"]]
     over = None
     if with_overlay:
