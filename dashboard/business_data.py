@@ -115,7 +115,7 @@ def metric_range(store, series: pd.DataFrame, metric: str, start: int, end: int,
 
 def instance_table(store, flags: pd.DataFrame, name: str, now: int) -> pd.DataFrame:
     """One row per instance of a business, one column per canonical metric (latest values);
-    ``flags`` is :func:`dashboard.queries.latest_flags`."""
+    ``flags`` is :func:`dashboard.wall_data.latest_flags`."""
     f = flags[(flags["business"] == name) & flags["instance"].notna()]
     if f.empty:
         return pd.DataFrame()

@@ -33,7 +33,7 @@ def _known() -> dict[str, type]:
     """The dataclasses the pages keep in the shared cache (the only ones a cache file may build),
     plus any :func:`register`-ed."""
     if not _DATACLASSES:
-        from dashboard.queries import Plan
+        from dashboard.wall_data import Plan
         from forecasting.events import Event
         from forecasting.fleet import FleetForecast
         from forecasting.model import PeakForecast

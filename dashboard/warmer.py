@@ -20,7 +20,7 @@ import time
 import weakref
 from pathlib import Path
 
-from dashboard import cached
+from dashboard import page_cache as cached
 from dashboard.context import Context
 
 log = logging.getLogger("peakwatch.dashboard.warmer")

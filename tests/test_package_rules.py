@@ -22,7 +22,7 @@ STORE_PUBLIC = {"store", "store.metrics", "store.inventory_types"}
 
 #: (rule, importer, imported) -> the work that removes it
 KNOWN: dict[tuple[str, str, str], str] = {
-    ("no collectors", "dashboard.queries", "collectors.zabbix.problems"):
+    ("no collectors", "dashboard.wall_data", "collectors.zabbix.problems"):
         "issue 10, alerting helper: Zabbix problems become a store table behind Store methods",
     ("no collectors", "dashboard.pages.business", "collectors.zabbix.problems"):
         "issue 10, alerting helper: Zabbix problems become a store table behind Store methods",

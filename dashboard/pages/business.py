@@ -12,7 +12,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from collectors.zabbix import problems as zabbix_problems
 from dashboard import business_data as bd
-from dashboard import cached
+from dashboard import page_cache as cached
 from dashboard import components as cp
 from dashboard import context
 from dashboard import figures as fg

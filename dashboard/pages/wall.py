@@ -11,7 +11,7 @@ from urllib.parse import quote
 import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
-from dashboard import cached
+from dashboard import page_cache as cached
 from dashboard import components as cp
 from dashboard import context
 from dashboard import inputs

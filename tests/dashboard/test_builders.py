@@ -10,7 +10,7 @@ import fleetdata
 from dashboard import business_data as bd
 from dashboard import figures as fg
 from dashboard import instance_rows as ir
-from dashboard import queries as q
+from dashboard import wall_data as q
 from dashboard import tiles as tl
 from core.settings import load_settings
 

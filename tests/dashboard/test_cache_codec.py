@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dashboard import cache_codec
-from dashboard.queries import Plan
+from dashboard.wall_data import Plan
 from forecasting.events import Event
 
 

@@ -1,9 +1,10 @@
-"""Store reads through the shared cache, for the pages (one computation per interval for every
-viewer and gunicorn worker sharing the cache)."""
+"""The cache layer: each page's data (``wall_data``, ``fleet_data``) through the shared cache, one
+computation per interval for every viewer and gunicorn worker sharing it. Pages read their data
+here; ``dashboard.warmer`` fills it in the background."""
 from __future__ import annotations
 
 from dashboard import fleet_data as fd
-from dashboard import queries as q
+from dashboard import wall_data as q
 from dashboard import tiles as tl
 from dashboard.context import Context
 

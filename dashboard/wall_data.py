@@ -1,5 +1,6 @@
-"""Store reads shaped for the pages. Pure functions of a store (no Dash); ``cached`` wraps them in
-the shared Flask-Caching cache so that many viewers (and gunicorn workers) cost about one query.
+"""The wall's data (also the flags and Zabbix problems the business page shows): pure functions of a
+store, no Dash, no cache. ``dashboard.page_cache`` runs them through the shared cache, so that many
+viewers (and gunicorn workers) cost about one query.
 """
 from __future__ import annotations
 
