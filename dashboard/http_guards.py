@@ -49,7 +49,14 @@ def install(app, settings) -> None:
     server = app.server
     server.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     hosts = allowed_hosts(settings)
-    csp = content_security_policy(app.csp_hashes())
+    # Dash adds inline scripts (the pages' clientside callback) while serving its first request:
+    # the policy hashes them from then on, computed once
+    csp: list[str] = []
+
+    def policy() -> str:
+        if not csp:
+            csp.append(content_security_policy(app.csp_hashes()))
+        return csp[0]
 
     @server.before_request
     def _check_host():
@@ -64,7 +71,7 @@ def install(app, settings) -> None:
 
     @server.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("Content-Security-Policy", policy())
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
