@@ -24,13 +24,21 @@ from core.settings import SETTINGS, Settings, load_settings
 
 log = logging.getLogger("peakwatch")
 
-#: (name, register(subparsers) -> None) of package commands; optional packages may be absent
-PACKAGE_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("collectors.zabbix.cli", "register"),
-    ("forecasting.cli", "register"),
-    ("forecasting.promotions_cli", "register"),
-    ("alerting.cli", "register"),
-)
+
+
+def package_commands() -> tuple:
+    """The packages' CLI modules, each adding its sub-commands with ``register(subparsers, parent)``.
+    Imported here, by name in the code: a missing one fails at start, it is never skipped.
+
+    A handler that sets ``with_store="migrated"`` (or ``"existing"``: no migration) is called as
+    ``func(args, settings, store)`` with the store app.py opened (``open_store``: the busy timeout
+    and retention of the settings) and closes after it; ``check_settings(args, settings)``, when
+    set, runs before the store is opened, so bad configuration changes nothing. Other handlers
+    are called as ``func(args, settings)``."""
+    from collectors.zabbix import cli as zabbix_cli
+    from forecasting import cli as forecasting_cli
+    from forecasting import promotions_cli
+    return (zabbix_cli, forecasting_cli, promotions_cli)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -60,34 +68,32 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", parents=[parent], help="synthetic fleet, kept live, with the web app (default)")
     demo.add_argument("--no-serve", action="store_true", help="generate (and keep live) without serving")
     demo.add_argument("--once", action="store_true", help="generate the fleet, then exit (no live points, no web)")
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func=cmd_demo, with_store="migrated")
     serve = sub.add_parser("serve", parents=[parent], help="serve the web app on the configured store")
-    serve.set_defaults(func=cmd_serve)
+    serve.set_defaults(func=cmd_serve, with_store="migrated", check_settings=check_serve)
     store = sub.add_parser("store", parents=[parent], help="store maintenance")
     store_sub = store.add_subparsers(dest="store_command", parser_class=OneLineParser, required=True)
-    for name, func, text in (("info", cmd_store_info, "row counts, sizes and time ranges per tier"),
-                             ("migrate", cmd_store_migrate, "upgrade the schema, keeping the data"),
-                             ("prune", cmd_store_prune, "drop raw samples older than raw_retention_days")):
+    for name, func, with_store, text in (
+            ("info", cmd_store_info, "existing", "row counts, sizes and time ranges per tier"),
+            ("migrate", cmd_store_migrate, None, "upgrade the schema, keeping the data"),
+            ("prune", cmd_store_prune, "migrated", "drop raw samples older than raw_retention_days")):
         p = store_sub.add_parser(name, parents=[parent], help=text, description=text)
-        p.set_defaults(func=func)
+        p.set_defaults(func=func, with_store=with_store)
     settings = sub.add_parser("settings", parents=[parent], help="show every setting and where it came from")
     settings.set_defaults(func=cmd_settings)
-    for module_name, attr in PACKAGE_COMMANDS:
-        register = _optional(module_name, attr)
-        if register is not None:
-            register(sub, parent)
+    register_packages(sub, parent, package_commands())
+    serve.add_argument("--collect", action="store_true",
+                       help="also collect from Zabbix (zabbix_url) every collect_interval seconds")
     return parser
 
 
-def _optional(module_name: str, attr: str) -> Callable | None:
-    import importlib
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            return None
-        raise
-    return getattr(module, attr, None)
+def register_packages(sub, parent: argparse.ArgumentParser, modules) -> None:
+    for module in modules:
+        register: Callable | None = getattr(module, "register", None)
+        if not callable(register):
+            raise TypeError(f"{module.__name__} has no register(subparsers, parent); every module listed in "
+                            f"app.package_commands adds its sub-commands with one.")
+        register(sub, parent)
 
 
 def resolve_settings(args: argparse.Namespace) -> Settings:
@@ -110,13 +116,9 @@ def cmd_settings(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_store_info(args, settings: Settings) -> int:
+def cmd_store_info(args, settings: Settings, store) -> int:
     from store.report import format_info
-    store = open_store(settings, migrate=False)
-    try:
-        print(format_info(store.info(), settings.timezone))
-    finally:
-        store.close()
+    print(format_info(store.info(), settings.timezone))
     return 0
 
 
@@ -132,12 +134,8 @@ def cmd_store_migrate(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_store_prune(args, settings: Settings) -> int:
-    store = open_store(settings)
-    try:
-        n = store.prune()
-    finally:
-        store.close()
+def cmd_store_prune(args, settings: Settings, store) -> int:
+    n = store.prune()
     print(f"dropped {n} raw chunks older than {settings.raw_retention_days} days")
     return 0
 
@@ -153,15 +151,36 @@ def run_web(store, settings: Settings) -> None:
     web.run(host=settings.host, port=settings.port, debug=False)
 
 
-def cmd_serve(args, settings: Settings) -> int:
-    store = open_store(settings)
+def cmd_serve(args, settings: Settings, store) -> int:
+    if args.collect:
+        start_zabbix_collector(settings, store)
     run_web(store, settings)
     return 0
 
 
-def cmd_demo(args, settings: Settings) -> int:
+def check_serve(args, settings: Settings) -> None:
+    if args.collect:
+        from collectors.zabbix import cli as zabbix_cli
+        zabbix_cli.check_settings(args, settings)
+
+
+def start_zabbix_collector(settings: Settings, store) -> threading.Thread:
+    """``serve --collect``: the Zabbix collection loop in a background thread of the web process."""
+    from collectors.zabbix import cli as zabbix_cli
+    source = zabbix_cli.open_source(settings, store)
+
+    def loop() -> None:
+        try:
+            zabbix_cli.run_loop(source, settings.collect_interval)
+        except Exception:  # noqa: BLE001 - a dead collector thread must say why in the log
+            log.exception("the Zabbix collection loop stopped; the web app keeps serving stored data")
+    thread = threading.Thread(target=loop, name="zabbix-collector", daemon=True)
+    thread.start()
+    return thread
+
+
+def cmd_demo(args, settings: Settings, store) -> int:
     from collectors.synthetic.runner import DemoRunner
-    store = open_store(settings)
     runner = DemoRunner(store, settings)
     # the inventory first (about a second), so the first page already lists every business
     runner.source.write_inventory()
@@ -178,6 +197,21 @@ def cmd_demo(args, settings: Settings) -> int:
     return 0
 
 
+def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Call the handler, with the store opened for it when it asks for one (``with_store``)."""
+    check = getattr(args, "check_settings", None)
+    if check is not None:
+        check(args, settings)
+    mode = getattr(args, "with_store", None)
+    if mode is None:
+        return int(args.func(args, settings) or 0)
+    store = open_store(settings, migrate=(mode == "migrated"))
+    try:
+        return int(args.func(args, settings, store) or 0)
+    finally:
+        store.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
@@ -187,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = resolve_settings(args)
         setup_logging(settings.log_level, settings.log_format, settings.secrets())
-        return int(args.func(args, settings) or 0)
+        return run_command(args, settings)
     except PeakwatchError as exc:
         print(f"peakwatch: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -73,7 +73,9 @@ def evaluate(latest: pd.DataFrame, now: int, stale_after_s: int, rules: tuple[Ru
             value in an instance that reports (a hit ratio without traffic, memory use against
             no limit) is not stale: it has no value to judge and stays ``ok``.
     Returns:
-        ``latest`` plus ``severity``, its ``rank`` (index in SEVERITIES) and ``reason`` (empty for ok).
+        ``latest`` plus ``severity``, its ``rank`` (index in SEVERITIES), ``reason`` (empty for
+        ok) and ``current`` (False when the row's own value is older than ``stale_after_s``: it
+        says nothing about now, whatever its instance's state).
     """
     out = latest.copy()
     sev = np.zeros(len(out), np.int64)
@@ -111,6 +113,7 @@ def evaluate(latest: pd.DataFrame, now: int, stale_after_s: int, rules: tuple[Ru
     out["severity"] = np.asarray(SEVERITIES, dtype=object)[sev]
     out["rank"] = sev
     out["reason"] = reason
+    out["current"] = ~old
     return out
 
 

@@ -57,7 +57,7 @@ def wall_callback_ms(app, store, now: int, repeats: int = 5) -> tuple[float, flo
     """(cold, cached) ms of the wall refresh callback as a browser calls it (showing the previous
     version). cold = first call of a refresh interval after a collection pass (computes the
     snapshot every viewer then shares); cached = every other viewer in that interval."""
-    from dashboard import cached
+    from dashboard import page_cache as cached
     from dashboard.app import page_modules
     wall = next(m for m in page_modules() if m.__name__.endswith("wall"))
     ctx = app.server.extensions["peakwatch"]
@@ -90,7 +90,7 @@ def wall_after_pass_warm(app, store, now: int, passes: int = 5) -> dict:
     viewer times include its contention for the interpreter)."""
     from dash import no_update
 
-    from dashboard import cached
+    from dashboard import page_cache as cached
     from dashboard import warmer as wm
     from dashboard.app import page_modules
     wall = next(m for m in page_modules() if m.__name__.endswith("wall"))
@@ -148,7 +148,7 @@ def refresh_bytes(app, store, now: int) -> int:
     """Bytes of the wall refresh response after one new collection pass (every cluster series
     gets a new point), against the version the browser was showing."""
     import dash  # noqa: F401
-    from dashboard import cached
+    from dashboard import page_cache as cached
     client = app.server.test_client()
     with app.server.test_request_context("/"):
         ctx = app.server.extensions["peakwatch"]

@@ -7,6 +7,7 @@
      |    +-- StoreCorrupt      file is not a database / schema damaged
      |    +-- StoreLocked       another process holds the write lock
      |    +-- StoreInputError   caller passed bad samples / inventory
+     |    +-- StoreFull         the disk holding the store is full
      +-- CollectorError
      |    +-- ZabbixError
      |         +-- ZabbixUnavailable  connection refused, timeout, 5xx
@@ -51,6 +52,10 @@ class StoreLocked(StoreError):
 
 
 class StoreInputError(StoreError):
+    pass
+
+
+class StoreFull(StoreError):
     pass
 
 

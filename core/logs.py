@@ -8,7 +8,8 @@ import sys
 import time
 from typing import Iterable
 
-PHONE = re.compile(r"(?<!\d)(\+?86)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+#: mainland mobile numbers, also written with dashes or spaces (138-1234-5678, +86 138 1234 5678)
+PHONE = re.compile(r"(?<![\d])(\+?86[-\s]?)?(1[3-9]\d)([-\s]?)(\d{4})([-\s]?)(\d{4})(?![\d])")
 KEYLIKE = re.compile(r"(?i)((?:token|password|secret|auth|apikey|api_key|accesskey)[\"']?\s*[:=]\s*[\"']?)([^\s\"',}]+)")
 
 
@@ -18,7 +19,13 @@ def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "********")
     text = KEYLIKE.sub(lambda m: m.group(1) + "********", text)
-    return PHONE.sub(lambda m: (m.group(1) or "") + m.group(2) + "****" + m.group(4), text)
+    return mask_phones(text)
+
+
+def mask_phones(text: str) -> str:
+    """Mobile numbers with their middle four digits masked, however they are spaced."""
+    return PHONE.sub(lambda m: (m.group(1) or "") + m.group(2) + m.group(3) + "****" + m.group(5) + m.group(6),
+                     text)
 
 
 class SensitiveFilter(logging.Filter):
@@ -31,7 +38,24 @@ class SensitiveFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = mask_text(record.getMessage(), self.secrets)
         record.msg, record.args = message, None
+        if record.exc_info:
+            # the traceback is formatted (and masked) here: frames and exception messages may hold
+            # a URL with its password, a token or a phone number
+            record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info), self.secrets)
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = mask_text(record.stack_info, self.secrets)
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            record.fields = {k: self._mask_value(v) for k, v in fields.items()}
         return True
+
+    def _mask_value(self, value):
+        if isinstance(value, str):
+            return mask_text(value, self.secrets)
+        if isinstance(value, (int, float, bool)) or value is None:
+            return value
+        return mask_text(json.dumps(value, ensure_ascii=False, default=str), self.secrets)
 
 
 class JsonFormatter(logging.Formatter):
@@ -40,8 +64,8 @@ class JsonFormatter(logging.Formatter):
                "level": record.levelname, "logger": record.name, "msg": record.getMessage()}
         for key, value in getattr(record, "fields", {}).items():
             doc[key] = value
-        if record.exc_info:
-            doc["exc"] = self.formatException(record.exc_info)
+        if record.exc_text or record.exc_info:
+            doc["exc"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(doc, ensure_ascii=False, default=str)
 
 

@@ -9,7 +9,9 @@ Secret settings are masked by :func:`Settings.describe` and by the log filter.
 from __future__ import annotations
 
 import difflib
+import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,13 +58,17 @@ SETTINGS: tuple[Setting, ...] = (
             float, minimum=0, maximum=300),
     Setting("cache_type", "filesystem", "Dashboard cache shared by viewers: filesystem (shared by gunicorn workers) "
             "or simple (one process).", choices=("filesystem", "simple")),
-    Setting("cache_dir", "", "Directory of the filesystem cache (empty: a per-store directory under the temp dir)."),
+    Setting("cache_dir", "", "Directory of the filesystem cache, private to the user (0700, owner checked; "
+            "empty: ~/.cache/peakwatch/cache-<store digest>)."),
     Setting("wall_playlist", "", "Wall page rotation: comma-separated paths shown in turn in kiosk mode, "
             "e.g. '/?kiosk=1,/fleet?kiosk=1' (empty: no rotation)."),
     Setting("wall_rotate_seconds", 60, "Seconds each playlist page stays on screen.", int, minimum=5, maximum=3600),
     Setting("wall_sound", False, "Beep on a new critical flag on the wall (the wall has a mute button).", bool),
     Setting("calendar_editable", True, "Allow adding and removing promotions on the /promotions page (until "
             "accounts exist anyone who can open the page can; turn off for wall screens).", bool),
+    Setting("allowed_hosts", "", "Host names the web app answers to besides localhost/127.0.0.1/::1 and `host`, "
+            "comma-separated (the names viewers type, e.g. behind a reverse proxy); * for any. Others get "
+            "HTTP 400 (DNS rebinding)."),
     # collection
     Setting("collect_interval", 60, "Seconds between collection passes (demo live points and Zabbix).", int,
             minimum=5, maximum=3600),
@@ -73,6 +79,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("zabbix_token", "", "Zabbix API token (preferred over user/password).", secret=True),
     Setting("zabbix_user", "", "Zabbix user when no token is set."),
     Setting("zabbix_password", "", "Zabbix password when no token is set.", secret=True),
+    Setting("zabbix_token_file", "", "File holding the Zabbix API token (keeps it out of `ps` and the "
+            "environment); used when zabbix_token is empty."),
     Setting("zabbix_verify_tls", True, "Verify the Zabbix frontend's TLS certificate.", bool),
     Setting("zabbix_timeout", 30.0, "Seconds before one Zabbix API call is abandoned.", float, minimum=1),
     Setting("zabbix_retries", 4, "Retries of a Zabbix API call that failed to connect, timed out or got a 5xx.",
@@ -109,7 +117,13 @@ SETTINGS: tuple[Setting, ...] = (
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 ENV_PREFIX = "PEAKWATCH_"
 #: config-file tables owned by packages (read with Settings.section)
-SECTIONS: set[str] = {"keymap", "promotions", "capacity", "thresholds", "alerting"}
+SECTIONS: set[str] = {"keymap", "alerting"}
+#: tables a config file may one day hold but nothing reads yet: an error, not silently ignored
+NOT_YET: dict[str, str] = {
+    "thresholds": "flag thresholds are built in (alerting/flags.py)",
+    "promotions": "edit the promotion calendar with `python app.py` commands or the page",
+    "capacity": "use the capacity_* settings",
+}
 
 
 def _suggest(name: str) -> str:
@@ -135,7 +149,11 @@ def _convert(setting: Setting, raw: Any, origin: str) -> Any:
                 raise ValueError
             value = int(str(raw).strip())
         elif setting.type is float:
+            if isinstance(raw, bool):
+                raise ValueError
             value = float(str(raw).strip())
+            if not math.isfinite(value):
+                raise ValueError
         else:
             value = str(raw)
     except ValueError:
@@ -209,14 +227,19 @@ class Settings(Mapping[str, Any]):
         return Settings(values, origins, self._sections)
 
     def secrets(self) -> list[str]:
-        return [str(self._values[s.name]) for s in SETTINGS if s.secret and self._values[s.name]]
+        """Values never to be shown: secret settings and passwords inside URL settings."""
+        out = [str(self._values[s.name]) for s in SETTINGS if s.secret and self._values[s.name]]
+        for value in self._values.values():
+            for m in URL_PASSWORD.finditer(str(value)):
+                out.append(m.group("pw"))
+        return out
 
     def describe(self) -> list[tuple[str, str, str]]:
         """(name, shown value, origin) rows; secrets masked."""
         rows = []
         for s in SETTINGS:
             value = self._values[s.name]
-            shown = "********" if (s.secret and value) else repr(value)
+            shown = "********" if (s.secret and value) else mask_url(repr(value))
             rows.append((s.name, shown, self._origins[s.name]))
         return rows
 
@@ -241,6 +264,9 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     sections: dict[str, Any] = {}
     if path:
         for key, value in read_config_file(path).items():
+            if key in NOT_YET:
+                raise ConfigError(f"config file {path}: the [{key}] table is not read by Peakwatch yet "
+                                  f"({NOT_YET[key]}); remove it.")
             if key in SECTIONS and isinstance(value, dict):
                 sections[key] = value
             elif key in BY_NAME:
@@ -264,4 +290,40 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
         else:
             values[s.name] = s.default
             origins[s.name] = "default"
+    _check_timezone(values["timezone"], origins["timezone"])
+    _read_token_file(values, origins)
     return Settings(values, origins, sections)
+
+
+def _check_timezone(name: str, origin: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"setting 'timezone' (from {origin}): {name!r} is not a time zone; use an IANA "
+                          f"name such as Asia/Shanghai or UTC.") from None
+
+
+def _read_token_file(values: dict[str, Any], origins: dict[str, str]) -> None:
+    """``zabbix_token_file``: the token read from the file when ``zabbix_token`` is empty."""
+    path = values.get("zabbix_token_file")
+    if not path or values.get("zabbix_token"):
+        return
+    try:
+        token = Path(path).expanduser().read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"setting 'zabbix_token_file': cannot read {path} "
+                          f"({getattr(exc, 'strerror', None) or exc}); fix the path or its permissions.") from None
+    if not token:
+        raise ConfigError(f"setting 'zabbix_token_file': {path} is empty; put the Zabbix API token in it.")
+    values["zabbix_token"] = token
+    origins["zabbix_token"] = "zabbix_token_file"
+
+
+#: the password of a URL such as postgresql+psycopg://user:password@host/db
+URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]+:)(?P<pw>\S+)(?P<at>@)")
+
+
+def mask_url(text: str) -> str:
+    """A URL with its password (if any) replaced by ********."""
+    return URL_PASSWORD.sub(lambda m: m.group("head") + "********" + m.group("at"), text)

@@ -15,7 +15,7 @@ from typing import Callable
 import dash
 from dash import dcc, html
 
-from dashboard import context, warmer
+from dashboard import context, http_guards, warmer
 
 HERE = Path(__file__).resolve().parent
 
@@ -30,6 +30,7 @@ def create_app(store, settings, clock: Callable[[], float] = time.time) -> dash.
     app.layout = html.Div([dcc.Location(id="url"), dash.page_container], id="root")
     for module in page_modules():
         module.register_callbacks(app)
+    http_guards.install(app, settings)   # after the callbacks: the CSP hashes their inline scripts
     return app
 
 

@@ -1,4 +1,5 @@
-"""Business page reads: realtime, history and shard balance frames (pure functions of a store)."""
+"""Business page reads: the business and its series, realtime, history, shard balance and instance
+frames (pure functions of a store)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time as dtime, timedelta
@@ -6,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from alerting import flags as fl
 from store.metrics import agg_of
 
 DEFAULT_DAYS = 7
@@ -85,6 +87,48 @@ def history(store, series: pd.DataFrame, name: str, metric: str, start: int, end
 
 def shard_frame(flags: pd.DataFrame, instances: pd.DataFrame, metric: str) -> pd.DataFrame:
     """[cluster, instance, shard, value] of the latest ``metric`` on masters and proxies."""
-    f = flags[(flags["metric"] == metric) & flags["instance"].notna() & flags["role"].isin(["master", "proxy"])]
+    f = flags[(flags["metric"] == metric) & flags["instance"].notna() & flags["role"].isin(["master", "proxy"])
+              & flags["current"]]          # no bar for a value that is not current (memory against no limit)
     out = f[["cluster", "instance", "value"]].merge(instances[["name", "shard"]], left_on="instance", right_on="name")
     return out[["cluster", "instance", "shard", "value"]]
+
+
+def business_frame(store, name: str) -> pd.Series | None:
+    biz = store.businesses()
+    row = biz[biz["name"] == name]
+    return None if row.empty else row.iloc[0]
+
+
+def business_series(store, name: str) -> pd.DataFrame:
+    s = store.series(business=name)
+    return s[s["removed_at"].isna()].reset_index(drop=True)
+
+
+def metric_range(store, series: pd.DataFrame, metric: str, start: int, end: int,
+                 max_points: int = 1500) -> pd.DataFrame:
+    """[series_id, ts, value, min, max, instance, cluster] of one metric's instance series."""
+    chosen = series[(series["metric"] == metric) & series["instance"].notna()]
+    if chosen.empty:
+        return pd.DataFrame(columns=["series_id", "ts", "value", "min", "max", "instance", "cluster"])
+    df = store.read_range(chosen["id"].tolist(), start, end, max_points)
+    return df.merge(chosen[["id", "instance", "cluster"]], left_on="series_id", right_on="id").drop(columns="id")
+
+
+def instance_table(store, flags: pd.DataFrame, name: str, now: int) -> pd.DataFrame:
+    """One row per instance of a business, one column per canonical metric (latest values);
+    ``flags`` is :func:`dashboard.wall_data.latest_flags`."""
+    f = flags[(flags["business"] == name) & flags["instance"].notna()]
+    if f.empty:
+        return pd.DataFrame()
+    # a reporting instance's old value (utilisation against no limit) is not shown as current; a
+    # silent instance keeps its last values (its row is marked stale)
+    f = f.assign(value=f["value"].where(f["current"] | (f["severity"] == "stale")))
+    wide = f.pivot_table(index="instance", columns="metric", values="value", aggfunc="last")
+    worst = fl.worst_of(f, "instance", now).set_index("instance")
+    inst = store.instances()
+    inst = inst[(inst["business"] == name) & inst["removed_at"].isna()].set_index("name")
+    out = inst[["cluster", "host", "port", "role", "shard", "zabbix_hostid", "notes"]].join(wide, how="left")
+    out = out.join(worst[["severity", "reason"]], how="left")
+    out["severity"] = out["severity"].fillna("stale")
+    out["service"] = inst["service"].reindex(out.index)      # the instance's own (a proxy in a Redis cluster)
+    return out.reset_index(names="instance").sort_values(["cluster", "shard", "role", "instance"])

@@ -7,6 +7,7 @@ import re
 
 from dash import dcc, html
 
+from core.logs import mask_phones as mask_text_phones
 from dashboard import labels as lb
 
 
@@ -15,9 +16,16 @@ log = logging.getLogger("peakwatch.dashboard")
 
 def guarded(layout):
     """A page layout that shows a clear message instead of an error box when it fails (for
-    example the store is unreachable); the details go to the log."""
+    example the store is unreachable); the details go to the log. A query parameter given twice
+    (``?days=7&days=30``) gets a message naming it."""
     @functools.wraps(layout)
     def wrapper(**kwargs):
+        from dashboard.inputs import repeated
+        twice = repeated(kwargs)
+        if twice:
+            from dashboard.context import current
+            lang = current().lang
+            return html.Div([navbar("", lang), message(lb.t("bad_input", lang), twice, lang)])
         try:
             return layout(**kwargs)
         except Exception as exc:  # noqa: BLE001 - the viewer gets a message, the log the traceback
@@ -30,8 +38,9 @@ def guarded(layout):
 
 def mask_phones(contacts) -> str:
     """On-call contacts for a page anyone may open: names kept, phone numbers masked."""
-    text = ", ".join(contacts) if isinstance(contacts, (list, tuple)) else str(contacts or "")
-    return re.sub(r"(\+?\d{3})\d{4,}(\d{4})", r"\1****\2", text)
+    text = ", ".join(map(str, contacts)) if isinstance(contacts, (list, tuple)) else str(contacts or "")
+    text = mask_text_phones(text)     # mobile numbers, also with dashes or spaces
+    return re.sub(r"(\+?\d{3})\d{4,}(\d{4})", r"\1****\2", text)   # any other long number
 
 
 def navbar(active: str, lang: str) -> html.Nav:

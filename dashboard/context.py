@@ -3,8 +3,6 @@ Flask app serving the request: no module globals, so several apps can live in on
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -42,25 +40,20 @@ class Context:
         return value
 
 
-def store_identity(url: str) -> str:
-    """The store a URL names: a relative SQLite path resolved against the working directory, so
-    two demos started in different directories never share one cache."""
-    from store.engine import sqlite_path
-    path = sqlite_path(url)
-    return f"sqlite:///{path.resolve()}" if path is not None else url
-
-
-def cache_config(settings) -> dict:
-    """Flask-Caching config: a filesystem cache per store (shared by gunicorn workers) or simple."""
-    digest = hashlib.sha1(store_identity(settings.store_url).encode()).hexdigest()[:12]
+def cache_config(settings, identity: str) -> dict:
+    """Flask-Caching config: a filesystem cache per store (``Store.identity``; shared by gunicorn
+    workers) or simple."""
+    digest = hashlib.sha1(identity.encode()).hexdigest()[:12]
     if settings.cache_type == "simple":
         return {"CACHE_TYPE": "SimpleCache", "CACHE_KEY_PREFIX": digest}
-    directory = settings.cache_dir or os.path.join(tempfile.gettempdir(), f"peakwatch-cache-{digest}")
-    return {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": directory, "CACHE_THRESHOLD": 2000}
+    from dashboard.cache_files import default_dir
+    directory = settings.cache_dir or str(default_dir(digest))
+    return {"CACHE_TYPE": "dashboard.cache_files.PrivateFileSystemCache", "CACHE_DIR": directory,
+            "CACHE_THRESHOLD": 2000}
 
 
 def install(server: flask.Flask, store, settings, clock: Callable[[], float] = time.time) -> Context:
-    cache = Cache(server, config=cache_config(settings))
+    cache = Cache(server, config=cache_config(settings, store.identity))
     ctx = Context(store, settings, cache, clock)
     server.extensions[EXTENSION] = ctx
     return ctx

@@ -7,22 +7,27 @@ import pandas as pd
 
 from dashboard import labels as lb
 
-#: (column id, header) per family; values come from :func:`row`
+#: (column id, header label key) per family; values come from :func:`row`, headers from labels.LABELS
 FAMILIES = {
-    "redis": (("instance", "instance"), ("role", "role / link"), ("shard", "shard"), ("qps", "ops/s"),
-              ("memory", "memory used / limit"), ("mem_util", "mem %"), ("hit_ratio", "hit %"),
-              ("evictions", "evicted/s"), ("expired", "expired/s"), ("conns", "clients"),
-              ("net", "net in / out"), ("frag_ratio", "frag"), ("slowlog", "slowlog/s"), ("cpu", "cpu %"),
-              ("severity", "flag"), ("zabbix", "Zabbix")),
-    "memcached": (("instance", "instance"), ("role", "role"), ("shard", "shard"), ("qps", "get+set/s"),
-                  ("memory", "memory used / limit"), ("mem_util", "mem %"), ("hit_ratio", "hit %"),
-                  ("evictions", "evicted/s"), ("expired", "expired/s"), ("conns", "connections"),
-                  ("net", "net in / out"), ("severity", "flag"), ("zabbix", "Zabbix")),
-    "twemproxy": (("instance", "proxy"), ("proxy_qps", "req/s"), ("conns", "clients"),
-                  ("proxy_timeouts", "backend timeouts/s"), ("server_ejects", "ejects/s"),
-                  ("server_err", "backend errors/s"), ("in_queue", "in queue"), ("out_queue", "out queue"),
-                  ("severity", "flag"), ("zabbix", "Zabbix")),
+    "redis": (("instance", "h_instance"), ("role", "h_role_link"), ("shard", "h_shard"), ("qps", "h_ops"),
+              ("memory", "h_memory"), ("mem_util", "h_mem_pct"), ("hit_ratio", "h_hit"),
+              ("evictions", "h_evicted"), ("expired", "h_expired"), ("conns", "h_clients"),
+              ("net", "h_net"), ("frag_ratio", "h_frag"), ("slowlog", "h_slowlog"), ("cpu", "h_cpu"),
+              ("severity", "h_flag"), ("zabbix", "h_zabbix")),
+    "memcached": (("instance", "h_instance"), ("role", "h_role"), ("shard", "h_shard"), ("qps", "h_getset"),
+                  ("memory", "h_memory"), ("mem_util", "h_mem_pct"), ("hit_ratio", "h_hit"),
+                  ("evictions", "h_evicted"), ("expired", "h_expired"), ("conns", "h_connections"),
+                  ("net", "h_net"), ("severity", "h_flag"), ("zabbix", "h_zabbix")),
+    "twemproxy": (("instance", "h_proxy"), ("proxy_qps", "h_req"), ("conns", "h_clients"),
+                  ("proxy_timeouts", "h_timeouts"), ("server_ejects", "h_ejects"),
+                  ("server_err", "h_backend_err"), ("in_queue", "h_in_queue"), ("out_queue", "h_out_queue"),
+                  ("severity", "h_flag"), ("zabbix", "h_zabbix")),
 }
+
+
+def columns(fam: str, lang: str, with_zabbix: bool) -> list[tuple[str, str]]:
+    """(column id, header in ``lang``) of a family's table."""
+    return [(c, lb.t(key, lang)) for c, key in FAMILIES[fam] if c != "zabbix" or with_zabbix]
 
 
 def family(service: str, role: str) -> str:
@@ -52,6 +57,14 @@ def zabbix_link(hostid, zabbix_url: str) -> str:
     return f"{zabbix_url.rstrip('/')}/zabbix.php?action=latest.view&hostids%5B%5D={hostid}&filter_set=1"
 
 
+def severity_text(severity, reason, lang: str) -> str:
+    """'crit (mem_util 97.2)'; a stale row says only that (its reason is the same words), and a
+    missing reason adds nothing (never '(nan)')."""
+    sev = str(severity) if isinstance(severity, str) and severity else "stale"
+    has_reason = isinstance(reason, str) and reason.strip() != "" and sev != "stale"
+    return lb.t(sev, lang) + (f" ({reason})" if has_reason else "")
+
+
 def row(r: pd.Series, lang: str, zabbix_url: str) -> dict:
     g = r.get
     role = str(g("role", ""))
@@ -67,7 +80,7 @@ def row(r: pd.Series, lang: str, zabbix_url: str) -> dict:
         "frag_ratio": _num(g("frag_ratio")), "slowlog": _num(g("slowlog")), "cpu": _num(g("cpu")),
         "proxy_timeouts": _num(g("proxy_timeouts")), "server_ejects": _num(g("server_ejects")),
         "server_err": _num(g("server_err")), "in_queue": _num(g("in_queue")), "out_queue": _num(g("out_queue")),
-        "severity": lb.t(str(g("severity", "stale")), lang) + (f" ({r['reason']})" if g("reason") else ""),
+        "severity": severity_text(g("severity"), g("reason"), lang),
         "sev": str(g("severity", "stale")),
         "zabbix": "" if not zabbix_link(g("zabbix_hostid"), zabbix_url) else f"host {g('zabbix_hostid')}",
         "zabbix_href": zabbix_link(g("zabbix_hostid"), zabbix_url),

@@ -116,6 +116,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "no_past_promotion": ("No past promotion in the calendar has data in this store yet: add the promotions your "
                           "fleet ran below (or with `python app.py promotions`).",
                           "日历中还没有有数据的历史大促：请在下方添加（或使用 `python app.py promotions`）。"),
+    # instance tables (business page)
+    "h_instance": ("instance", "实例"), "h_role_link": ("role / link", "角色 / 复制"), "h_role": ("role", "角色"),
+    "h_shard": ("shard", "分片"), "h_ops": ("ops/s", "操作/秒"), "h_memory": ("memory used / limit", "内存 已用 / 上限"),
+    "h_mem_pct": ("mem %", "内存 %"), "h_hit": ("hit %", "命中率 %"), "h_evicted": ("evicted/s", "驱逐/秒"),
+    "h_expired": ("expired/s", "过期/秒"), "h_clients": ("clients", "客户端"), "h_net": ("net in / out", "网络 入 / 出"),
+    "h_frag": ("frag", "碎片率"), "h_slowlog": ("slowlog/s", "慢日志/秒"), "h_cpu": ("cpu %", "CPU %"),
+    "h_flag": ("flag", "告警"), "h_zabbix": ("Zabbix", "Zabbix"), "h_getset": ("get+set/s", "get+set/秒"),
+    "h_connections": ("connections", "连接数"), "h_proxy": ("proxy", "代理"), "h_req": ("req/s", "请求/秒"),
+    "h_timeouts": ("backend timeouts/s", "后端超时/秒"), "h_ejects": ("ejects/s", "摘除/秒"),
+    "h_backend_err": ("backend errors/s", "后端错误/秒"), "h_in_queue": ("in queue", "入队列"),
+    "h_out_queue": ("out queue", "出队列"),
+    "assumed": ("Assumed from the Zabbix tags (fix the tags to make them certain)",
+                "根据 Zabbix 标签推定（修正标签后即为确定值）"),
     "computing": ("Forecasting the whole fleet (once per hour of new data)…", "正在预测全部集群（每小时新数据计算一次）…"),
 }
 

@@ -20,11 +20,11 @@ import time
 import weakref
 from pathlib import Path
 
+from dashboard import page_cache as cached
 from dashboard.context import Context
 
 log = logging.getLogger("peakwatch.dashboard.warmer")
 
-HEARTBEAT_KEY = "wall:warmer"     # present while some worker's warmer is alive (requests trust it)
 MARK_KEY = "wall:warm:mark"       # (data mark, refresh interval) the cached snapshot was computed for
 LOCK_STALE_S = 120                # a lock file older than this was left by a killed worker
 IDLE_AFTER_S = 120                # no request for this long (walls refresh every few seconds):
@@ -34,21 +34,8 @@ _live: "weakref.WeakSet[Warmer]" = weakref.WeakSet()
 
 
 def data_mark(store) -> tuple:
-    """Changes whenever the store receives data. SQLite: size and mtime of the database and its
-    write-ahead log (a stat, no query); other databases: the newest latest-value timestamp."""
-    from store.engine import sqlite_path
-    path = sqlite_path(store.url)
-    if path is not None:
-        out = []
-        for p in (Path(path), Path(f"{path}-wal")):
-            try:
-                st = p.stat()
-                out += [st.st_size, st.st_mtime_ns]
-            except FileNotFoundError:
-                out += [0, 0]
-        return tuple(out)
-    latest = store.latest()
-    return (len(latest), int(latest["ts"].max()) if len(latest) else 0)
+    """Changes whenever the store receives data (``Store.data_mark``: a stat on SQLite)."""
+    return store.data_mark()
 
 
 class Warmer:
@@ -104,11 +91,10 @@ class Warmer:
     def tick(self) -> bool:
         """Compute the snapshot if the data or the refresh interval moved on since the cached one
         and no other worker is at it. True when this call computed it."""
-        from dashboard import cached   # cached asks this module whether a warmer is alive
         ctx = self.ctx
         refresh = ctx.settings.refresh_seconds
         with self.server.app_context():
-            ctx.cache.set(HEARTBEAT_KEY, os.getpid(), timeout=int(max(3 * self.every_s, 10)))
+            ctx.cache.set(cached.HEARTBEAT_KEY, os.getpid(), timeout=int(max(3 * self.every_s, 10)))
             now = ctx.now()
             want = (data_mark(ctx.store), now // refresh)
             have = ctx.cache.get(MARK_KEY)
@@ -169,12 +155,6 @@ def install(server, ctx: Context) -> Warmer | None:
     server.extensions["peakwatch_warmer"] = warmer
     server.before_request(warmer.ensure_started)
     return warmer
-
-
-def alive(ctx: Context) -> bool:
-    """Some worker's warmer is keeping the snapshot warm (requests may then serve the previous
-    snapshot for a moment rather than compute)."""
-    return ctx.cache.get(HEARTBEAT_KEY) is not None
 
 
 @atexit.register

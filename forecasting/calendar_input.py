@@ -34,8 +34,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from core.errors import ConfigError, StoreInputError
-from store.calendar import Kind, check_tz
-from store.inventory_types import Promotion
+from store.inventory_types import Kind, Promotion, check_tz
 
 DEFAULT_TZ = "Asia/Shanghai"
 DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")

@@ -179,5 +179,20 @@ def export_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     out = out.rename(columns=lambda c: c.replace("_util_", "_util_pct_") if "_util_" in c else c)
     out = out.rename(columns={"max_util": "max_util_pct"})
     path = Path(path)
-    out.round(3).to_csv(path, index=False)
+    neutralise_formulas(out.round(3)).to_csv(path, index=False)
     return path
+
+
+#: a spreadsheet runs a cell starting with one of these as a formula (names come from Zabbix tags)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (OWASP's
+    CSV-injection advice); numbers, negative ones included, are left as numbers."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype.kind in "biufcmM":
+            continue
+        out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v)
+    return out

@@ -30,7 +30,7 @@ def register(subparsers, parent: argparse.ArgumentParser | None = None) -> None:
     sub = p.add_subparsers(dest="promotions_command", required=True, parser_class=type(p))
     ls = sub.add_parser("list", parents=parents, help="the calendar (entered and yearly promotions) and the kinds")
     ls.add_argument("--years", type=int, default=3, help="years back shown (default 3)")
-    ls.set_defaults(func=cmd_list)
+    ls.set_defaults(func=cmd_list, with_store="migrated")
     add = sub.add_parser("add", parents=parents, help="enter a promotion, or a yearly one with --yearly MM-DD")
     add.add_argument("name", nargs="?", default=None, help="name (default '<kind> <year>')")
     add.add_argument("--kind", required=True, help="what repeats: 11.11, 6.18, anniversary ... (same kinds compare)")
@@ -39,24 +39,18 @@ def register(subparsers, parent: argparse.ArgumentParser | None = None) -> None:
     add.add_argument("--days", type=int, default=1, help="length in days (default 1)")
     add.add_argument("--preheat-days", type=int, default=0, help="days of pre-sale before the start (default 0)")
     add.add_argument("--tz", default=None, help="its time zone (default: the timezone setting)")
-    add.set_defaults(func=cmd_add)
+    add.set_defaults(func=cmd_add, with_store="migrated")
     rm = sub.add_parser("remove", parents=parents, help="remove a promotion by name, or a yearly kind with --kind")
     rm.add_argument("name", nargs="?", default=None)
     rm.add_argument("--kind", dest="remove_kind", default=None, help="stop a yearly kind (built-in: disabled)")
-    rm.set_defaults(func=cmd_remove)
+    rm.set_defaults(func=cmd_remove, with_store="migrated")
     imp = sub.add_parser("import", parents=parents, help="enter every promotion of a .csv or .toml file",
                          description=ci.__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     imp.add_argument("file")
-    imp.set_defaults(func=cmd_import)
+    imp.set_defaults(func=cmd_import, with_store="migrated", check_settings=check_import)
     sg = sub.add_parser("suggest", parents=parents, help="days whose traffic peak stands far above normal")
     sg.add_argument("--min-lift", type=float, default=1.5, help="peak over the normal daily peak (default 1.5)")
-    sg.set_defaults(func=cmd_suggest)
-
-
-def _store(settings):
-    from store import Store
-    return Store.open(settings.store_url, raw_retention_days=settings.raw_retention_days,
-                      busy_timeout_s=settings.store_busy_timeout)
+    sg.set_defaults(func=cmd_suggest, with_store="migrated")
 
 
 def _local(ts: int, tz: str) -> str:
@@ -79,56 +73,56 @@ def format_calendar(cal: pd.DataFrame, kinds: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def cmd_list(args, settings) -> int:
-    with _store(settings) as store:
-        year = dt.datetime.now(dt.timezone.utc).year
-        print(format_calendar(store.calendar(first_year=year - max(0, args.years)), store.promotion_kinds()))
+def cmd_list(args, settings, store) -> int:
+    year = dt.datetime.now(dt.timezone.utc).year
+    print(format_calendar(store.calendar(first_year=year - max(0, args.years)), store.promotion_kinds()))
     return 0
 
 
-def cmd_add(args, settings) -> int:
+def cmd_add(args, settings, store) -> int:
     tz = args.tz or settings.timezone
     fields = {"kind": args.kind, "days": args.days, "preheat_days": args.preheat_days, "tz": tz}
-    with _store(settings) as store:
-        if args.yearly:
-            if args.start or args.name:
-                raise ConfigError("promotions add --yearly takes a kind and a day, not a name or --start; "
-                                  "enter one dated promotion without --yearly.")
-            print(ce.add_yearly(store, {**fields, "date": args.yearly}, "promotions add --yearly"))
-            return 0
-        if not args.start:
-            raise ConfigError("promotions add needs --start (e.g. --start 2026-04-19) or --yearly MM-DD.")
-        print(ce.add_dated(store, {**fields, "name": args.name, "start": args.start}, "user", "promotions add"))
+    if args.yearly:
+        if args.start or args.name:
+            raise ConfigError("promotions add --yearly takes a kind and a day, not a name or --start; "
+                              "enter one dated promotion without --yearly.")
+        print(ce.add_yearly(store, {**fields, "date": args.yearly}, "promotions add --yearly"))
+        return 0
+    if not args.start:
+        raise ConfigError("promotions add needs --start (e.g. --start 2026-04-19) or --yearly MM-DD.")
+    print(ce.add_dated(store, {**fields, "name": args.name, "start": args.start}, "user", "promotions add"))
     return 0
 
 
-def cmd_remove(args, settings) -> int:
+def cmd_remove(args, settings, store) -> int:
     if bool(args.name) == bool(args.remove_kind):
         raise ConfigError("promotions remove takes a promotion name or --kind KIND (one of them).")
-    with _store(settings) as store:
-        print(ce.remove_kind(store, args.remove_kind) if args.remove_kind else ce.remove_by_name(store, args.name))
+    print(ce.remove_kind(store, args.remove_kind) if args.remove_kind else ce.remove_by_name(store, args.name))
     return 0
 
 
-def cmd_import(args, settings) -> int:
-    promos, kinds = ci.read_file(args.file)
-    if not promos and not kinds:
+def check_import(args, _settings) -> None:
+    """The whole file is read and checked before the store is opened: a bad row changes nothing."""
+    args.parsed = ci.read_file(args.file)
+    if not any(args.parsed):
         raise ConfigError(f"{args.file}: no promotion in it; see `python app.py promotions import --help`.")
-    with _store(settings) as store:
-        try:
-            for k in kinds:
-                store.set_promotion_kind(k)
-            store.upsert_promotions(promos, origin="import")
-        except StoreInputError as exc:
-            raise ConfigError(f"{args.file}: {exc}") from exc
+
+
+def cmd_import(args, settings, store) -> int:
+    promos, kinds = args.parsed if hasattr(args, "parsed") else ci.read_file(args.file)
+    try:
+        for k in kinds:
+            store.set_promotion_kind(k)
+        store.upsert_promotions(promos, origin="import")
+    except StoreInputError as exc:
+        raise ConfigError(f"{args.file}: {exc}") from exc
     print(f"{len(promos)} promotions and {len(kinds)} yearly kinds imported from {args.file}")
     return 0
 
 
-def cmd_suggest(args, settings) -> int:
+def cmd_suggest(args, settings, store) -> int:
     from forecasting.suggest import suggest_from_store
-    with _store(settings) as store:
-        found = suggest_from_store(store, settings.timezone, args.min_lift)
+    found = suggest_from_store(store, settings.timezone, args.min_lift)
     if found.empty:
         print("no suggestion: every day whose peak stands out is already in the calendar")
         return 0

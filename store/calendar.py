@@ -15,55 +15,16 @@ Zabbix store has 11.11, 12.12 and 6.18 with no step at all, and the user owns ev
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from core.errors import StoreInputError
+from store.inventory_types import Kind
 
 DAY = 86_400
 COLUMNS = ["name", "kind", "start", "end", "preheat_days", "tz", "origin"]
 KIND_COLUMNS = ["kind", "month", "day", "preheat_days", "length_days", "tz", "enabled", "origin"]
 ORIGINS = ("user", "import", "suggestion", "synthetic", "yearly")
-
-
-@dataclass(frozen=True)
-class Kind:
-    """A promotion that comes back every year on the same day, starting at local midnight."""
-    kind: str
-    month: int
-    day: int
-    preheat_days: int = 0
-    length_days: int = 1
-    tz: str = "Asia/Shanghai"
-    enabled: bool = True
-
-    def check(self) -> "Kind":
-        """This kind, or a StoreInputError naming the bad field and the fix."""
-        if not self.kind or len(self.kind) > 40:
-            raise StoreInputError(f"promotion kind {self.kind!r}: give a name of 1 to 40 characters, e.g. 'anniversary'.")
-        try:
-            dt.date(2024, int(self.month), int(self.day))       # a leap year: 02-29 is allowed
-        except (ValueError, TypeError) as exc:
-            raise StoreInputError(f"promotion kind {self.kind!r}: {self.month}-{self.day} is not a day of the year; "
-                                  f"give it as MM-DD, e.g. 04-19.") from exc
-        if not 0 <= int(self.preheat_days) <= 60:
-            raise StoreInputError(f"promotion kind {self.kind!r}: pre-heat of {self.preheat_days} days; use 0 to 60.")
-        if not 1 <= int(self.length_days) <= 31:
-            raise StoreInputError(f"promotion kind {self.kind!r}: length of {self.length_days} days; use 1 to 31.")
-        check_tz(self.tz)
-        return self
-
-    def occurrence(self, year: int) -> dict | None:
-        """This kind's promotion in ``year`` (None when its day does not exist that year: 02-29)."""
-        try:
-            start = int(dt.datetime(year, self.month, self.day, tzinfo=ZoneInfo(self.tz)).timestamp())
-        except ValueError:
-            return None
-        return {"name": f"{self.kind} {year}", "kind": self.kind, "start": start,
-                "end": start + self.length_days * DAY, "preheat_days": self.preheat_days, "tz": self.tz,
-                "origin": "yearly"}
 
 
 #: the big promotions of Chinese e-commerce, as the reference platform plans for them
@@ -72,14 +33,6 @@ BUILTIN: dict[str, Kind] = {k.kind: k for k in (
     Kind("12.12", 12, 12, preheat_days=3),      # Double 12
     Kind("6.18", 6, 18, preheat_days=7),        # the mid-year sale (618)
 )}
-
-
-def check_tz(tz: str) -> str:
-    try:
-        ZoneInfo(str(tz))
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise StoreInputError(f"time zone {tz!r} is unknown; use an IANA name such as Asia/Shanghai.") from exc
-    return str(tz)
 
 
 def kinds(rows: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,11 @@ cluster-level series.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.errors import StoreInputError
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,53 @@ class Promotion:
     end: int                       # UTC epoch seconds, exclusive
     preheat_days: int = 0
     tz: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A promotion that comes back every year on the same day, starting at local midnight."""
+    kind: str
+    month: int
+    day: int
+    preheat_days: int = 0
+    length_days: int = 1
+    tz: str = "Asia/Shanghai"
+    enabled: bool = True
+
+    def check(self) -> "Kind":
+        """This kind, or a StoreInputError naming the bad field and the fix."""
+        if not self.kind or len(self.kind) > 40:
+            raise StoreInputError(f"promotion kind {self.kind!r}: give a name of 1 to 40 characters, e.g. 'anniversary'.")
+        try:
+            dt.date(2024, int(self.month), int(self.day))       # a leap year: 02-29 is allowed
+        except (ValueError, TypeError) as exc:
+            raise StoreInputError(f"promotion kind {self.kind!r}: {self.month}-{self.day} is not a day of the year; "
+                                  f"give it as MM-DD, e.g. 04-19.") from exc
+        if not 0 <= int(self.preheat_days) <= 60:
+            raise StoreInputError(f"promotion kind {self.kind!r}: pre-heat of {self.preheat_days} days; use 0 to 60.")
+        if not 1 <= int(self.length_days) <= 31:
+            raise StoreInputError(f"promotion kind {self.kind!r}: length of {self.length_days} days; use 1 to 31.")
+        check_tz(self.tz)
+        return self
+
+    def occurrence(self, year: int) -> dict | None:
+        """This kind's promotion in ``year`` (None when its day does not exist that year: 02-29)."""
+        try:
+            start = int(dt.datetime(year, self.month, self.day, tzinfo=ZoneInfo(self.tz)).timestamp())
+        except ValueError:
+            return None
+        return {"name": f"{self.kind} {year}", "kind": self.kind, "start": start,
+                "end": start + self.length_days * 86_400, "preheat_days": self.preheat_days, "tz": self.tz,
+                "origin": "yearly"}
+
+
+def check_tz(tz: str) -> str:
+    """``tz`` when it is a known IANA time zone, else a StoreInputError naming the fix."""
+    try:
+        ZoneInfo(str(tz))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise StoreInputError(f"time zone {tz!r} is unknown; use an IANA name such as Asia/Shanghai.") from exc
+    return str(tz)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from store import calendar as cal
 from store import engine as eng
 from store import inventory, reader, schema, writer
 from store.codec import FIELDS
-from store.inventory_types import Inventory, Promotion
+from store.inventory_types import Inventory, Kind, Promotion, check_tz
 
 FIRST_KEY = "data.first_ts"
 PROMOTION_COLUMNS = ["id", "name", "kind", "start", "end", "preheat_days", "tz", "origin"]
@@ -61,6 +61,18 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    @property
+    def identity(self) -> str:
+        """Which database this is, written the same however store_url wrote it (SQLite: the
+        absolute file path; no password): a key for caches shared between processes."""
+        return eng.identity(self.url)
+
+    def data_mark(self) -> tuple:
+        """A cheap mark that changes whenever data is written (compare marks for equality only):
+        two file stats on SQLite, one small query on PostgreSQL."""
+        with eng.mapped_errors(self.url):
+            return eng.data_mark(self.engine, self.url)
+
     def __enter__(self) -> "Store":
         return self
 
@@ -69,7 +81,9 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
+        """A write transaction, holding the write lock from its first statement (eng.begin_write)."""
         with eng.mapped_errors(self.url), self.engine.begin() as conn:
+            eng.begin_write(conn)
             yield conn
 
     @contextmanager
@@ -236,7 +250,7 @@ class Store:
                 raise StoreInputError(f"promotion {p.name!r} of kind {p.kind!r}: give both a name and a kind.")
             if p.end <= p.start:
                 raise StoreInputError(f"promotion {p.name!r} ends before it starts; fix its start/end.")
-            cal.check_tz(p.tz)
+            check_tz(p.tz)
             rows.append((p.name, p.kind, int(p.start), int(p.end), int(p.preheat_days), p.tz, origin, 0))
         with self._tx() as conn:
             writer.upsert_rows(conn, "promotions", ("name", "kind", "start", '"end"', "preheat_days", "tz", "origin",
@@ -271,7 +285,7 @@ class Store:
             rows = conn.execute(select(schema.promotion_kinds)).fetchall()
         return cal.kinds(pd.DataFrame(rows, columns=[c.name for c in schema.promotion_kinds.columns]))
 
-    def set_promotion_kind(self, kind: "cal.Kind") -> None:
+    def set_promotion_kind(self, kind: Kind) -> None:
         """Add a yearly kind or change one (a built-in one too); bad input changes nothing."""
         k = kind.check()
         with self._tx() as conn:
@@ -284,7 +298,7 @@ class Store:
         """Stop a yearly kind (a built-in one is disabled, a user's deleted); False when unknown."""
         if kind in cal.BUILTIN:
             b = cal.BUILTIN[kind]
-            self.set_promotion_kind(cal.Kind(b.kind, b.month, b.day, b.preheat_days, b.length_days, b.tz, False))
+            self.set_promotion_kind(Kind(b.kind, b.month, b.day, b.preheat_days, b.length_days, b.tz, False))
             return True
         with self._tx() as conn:
             return bool(conn.execute(schema.promotion_kinds.delete()

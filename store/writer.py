@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from core.errors import StoreInputError
 from store import codec
+from store.engine import lock_blocks
 
 HOUR = 3600
 DAY = 86400
@@ -115,6 +116,7 @@ def write_samples(conn: Connection, series_id, ts, value, known=None, pruned: in
     if not len(sid):
         return 0, {}
     sid, t, v = sort_dedupe(sid, t, v)
+    lock_blocks(conn, np.unique(sid // LATEST_BLOCK).tolist())
     hour = t - t % HOUR
     b = _bounds(sid, hour)
     starts = b[:-1]
@@ -233,6 +235,7 @@ def write_rollup_hours(conn: Connection, sid, hour, vmin, vavg, vmax, count) -> 
     if bad.any():
         keep = ~bad
         sid, hour, vmin, vavg, vmax, count = sid[keep], hour[keep], vmin[keep], vavg[keep], vmax[keep], count[keep]
+    lock_blocks(conn, np.unique(sid // LATEST_BLOCK).tolist())
     day = hour - hour % DAY
     slot = (hour - day) // HOUR
     pairs = np.unique(np.stack([sid, day]), axis=1) if len(sid) else np.zeros((2, 0), np.int64)

@@ -92,3 +92,78 @@ def test_settings_shows_origin_and_masks_secrets():
     proc = run("settings", "--port", "9001", env={"PEAKWATCH_ZABBIX_TOKEN": "supersecret-token"})
     assert proc.returncode == 0
     assert "9001  (cli)" in proc.stdout and "supersecret-token" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("env, needle", [
+    ({"PEAKWATCH_STORE_BUSY_TIMEOUT": "nan"}, "store_busy_timeout"),
+    ({"PEAKWATCH_ZABBIX_TIMEOUT": "inf"}, "zabbix_timeout"),
+    ({"PEAKWATCH_TIMEZONE": "Mars/Olympus_Mons"}, "is not a time zone"),
+    ({"PEAKWATCH_STORE_URL": "sqlite:///{tmp}"}, "names the folder"),
+    ({"PEAKWATCH_STORE_URL": "sqlite:///{tmp}/no/such/folder/s.sqlite"}, "does not exist"),
+    ({"PEAKWATCH_ZABBIX_TOKEN_FILE": "{tmp}/missing-token"}, "zabbix_token_file': cannot read"),
+])
+def test_bad_config_is_one_line_never_a_traceback(tmp_path, env, needle):
+    env = {k: v.format(tmp=tmp_path) for k, v in env.items()}
+    env.setdefault("PEAKWATCH_STORE_URL", f"sqlite:///{tmp_path}/s.sqlite")
+    line = one_line_error(run("store", "info", env=env, cwd=tmp_path))
+    assert needle in line
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("table", ["thresholds", "promotions", "capacity"])
+def test_config_tables_nothing_reads_yet_are_an_error(tmp_path, table):
+    cfg = tmp_path / "pw.toml"
+    cfg.write_text(f'[{table}]\nredis_qps = 1\n')
+    line = one_line_error(run("settings", "--config", str(cfg)))
+    assert f"[{table}]" in line and "remove it" in line
+
+
+def test_settings_never_prints_the_password_inside_store_url():
+    url = "postgresql+psycopg://peakwatch:Sup3r-S3cret@db.example:5432/pw"
+    proc = run("settings", env={"PEAKWATCH_STORE_URL": url})
+    assert proc.returncode == 0
+    assert "Sup3r-S3cret" not in proc.stdout + proc.stderr
+    assert "postgresql+psycopg://peakwatch:********@db.example:5432/pw" in proc.stdout
+
+
+def test_the_zabbix_token_can_come_from_a_file(tmp_path):
+    token = tmp_path / "token"
+    token.write_text("0123456789abcdef0123\n")
+    proc = run("settings", env={"PEAKWATCH_ZABBIX_TOKEN_FILE": str(token)})
+    assert proc.returncode == 0, proc.stderr
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("zabbix_token "))
+    assert "********" in row and "zabbix_token_file" in row and "0123456789abcdef" not in proc.stdout
+    from core.settings import load_settings
+    assert load_settings(env={"PEAKWATCH_ZABBIX_TOKEN_FILE": str(token)}).zabbix_token == "0123456789abcdef0123"
+
+
+def test_every_package_cli_is_wired_in_app_py_and_a_broken_one_is_an_error():
+    """Sub-commands come from the modules app.package_commands names; a package's cli.py that is
+    not listed (or a listed one without register) fails here instead of silently vanishing."""
+    import argparse
+    import types
+
+    import app
+    listed = {m.__name__ for m in app.package_commands()}
+    found = {".".join(p.relative_to(ROOT).with_suffix("").parts) for pkg in ("collectors", "forecasting", "alerting")
+             for p in (ROOT / pkg).rglob("*cli.py") if "def register(" in p.read_text()}
+    assert found == listed
+    parser = argparse.ArgumentParser()
+    with pytest.raises(TypeError, match="has no register"):
+        app.register_packages(parser.add_subparsers(), parser, [types.ModuleType("alerting.cli")])
+
+
+def test_commands_get_the_store_opened_with_the_busy_timeout(tmp_path):
+    import time
+    path = tmp_path / "s.sqlite"
+    assert run("store", "migrate", "--store-url", f"sqlite:///{path}").returncode == 0
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        t0 = time.monotonic()
+        line = one_line_error(run("store", "prune", "--store-url", f"sqlite:///{path}",
+                                  "--store-busy-timeout", "0.5"))
+        assert "locked by another process" in line and time.monotonic() - t0 < 20
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

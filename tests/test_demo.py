@@ -129,8 +129,15 @@ def test_demo_killed_mid_generation_resumes_to_the_same_store(tmp_path):
             done = None
         if done and int(done) >= 3:
             break
+    else:
+        proc.kill()
+        pytest.fail("the demo did not write 3 units of history within 300 s")
+    assert proc.poll() is None, "generation finished before the kill: nothing was killed mid-generation"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    with Store.open(killed, migrate=False) as st, Store.open(clean, migrate=False) as full:
+        at_kill, total = int(st.get_meta("synthetic.units_done")), int(full.get_meta("synthetic.units_done"))
+    assert 3 <= at_kill < total, f"killed after {at_kill} of {total} units: not mid-generation"
     subprocess.run([sys.executable, str(ROOT / "app.py"), "demo", "--once", "--store-url", killed, *args],
                    check=True, cwd=tmp_path, env=_env(), capture_output=True, timeout=600)
     a, b = _snapshot(clean), _snapshot(killed)

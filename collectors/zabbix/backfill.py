@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from collectors.zabbix import derive
+from collectors.zabbix.client import bad_row
 from collectors.zabbix.history import (CHECKED, LOOKBACK, SOURCE, Carry, Fetcher, PassReport, Writer,
                                        chunk_outputs, parse_values, seed, windows, write_outputs)
 from collectors.zabbix.inventory import Discovery
@@ -24,21 +25,26 @@ TRENDS_SOURCE = "zabbix-backfill-trends"
 RAW_SOURCE = "zabbix-backfill-raw"
 HOUR = 3600
 TREND_WINDOW = 30 * 86400
+TREND_FIELDS = ("itemid", "clock", "num", "value_min", "value_avg", "value_max")
 
 
 def parse_trends(rows: list[dict]) -> dict[str, dict[str, np.ndarray]]:
     """trend.get rows -> {itemid: {"ts", "min", "avg", "max", "count"}} sorted by hour."""
     out: dict[str, dict[str, np.ndarray]] = {}
     by: dict[str, list[dict]] = {}
-    for r in rows:
-        by.setdefault(r["itemid"], []).append(r)
-    for itemid, rs in by.items():
-        rs.sort(key=lambda r: int(r["clock"]))
-        out[itemid] = {"ts": np.array([int(r["clock"]) for r in rs], np.int64),
-                       "min": np.array([float(r["value_min"]) for r in rs]),
-                       "avg": np.array([float(r["value_avg"]) for r in rs]),
-                       "max": np.array([float(r["value_max"]) for r in rs]),
-                       "count": np.array([int(r["num"]) for r in rs], np.int64)}
+    try:
+        for r in rows:
+            by.setdefault(r["itemid"], []).append(r)
+        for itemid, rs in by.items():
+            rs.sort(key=lambda r: int(r["clock"]))
+            out[itemid] = {"ts": np.array([int(r["clock"]) for r in rs], np.int64),
+                           "min": np.array([float(r["value_min"]) for r in rs]),
+                           "avg": np.array([float(r["value_avg"]) for r in rs]),
+                           "max": np.array([float(r["value_max"]) for r in rs]),
+                           "count": np.array([int(r["num"]) for r in rs], np.int64)}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise bad_row("trend.get", next((r for r in rows if not isinstance(r, dict) or not set(TREND_FIELDS) <= set(r)),
+                                        rows[0]), TREND_FIELDS) from exc
     return out
 
 

@@ -33,58 +33,36 @@ def register(subparsers, parent: argparse.ArgumentParser | None = None) -> None:
     mode.add_argument("--report", action="store_true", help="show how hosts and items map, then exit")
     p.add_argument("--until", type=int, default=None, metavar="EPOCH",
                    help="end of the collected range (default: now); for reproducible backfills")
-    p.set_defaults(func=cmd_collect)
-    serve = subparsers.choices.get("serve")
-    if serve is not None and serve.get_default("func") is not None:
-        serve.add_argument("--collect", action="store_true",
-                           help="also collect from Zabbix (zabbix_url) every collect_interval seconds")
-        serve.set_defaults(func=_serve_and_collect(serve.get_default("func")))
+    # app.py opens the store (after check_settings) and hands it to cmd_collect
+    p.set_defaults(func=cmd_collect, with_store="migrated", check_settings=check_settings)
 
 
-def _serve_and_collect(serve_func):
-    """``serve --collect``: the collection loop in a background thread, then the web app."""
-    def run(args, settings) -> int:
-        if getattr(args, "collect", False):
-            import threading
-            source, _store = _source(settings)
-            threading.Thread(target=_loop_logged, args=(source, settings.collect_interval),
-                             name="zabbix-collector", daemon=True).start()
-        return serve_func(args, settings)
-    return run
-
-
-def _loop_logged(source, interval: int) -> None:
-    try:
-        run_loop(source, interval)
-    except Exception:  # noqa: BLE001 - a dead collector thread must say why in the log
-        log.exception("the Zabbix collection loop stopped; the web app keeps serving stored data")
-
-
-def _source(settings):
-    from app import open_store
-    from collectors.zabbix.source import ZabbixSource
+def check_settings(_args, settings) -> None:
+    """What collecting needs before anything is opened (bad configuration changes nothing)."""
     if not settings.zabbix_url:
         raise ConfigError("zabbix_url is empty; set it (e.g. --zabbix-url http://127.0.0.1:8090) and "
                           "zabbix_token, or run the demo with `python app.py`.")
-    store = open_store(settings)
-    return ZabbixSource.from_settings(settings, store), store
 
 
-def cmd_collect(args, settings) -> int:
-    source, store = _source(settings)
-    try:
-        if args.report:
-            return print_report(source)
-        if args.backfill:
-            return run_backfill(source, parse_duration(args.backfill), args.until)
-        if args.once:
-            rep = source.collect(now=args.until)
-            log.info("collection pass done", extra={"fields": rep.as_fields()})
-            print(_summary(rep))
-            return 0
-        return run_loop(source, settings.collect_interval)
-    finally:
-        store.close()
+def open_source(settings, store):
+    """The Zabbix source writing into ``store`` (app.py also uses it for ``serve --collect``)."""
+    from collectors.zabbix.source import ZabbixSource
+    check_settings(None, settings)
+    return ZabbixSource.from_settings(settings, store)
+
+
+def cmd_collect(args, settings, store) -> int:
+    source = open_source(settings, store)
+    if args.report:
+        return print_report(source)
+    if args.backfill:
+        return run_backfill(source, parse_duration(args.backfill), args.until)
+    if args.once:
+        rep = source.collect(now=args.until)
+        log.info("collection pass done", extra={"fields": rep.as_fields()})
+        print(_summary(rep))
+        return 0
+    return run_loop(source, settings.collect_interval)
 
 
 def _summary(rep) -> str:
@@ -112,20 +90,29 @@ def run_backfill(source, span: int, until: int | None) -> int:
     return 0
 
 
-def run_loop(source, interval: int) -> int:
-    """Collect every ``interval`` seconds; a failed pass is logged and retried next interval."""
+MAX_PAUSE_INTERVALS = 10
+
+
+def run_loop(source, interval: int, stop=None, sleep=time.sleep) -> int:
+    """Collect every ``interval`` seconds until ``stop`` (a threading.Event) is set. A failed pass,
+    whatever failed, is logged and tried again after a pause that grows with the failures in a
+    row (up to MAX_PAUSE_INTERVALS intervals): the loop never dies, and meanwhile the wall shows
+    the data ageing to grey."""
     failures = 0
-    while True:
+    while stop is None or not stop.is_set():
         started = time.monotonic()
         try:
             rep = source.collect()
             failures = 0
             log.info("collection pass done", extra={"fields": rep.as_fields()})
-        except PeakwatchError as exc:
+        except Exception as exc:  # noqa: BLE001 - logged and retried, never the end of the collector
             failures += 1
             log.error("collection pass failed (%d in a row): %s", failures, exc,
+                      exc_info=not isinstance(exc, PeakwatchError),
                       extra={"fields": {"error": type(exc).__name__, "failures": failures}})
-        time.sleep(max(1.0, interval - (time.monotonic() - started)))
+        pause = interval * min(MAX_PAUSE_INTERVALS, 2 ** max(0, failures - 1)) if failures else interval
+        sleep(max(1.0, pause - (time.monotonic() - started)))
+    return 0
 
 
 def print_report(source) -> int:

@@ -250,15 +250,23 @@ class ZabbixClient:
         raise AssertionError("unreachable")
 
 
-def rows_of(result: Any, method: str, fields: tuple[str, ...]) -> list[dict]:
+def rows_of(result: Any, method: str, fields: tuple[str, ...], check_rows: bool = True) -> list[dict]:
     """``result`` as a list of objects that each hold ``fields``, else a ZabbixProtocolError
-    naming the method and what was wrong (the collector never meets a KeyError)."""
+    naming the method and what was wrong (the collector never meets a KeyError). With
+    ``check_rows`` False only the list is checked: the caller's parser checks each row
+    (:func:`bad_row`) without a second pass over a large answer."""
     if not isinstance(result, list):
         raise ZabbixProtocolError(f"Zabbix {method} answered {type(result).__name__} {_short(result, 80)!r} where "
                                   f"a list of objects belongs; is zabbix_url a Zabbix frontend of version 6.0 or later?")
-    for row in result:
-        if not isinstance(row, dict) or any(f not in row for f in fields):
-            missing = [f for f in fields if not isinstance(row, dict) or f not in row]
-            raise ZabbixProtocolError(f"Zabbix {method} answered a row without {', '.join(missing)} "
-                                      f"({_short(row, 80)}); is zabbix_url a Zabbix frontend of version 6.0 or later?")
+    if check_rows:
+        for row in result:
+            if not isinstance(row, dict) or any(f not in row for f in fields):
+                raise bad_row(method, row, fields)
     return result
+
+
+def bad_row(method: str, row: Any, fields: tuple[str, ...]) -> ZabbixProtocolError:
+    """The error for a row of ``method``'s answer that lacks ``fields`` (or is not an object)."""
+    missing = [f for f in fields if not isinstance(row, dict) or f not in row]
+    return ZabbixProtocolError(f"Zabbix {method} answered a row without {', '.join(missing) or 'usable values'} "
+                               f"({_short(row, 80)}); is zabbix_url a Zabbix frontend of version 6.0 or later?")

@@ -20,7 +20,7 @@ import numpy as np
 from collectors.zabbix import derive
 from collectors.zabbix.inventory import Discovery, Output
 from collectors.zabbix.keymap import is_slow
-from collectors.zabbix.client import rows_of
+from collectors.zabbix.client import bad_row, rows_of
 from core.errors import ZabbixTooLarge
 
 log = logging.getLogger("peakwatch.zabbix")
@@ -57,9 +57,14 @@ def parse_values(rows: list[dict], problems: derive.Problems, since: int | None 
     ``since`` (all when None) are counted (earlier ones were counted by the window that wrote them)."""
     if not rows:
         return {}
-    ids = np.array([r["itemid"] for r in rows])
-    ts = np.fromiter((int(r["clock"]) for r in rows), np.int64, len(rows))
-    raw = [r["value"] for r in rows]
+    try:
+        ids = np.array([r["itemid"] for r in rows])
+        ts = np.fromiter((int(r["clock"]) for r in rows), np.int64, len(rows))
+        raw = [r["value"] for r in rows]
+    except (KeyError, TypeError, ValueError) as exc:
+        bad = next(r for r in rows if not isinstance(r, dict) or not {"itemid", "clock", "value"} <= set(r)
+                   or not str(r["clock"]).lstrip("-").isdigit())
+        raise bad_row("history.get", bad, ("itemid", "clock", "value")) from exc
     try:
         v = np.array(raw, dtype=np.float64)
     except ValueError:
@@ -142,8 +147,7 @@ class Fetcher:
         params = dict(base, itemids=ids, time_from=t0, time_till=t1 - 1)
         try:
             self.report.api_calls += 1
-            fields = tuple(base["output"])
-            return rows_of(self.client.call(method, params), method, fields)
+            return rows_of(self.client.call(method, params), method, tuple(base["output"]), check_rows=False)
         except ZabbixTooLarge:
             if depth >= MAX_SPLIT_DEPTH or (len(ids) == 1 and t1 - t0 <= 60):
                 raise

@@ -12,13 +12,13 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from collectors.zabbix import problems as zabbix_problems
 from dashboard import business_data as bd
-from dashboard import cached
+from dashboard import page_cache as cached
 from dashboard import components as cp
 from dashboard import context
 from dashboard import figures as fg
+from dashboard import inputs
 from dashboard import instance_rows as ir
 from dashboard import labels as lb
-from dashboard import queries as q
 
 dash.register_page(__name__, path_template="/business/<name>", title="Peakwatch · business", name="business")
 
@@ -32,12 +32,12 @@ def layout(name=None, start=None, end=None, metric=None, window=None, kiosk=None
     ctx = context.current()
     lang = ctx.lang
     name = unquote(name or "")
-    biz = q.business_frame(ctx.store, name)
+    biz = bd.business_frame(ctx.store, name)
     if biz is None:
         return html.Div([cp.navbar("", lang), cp.message(
             f"{lb.t('unknown_business', lang)}: {name}",
             f"No business named “{name}” is in the store. Check the link or pick it on the wall.", lang)])
-    series = q.business_series(ctx.store, name)
+    series = bd.business_series(ctx.store, name)
     head = header(ctx, biz, name)
     if series.empty:
         return html.Div([cp.navbar("", lang), head, cp.message(lb.t("no_series", lang),
@@ -164,22 +164,34 @@ def shard_card(ctx, name) -> html.Div:
 
 def instances_card(ctx, name) -> html.Div:
     lang = ctx.lang
-    frame = q.instance_table(ctx.store, cached.latest_flags(ctx), name, ctx.now())
+    frame = bd.instance_table(ctx.store, cached.latest_flags(ctx), name, ctx.now())
     out = [html.H2(lb.t("instances", lang))]
     if frame.empty:
         return html.Div(out + [html.P(lb.t("no_series", lang))], className="card")
     for fam, rows in ir.tables(frame, lang, ctx.settings.zabbix_url).items():
-        cols = [(c, h) for c, h in ir.FAMILIES[fam] if c != "zabbix" or ctx.settings.zabbix_url]
+        cols = ir.columns(fam, lang, bool(ctx.settings.zabbix_url))
         out += [html.H3(fam), cp.table(rows, cols, f"inst-{fam}", links={"zabbix": "zabbix_href"})]
+    notes = frame[frame["notes"].fillna("") != ""] if "notes" in frame else frame.iloc[0:0]
+    if len(notes):      # what the collector had to assume from malformed or missing tags
+        out += [html.H3(lb.t("assumed", lang)),
+                html.Ul([html.Li(f"{r.instance}: {r.notes}") for r in notes.itertuples()], id="inst-notes")]
     return html.Div(out, className="card")
 
 
 # ------------------------------------------------------------------------------- callbacks
+def _business(ctx, name) -> tuple[str, pd.DataFrame]:
+    name = inputs.text(name, "business")
+    return name, bd.business_series(ctx.store, name)
+
+
+@inputs.guarded_callback(2)
 def realtime_full(metric, window, name):
     """Rebuild the realtime figure when the metric or window changes."""
     ctx = context.current()
     now = ctx.now()
-    series = q.business_series(ctx.store, name)
+    name, series = _business(ctx, name)
+    metric = inputs.choice(metric, bd.instance_metrics(series), "metric")
+    window = inputs.choice(inputs.whole(window, "window", 1, 24), WINDOWS, "window")
     frame = bd.realtime(ctx.store, series, metric, now - int(window) * 3600, now + 1)
     total = bd.combine(frame, metric)
     fig = fg.realtime_figure(frame, total, metric, ctx.tz, ctx.lang)
@@ -188,12 +200,25 @@ def realtime_full(metric, window, name):
     return fig, {"metric": metric, "window": int(window), "last": last, "order": order}
 
 
+def _realtime_state(state, series: pd.DataFrame, now: int) -> dict:
+    """The figure's state as the browser sent it back, checked: known metric and window, a last
+    point inside the window, and only this business's instances (at most 64, as drawn)."""
+    state = inputs.mapping(state, "rt-state")
+    window = inputs.choice(inputs.whole(state.get("window"), "window", 1, 24), WINDOWS, "window")
+    metric = inputs.choice(state.get("metric"), bd.instance_metrics(series), "metric")
+    last = inputs.whole(state.get("last"), "last", 0, 2**32)
+    order = inputs.texts(state.get("order"), "order", allowed=set(series["instance"].dropna()), max_items=64)
+    return {"metric": metric, "window": window, "last": max(last, now - window * 3600), "order": order}
+
+
+@inputs.guarded_callback(2)
 def realtime_extend(_n, state, name):
     """Append points newer than the last one shown (extendData), never rebuild the figure."""
     if not state:
         return no_update, no_update
     ctx = context.current()
-    series = q.business_series(ctx.store, name)
+    name, series = _business(ctx, name)
+    state = _realtime_state(state, series, ctx.now())
     frame = bd.realtime(ctx.store, series, state["metric"], state["last"] + 1, ctx.now() + 1)
     if frame.empty:
         return no_update, no_update
@@ -208,24 +233,29 @@ def realtime_extend(_n, state, name):
     return ({"x": xs, "y": ys}, list(range(len(xs))), keep), state
 
 
+@inputs.guarded_callback(3, on_bad=lambda exc: (no_update, str(exc), no_update))
 def history_update(start_date, end_date, metric, overlay, name):
     """History of the chosen range; long ranges come from the rollups."""
     ctx = context.current()
+    start_date = inputs.text(start_date, "start date", 40, optional=True)
+    end_date = inputs.text(end_date, "end date", 40, optional=True)
     try:
         lo, hi = bd.parse_range(start_date, end_date, ctx.tz, ctx.now())
     except bd.RangeError as exc:
         return no_update, f"History range: {exc}", no_update
-    overlay = overlay or []
+    name, series = _business(ctx, name)
+    metric = inputs.choice(metric, bd.instance_metrics(series), "metric")
+    overlay = inputs.texts(overlay, "overlay", allowed=("year", "instances"))
     key = f"hist:{name}:{metric}:{lo}:{hi}:{sorted(overlay)}"
     return ctx.cached(key, 60, lambda: history_result(ctx, name, metric, lo, hi, "year" in overlay,
                                                       "instances" in overlay))
 
 
 def history_result(ctx, name, metric, lo, hi, with_overlay: bool, per_instance: bool = False):
-    series = q.business_series(ctx.store, name)
+    series = bd.business_series(ctx.store, name)
     total, per_cluster = bd.history(ctx.store, series, name, metric, lo, hi)
     if per_instance:   # one line per instance instead of per cluster (rollups for long ranges)
-        inst = q.metric_range(ctx.store, series, metric, lo, hi, max_points=400)
+        inst = bd.metric_range(ctx.store, series, metric, lo, hi, max_points=400)
         per_cluster = inst.rename(columns={"instance": "group"})[["group", "ts", "value"]]
     over = None
     if with_overlay:

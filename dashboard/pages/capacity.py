@@ -11,6 +11,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as cp
 from dashboard import context
+from dashboard import inputs
 from dashboard import forecast_data as fd
 from dashboard import forecast_figures as ff
 from dashboard import labels as lb
@@ -73,9 +74,11 @@ def _target(ctx, name):
     return fd.pick_target(fd.calendar(ctx), name)
 
 
+@inputs.guarded_callback(3)
 def plan_view(name):
     """Utilisation bars, recommendation table and summary of the promotion's plan."""
     ctx = context.current()
+    name = inputs.text(name, "promotion", optional=True)
     lang = ctx.lang
     try:
         target = _target(ctx, name)
@@ -91,9 +94,13 @@ def plan_view(name):
     return ff.utilisation_figure(plan, lang), table, summary
 
 
+@inputs.guarded_callback(1)
 def forecast_view(name, level, metric):
     """Predicted peaks with their 80% intervals for the level and metric."""
     ctx = context.current()
+    name = inputs.text(name, "promotion", optional=True)
+    level = inputs.choice(level, FORECAST_LEVELS, "level")
+    metric = inputs.choice(metric, fd.FORECAST_METRICS, "metric")
     try:
         target = _target(ctx, name)
     except fd.PageInputError:
@@ -105,12 +112,17 @@ def forecast_view(name, level, metric):
     return ff.forecast_figure(rows, metric, title, ctx.lang, top=TOP)
 
 
+@inputs.guarded_callback(1)
 def export(n_clicks, name):
     """The plan as CSV, the same rows and columns as ``app.py forecast --csv``."""
     if not n_clicks:
         return no_update
     ctx = context.current()
-    target = _target(ctx, name)
+    name = inputs.text(name, "promotion", optional=True)
+    try:
+        target = _target(ctx, name)
+    except fd.PageInputError:
+        return no_update          # the page already says why (plan_view shows the same message)
     return dcc.send_string(fd.plan_csv(fd.capacity(ctx, target)), f"capacity-{target.name.replace(' ', '-')}.csv")
 
 

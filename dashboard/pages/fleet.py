@@ -7,7 +7,7 @@ import dash
 from dash import dcc, html
 
 from dashboard import business_data as bd
-from dashboard import cached
+from dashboard import page_cache as cached
 from dashboard import components as cp
 from dashboard import context
 from dashboard import figures as fg

@@ -12,6 +12,7 @@ from dash import Input, Output, dcc, html, no_update
 from dashboard import calendar_card
 from dashboard import components as cp
 from dashboard import context
+from dashboard import inputs
 from dashboard import forecast_data as fd
 from dashboard import forecast_figures as ff
 from dashboard import labels as lb
@@ -89,15 +90,22 @@ def layout(level=None, group=None, metric=None, kind=None, scale=None, **_ignore
 
 
 # ------------------------------------------------------------------------------- callbacks
+@inputs.guarded_callback(2)
 def group_options(level):
     """The groups of the chosen level (the first one selected)."""
-    names = fd.groups(context.current(), level)
+    names = fd.groups(context.current(), inputs.choice(level, fd.LEVELS, "level"))
     return names, names[0] if names else None
 
 
+@inputs.guarded_callback(3)
 def compare(level, group, metric, kind, scale):
     """Overlay and lift table of the selection (cached per data version)."""
     ctx = context.current()
+    level = inputs.choice(level, fd.LEVELS, "level")
+    group = inputs.text(group, "group")
+    metric = inputs.choice(metric, fd.FORECAST_METRICS, "metric")
+    kind = inputs.text(kind, "kind", 40)
+    scale = inputs.text(scale, "scale", 20, optional=True)
     if group not in fd.groups(ctx, level):
         return no_update, no_update, no_update
     try:

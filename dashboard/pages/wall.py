@@ -11,9 +11,10 @@ from urllib.parse import quote
 import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
-from dashboard import cached
+from dashboard import page_cache as cached
 from dashboard import components as cp
 from dashboard import context
+from dashboard import inputs
 from dashboard import labels as lb
 from dashboard import tiles as tl
 
@@ -98,11 +99,14 @@ def layout(kiosk=None, sound=None, **_ignored):
     ], id="wall", className="wall kiosk" if kiosk_on else "wall")
 
 
+@inputs.guarded_callback(5)
 def refresh(_n, state):
     """Only what changed since the version the browser shows."""
     ctx = context.current()
+    state = inputs.mapping(state, "wall-state")
+    for key in ("v", "inv"):
+        inputs.text(state.get(key), key, 64, optional=True)
     snap = cached.wall_snapshot(ctx)
-    state = state or {}
     if state.get("v") == snap["version"]:
         return no_update, no_update, no_update, no_update, age_data(snap, ctx)
     new = cached.wall_views(ctx, snap)

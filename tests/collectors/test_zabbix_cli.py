@@ -28,3 +28,32 @@ def test_serve_takes_collect_to_run_the_collector_with_the_web_app():
     args = app.build_parser().parse_args(["serve", "--collect"])
     assert args.collect is True
     assert app.build_parser().parse_args(["serve"]).collect is False
+
+
+def test_the_collection_loop_outlives_any_failure_and_backs_off(caplog):
+    """A pass that fails in any way (a bug's KeyError included) is logged; the loop goes on, waiting
+    longer after each failure in a row, and back to the interval after a good pass."""
+    import threading
+
+    from collectors.zabbix.cli import run_loop
+    from core.errors import ZabbixProtocolError
+
+    class Report:
+        def as_fields(self):
+            return {}
+
+    outcomes = [KeyError("result"), ZabbixProtocolError("no result"), TypeError("str"), None, None]
+    stop, pauses = threading.Event(), []
+
+    class Source:
+        def collect(self):
+            what = outcomes.pop(0)
+            if not outcomes:
+                stop.set()
+            if what is not None:
+                raise what
+            return Report()
+
+    assert run_loop(Source(), 60, stop=stop, sleep=pauses.append) == 0
+    assert [round(p) for p in pauses] == [60, 120, 240, 60, 60]
+    assert sum("collection pass failed" in r.message for r in caplog.records) == 3

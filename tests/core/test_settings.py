@@ -101,3 +101,34 @@ def test_every_setting_has_help_and_typed_default():
     for s in SETTINGS:
         assert s.help.strip(), s.name
         assert isinstance(s.default, s.type), s.name
+
+
+def test_tracebacks_and_structured_fields_are_masked_too():
+    import io
+    for fmt in ("text", "json"):
+        stream = io.StringIO()
+        setup_logging("INFO", fmt, secrets=["abcdef123456"], stream=stream)
+        try:
+            raise RuntimeError("connect postgresql://u:abcdef123456@db/x failed for 138-0013-8000")
+        except RuntimeError:
+            logging.getLogger("t").exception("pass failed", extra={"fields": {
+                "url": "postgresql://u:abcdef123456@db/x", "who": ["+86 139 1234 5678"]}})
+        out = stream.getvalue()
+        assert "Traceback" in out and "RuntimeError" in out
+        assert "abcdef123456" not in out, (fmt, out)
+        assert "0013-8000" not in out and "1234 5678" not in out, (fmt, out)
+    setup_logging("WARNING", "text")
+
+
+@pytest.mark.parametrize("number, shown", [("13800138000", "138****8000"), ("138-0013-8000", "138-****-8000"),
+                                           ("+86 138 0013 8000", "+86 138 **** 8000")])
+def test_phone_numbers_with_dashes_or_spaces_are_masked(number, shown):
+    assert mask_text(f"call {number} now") == f"call {shown} now"
+    from dashboard.components import mask_phones
+    assert number not in mask_phones([f"Li Wei <{number}>"])
+
+
+def test_the_alerting_and_keymap_tables_are_still_read(tmp_path):
+    cfg = tmp_path / "pw.toml"
+    cfg.write_text('[alerting]\nx = 1\n[keymap]\n"k" = "qps"\n')
+    assert load_settings(env={}, config_path=cfg).section("keymap") == {"k": "qps"}

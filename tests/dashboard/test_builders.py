@@ -10,7 +10,7 @@ import fleetdata
 from dashboard import business_data as bd
 from dashboard import figures as fg
 from dashboard import instance_rows as ir
-from dashboard import queries as q
+from dashboard import wall_data as q
 from dashboard import tiles as tl
 from core.settings import load_settings
 
@@ -88,5 +88,5 @@ def test_wall_snapshot_on_the_test_fleet(fleet):
 
 def test_phone_numbers_are_masked_on_pages():
     from dashboard.components import mask_phones
-    assert mask_phones(("Li Wei <+8613800000002>",)) == "Li Wei <+861****0002>"
+    assert mask_phones(("Li Wei <+8613800000002>",)) == "Li Wei <+86138****0002>"
     assert "13912345678" not in mask_phones(["Wang Fang <13912345678>", "Zhao Lei <+8613700001111>"])

@@ -28,21 +28,45 @@ def ctx(tmp_path):
     store.close()
 
 
+class CountingCache:
+    """The shared cache, counting reads of one key (a viewer's first step in ``fd.once``)."""
+
+    def __init__(self, cache, key: str):
+        self.cache, self.key, self.reads = cache, key, 0
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        if key == self.key:
+            with self.lock:
+                self.reads += 1
+        return self.cache.get(key)
+
+    def __getattr__(self, name):
+        return getattr(self.cache, name)
+
+
 def test_concurrent_viewers_share_one_computation(ctx):
     context, _ = ctx
+    counting = CountingCache(context.cache, "fc:test")
+    context = Context(context.store, context.settings, counting, context.clock)
     calls = []
     start = threading.Barrier(8)
 
     def compute():
         calls.append(1)
-        time.sleep(0.3)       # long enough for every other viewer to arrive while it runs
+        # run until every viewer has asked for the result (all eight are inside fd.once), so the
+        # seven others really overlap this computation instead of arriving after it
+        deadline = time.monotonic() + 30
+        while counting.reads < 8 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert counting.reads >= 8, "the other viewers never arrived while the first one computed"
         return {"plan": len(calls)}
 
     results = []
 
     def viewer():
         start.wait()
-        with context.cache.app.app_context():      # each request thread has its own
+        with counting.cache.app.app_context():      # each request thread has its own
             results.append(fd.once(context, "fc:test", compute))
 
     threads = [threading.Thread(target=viewer) for _ in range(8)]

@@ -9,7 +9,7 @@ import pytest
 
 import fleetdata
 from core.settings import load_settings
-from dashboard import queries as q
+from dashboard import wall_data as q
 from dashboard import warmer as wm
 from dashboard.app import create_app, page_modules
 from store import Store
@@ -92,7 +92,7 @@ def test_zero_disables_the_warmer(tmp_path):
 
 
 def test_a_fleet_page_viewed_lately_is_computed_before_the_next_viewer_asks(setup, monkeypatch):
-    from dashboard import cached
+    from dashboard import page_cache as cached
     from dashboard import fleet_data as fd
     store, inv, data, app, warmer = setup
     ctx = app.server.extensions["peakwatch"]

@@ -8,7 +8,7 @@ import pytest
 import fleetdata
 from collectors.zabbix import problems as zp
 from core.settings import load_settings
-from dashboard import queries as q
+from dashboard import wall_data as q
 from store import Store
 
 TZ_CLOCK = 1_764_000_000          # 2025-11-24 16:00 UTC = 2025-11-25 00:00 in Asia/Shanghai

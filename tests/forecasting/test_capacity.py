@@ -89,3 +89,19 @@ def test_limits_come_from_the_settings_table_and_its_environment():
                                                              "PEAKWATCH_CAPACITY_HEADROOM": "0,0,0,0,0.5"}))
     assert limits.proxy_qps == 30000 and limits.redis_qps == 80000
     assert limits.max_util(5) == 0.5 and limits.max_util(1) == 1.0
+
+
+def test_the_csv_export_neutralises_cells_a_spreadsheet_would_run(tmp_path):
+    import csv
+
+    import pandas as pd
+
+    from forecasting.capacity import export_csv
+    names = ["=HYPERLINK(\"http://x\")", "+1+2", "-2+3", "@SUM(A1)", "\tcmd", "cart-cache"]
+    plan = pd.DataFrame({"cluster": names, "business": ["b"] * 6, "qps_util_point": [0.5, -0.25, 1, 2, 3, 4.0],
+                         "add_shards": [-1, 0, 1, 2, 3, 4]})
+    with open(export_csv(plan, tmp_path / "plan.csv"), newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["cluster"] for r in rows] == ["'=HYPERLINK(\"http://x\")", "'+1+2", "'-2+3", "'@SUM(A1)", "'\tcmd",
+                                            "cart-cache"]
+    assert [r["qps_util_pct_point"] for r in rows][:2] == ["50.0", "-25.0"] and rows[0]["add_shards"] == "-1"

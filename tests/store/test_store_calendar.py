@@ -9,8 +9,7 @@ import pytest
 
 from core.errors import StoreInputError
 from store import Store
-from store.calendar import Kind
-from store.inventory_types import Promotion
+from store.inventory_types import Kind, Promotion
 
 NOW = int(dt.datetime(2026, 12, 7, tzinfo=dt.timezone.utc).timestamp())
 

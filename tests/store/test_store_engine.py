@@ -150,3 +150,36 @@ def test_upgrade_to_0002_dates_existing_instances_by_their_first_day_of_data(db_
         assert store.data_start() == day
         assert set(store.instances()["service"]) == {"redis"} and set(store.instances()["notes"]) == {""}
     assert added["a:6379"] == day and added.isna()["b:6379"]      # no data: unknown, counted as always there
+
+
+def _full_disk_runner() -> list[str]:
+    """A command prefix running its argument in a private mount namespace (root, util-linux)."""
+    import os
+    import shutil
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        msg = "a full disk is made with a private tmpfs mount: needs root and unshare"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg + " (CI=true)")
+        pytest.skip(msg)
+    return ["unshare", "-m", "sh", "-c"]
+
+
+def test_a_full_disk_is_reported_as_a_full_disk(tmp_path):
+    """The demo writing into a store on a 1 MiB file system: one line saying the disk is full
+    (it used to say the database 'does not answer')."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    prefix = _full_disk_runner()
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    app = Path(__file__).resolve().parents[2] / "app.py"
+    script = (f"mount -t tmpfs -o size=1m tmpfs {mnt} && PEAKWATCH_STORE_URL=sqlite:///{mnt}/s.sqlite "
+              f"{sys.executable} {app} demo --once --scale 30 --demo-history-days 30 --demo-raw-hours 1")
+    done = subprocess.run([*prefix, script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    last = done.stderr.replace("\r", "\n").strip().splitlines()
+    error = [line for line in last if "peakwatch: error:" in line]
+    assert len(error) == 1 and "Traceback" not in done.stderr
+    assert "is full" in error[0] and "does not answer" not in error[0]
+    assert "free space" in error[0]

@@ -1,11 +1,11 @@
-"""Store reads through the shared cache, for the pages (one computation per interval for every
-viewer and gunicorn worker sharing the cache)."""
+"""The cache layer: each page's data (``wall_data``, ``fleet_data``) through the shared cache, one
+computation per interval for every viewer and gunicorn worker sharing it. Pages read their data
+here; ``dashboard.warmer`` fills it in the background."""
 from __future__ import annotations
 
 from dashboard import fleet_data as fd
-from dashboard import queries as q
+from dashboard import wall_data as q
 from dashboard import tiles as tl
-from dashboard import warmer
 from dashboard.context import Context
 
 
@@ -19,11 +19,20 @@ def wall_snapshot(ctx: Context, allow_previous: bool = False) -> dict:
     refresh = ctx.settings.refresh_seconds
     now = ctx.now()
     key = f"wall:snap:{now // refresh}"
-    if allow_previous or warmer.alive(ctx):
+    if allow_previous or warmer_alive(ctx):
         snap = ctx.cache.get(key) or ctx.cache.get("wall:snap:last")
         if snap is not None and now - snap["now"] <= 2 * refresh:
             return snap
     return ctx.cached(key, refresh * 2, lambda: compute_wall_snapshot(ctx, now, store=False))
+
+
+HEARTBEAT_KEY = "wall:warmer"     # set by a live warmer (dashboard.warmer); requests trust it
+
+
+def warmer_alive(ctx: Context) -> bool:
+    """Some worker's warmer is keeping the snapshot warm (requests may then serve the previous
+    snapshot for a moment rather than compute)."""
+    return ctx.cache.get(HEARTBEAT_KEY) is not None
 
 
 def compute_wall_snapshot(ctx: Context, now: int, store: bool = True) -> dict:

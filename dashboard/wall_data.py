@@ -1,5 +1,6 @@
-"""Store reads shaped for the pages. Pure functions of a store (no Dash); ``cached`` wraps them in
-the shared Flask-Caching cache so that many viewers (and gunicorn workers) cost about one query.
+"""The wall's data (also the flags and Zabbix problems the business page shows): pure functions of a
+store, no Dash, no cache. ``dashboard.page_cache`` runs them through the shared cache, so that many
+viewers (and gunicorn workers) cost about one query.
 """
 from __future__ import annotations
 
@@ -145,7 +146,7 @@ def wall_snapshot(store, settings, now: int, previous_onsets: dict | None = None
     since = fl.carry_onsets(tiles, previous_onsets, now)
     tiles["since"] = tiles["business"].map(since)
     chosen = plan.front
-    fresh = flags[flags["severity"] != "stale"]
+    fresh = flags[flags["current"]]          # values older than stale_after say nothing about now
     latest_qps = pd.Series(fresh["value"].to_numpy(), index=fresh["id"].to_numpy()).reindex(chosen["id"].to_numpy())
     qps = pd.Series(latest_qps.to_numpy(), index=chosen["business"].to_numpy()).groupby(level=0).sum(min_count=1)
     tiles["qps"] = tiles["business"].map(qps)
@@ -173,45 +174,6 @@ def snapshot_version(snap: dict) -> str:
     h.update(pd.util.hash_pandas_object(t[["business", "severity", "qps", "qps_week"]], index=False).values)
     h.update(repr((snap["latest_ts"], t["spark"].map(len).sum())).encode())
     return h.hexdigest()
-
-
-# ----------------------------------------------------------------------------- business page
-def business_frame(store, name: str) -> pd.Series | None:
-    biz = store.businesses()
-    row = biz[biz["name"] == name]
-    return None if row.empty else row.iloc[0]
-
-
-def business_series(store, name: str) -> pd.DataFrame:
-    s = store.series(business=name)
-    return s[s["removed_at"].isna()].reset_index(drop=True)
-
-
-def metric_range(store, series: pd.DataFrame, metric: str, start: int, end: int,
-                 max_points: int = 1500) -> pd.DataFrame:
-    """[series_id, ts, value, min, max, instance, cluster] of one metric's instance series."""
-    chosen = series[(series["metric"] == metric) & series["instance"].notna()]
-    if chosen.empty:
-        return pd.DataFrame(columns=["series_id", "ts", "value", "min", "max", "instance", "cluster"])
-    df = store.read_range(chosen["id"].tolist(), start, end, max_points)
-    return df.merge(chosen[["id", "instance", "cluster"]], left_on="series_id", right_on="id").drop(columns="id")
-
-
-def instance_table(store, flags: pd.DataFrame, name: str, now: int) -> pd.DataFrame:
-    """One row per instance of a business, one column per canonical metric (latest values);
-    ``flags`` is :func:`latest_flags`."""
-    f = flags[(flags["business"] == name) & flags["instance"].notna()]
-    if f.empty:
-        return pd.DataFrame()
-    wide = f.pivot_table(index="instance", columns="metric", values="value", aggfunc="last")
-    worst = fl.worst_of(f, "instance", now).set_index("instance")
-    inst = store.instances()
-    inst = inst[(inst["business"] == name) & inst["removed_at"].isna()].set_index("name")
-    out = inst[["cluster", "host", "port", "role", "shard", "zabbix_hostid"]].join(wide, how="left")
-    out = out.join(worst[["severity", "reason"]], how="left")
-    out["severity"] = out["severity"].fillna("stale")
-    out["service"] = inst["service"].reindex(out.index)
-    return out.reset_index(names="instance").sort_values(["cluster", "shard", "role", "instance"])
 
 
 def now_ts() -> int:
