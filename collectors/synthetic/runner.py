@@ -49,16 +49,28 @@ class DemoRunner:
             bar.close()
 
     def run_forever(self) -> None:
-        try:
-            self.bootstrap(progress=True)
-            last_prune = 0.0
-            while not self.stop.is_set():
+        """Generate what is missing, then a live pass every ``collect_interval`` seconds. A store
+        that is busy, unreachable or full for a while is logged and retried (waiting longer each
+        time, at most 5 minutes); anything else stops the generator and is kept in ``error``."""
+        from core.errors import StoreFull, StoreLocked, StoreUnavailable
+        booted, failures, last_prune = False, 0, 0.0
+        while not self.stop.is_set():
+            try:
+                if not booted:
+                    self.bootstrap(progress=True)
+                    booted = True
                 now = self.clock()
                 self.source.tick(int(now))
                 if now - last_prune > PRUNE_EVERY_S:
                     self.store.prune(int(now))
                     last_prune = now
-                self.stop.wait(self.settings.collect_interval)
-        except BaseException as exc:  # reported to the main thread; the web app keeps serving
-            self.error = exc
-            log.exception("the demo generator stopped: %s", exc)
+                failures = 0
+            except (StoreLocked, StoreUnavailable, StoreFull) as exc:
+                failures += 1
+                log.error("demo pass failed (%d in a row), retrying: %s", failures, exc)
+            except BaseException as exc:  # reported to the main thread; the web app keeps serving
+                self.error = exc
+                log.exception("the demo generator stopped: %s", exc)
+                return
+            interval = self.settings.collect_interval
+            self.stop.wait(min(interval * 2 ** max(failures - 1, 0), max(interval, 300)))
