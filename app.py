@@ -25,7 +25,6 @@ from core.settings import SETTINGS, Settings, load_settings
 log = logging.getLogger("peakwatch")
 
 
-
 def package_commands() -> tuple:
     """The packages' CLI modules, each adding its sub-commands with ``register(subparsers, parent)``.
     Imported here, by name in the code: a missing one fails at start, it is never skipped.

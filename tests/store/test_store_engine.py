@@ -3,6 +3,7 @@ nothing; migrations build exactly store/schema.py and keep data."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -183,3 +184,57 @@ def test_a_full_disk_is_reported_as_a_full_disk(tmp_path):
     assert len(error) == 1 and "Traceback" not in done.stderr
     assert "is full" in error[0] and "does not answer" not in error[0]
     assert "free space" in error[0]
+
+
+@pytest.mark.postgres
+def test_a_full_disk_under_postgresql_is_reported_as_a_full_disk(pg_url):
+    """The store's tables in a tablespace on a 4 MiB file system: writing past it is StoreFull."""
+    import os
+    import subprocess
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from core.errors import StoreFull
+
+    def _admin_connect():
+        u = make_url(pg_url)
+        return psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+                               dbname=u.database, autocommit=True, connect_timeout=5)
+    _full_disk_runner()                      # root and mount, else skip (fail under CI)
+    tag = uuid.uuid4().hex[:10]
+    mnt = Path(f"/tmp/pw-pgfull-{tag}")
+    mnt.mkdir(mode=0o700)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=700", "tmpfs", str(mnt)], check=True)
+    db, space = f"pwfull_{tag}", f"pwfull_{tag}"
+    try:
+        os.chown(mnt, pwd_uid("postgres"), -1)
+        with _admin_connect() as admin:
+            admin.execute(f"CREATE TABLESPACE {space} LOCATION '{mnt}'")
+            admin.execute(f'CREATE DATABASE "{db}" TABLESPACE {space}')
+        url = make_url(pg_url).set(database=db).render_as_string(hide_password=False)
+        with Store.open(url) as store:
+            ids = store.upsert_inventory(make_inventory())
+            sids = np.array(sorted(ids.values()))
+            rng = np.random.default_rng(0)
+            with pytest.raises(StoreFull) as info:
+                for day in range(400):           # noise does not compress: about 4 MiB in a few days
+                    t = minutes(T0 + day * 86400, 1440)
+                    store.write_samples(np.repeat(sids, len(t)), np.tile(t, len(sids)),
+                                        rng.normal(size=len(sids) * len(t)).round(4))
+            assert "is full" in one_line(info.value) and "does not answer" not in str(info.value)
+    finally:
+        with _admin_connect() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            try:
+                admin.execute(f"DROP TABLESPACE IF EXISTS {space}")
+            except psycopg.Error:
+                pass
+        subprocess.run(["umount", str(mnt)], check=False)
+        mnt.rmdir()
+
+
+def pwd_uid(user: str) -> int:
+    import pwd
+    return pwd.getpwnam(user).pw_uid
