@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
     settings = sub.add_parser("settings", parents=[parent], help="show every setting and where it came from")
     settings.set_defaults(func=cmd_settings)
+    parser.set_defaults(open_store=open_store)   # commands open the store the app's one way
     for module_name, attr in PACKAGE_COMMANDS:
         register = _optional(module_name, attr)
         if register is not None:

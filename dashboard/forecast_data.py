@@ -15,18 +15,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.errors import PeakwatchError
+from core.errors import ForecastError, PeakwatchError
 from dashboard.context import Context
 from forecasting.capacity import CapacityLimits, export_csv
 from forecasting.compare import align, lift_table
 from forecasting.events import Event
-from forecasting.fleet import capacity_plan, forecast_fleet, last_data_ts, series_from_frame, store_events
-from store.aggregate import combine_levels, pick_series
+from forecasting.events import pick_target as pick_event
+from forecasting.fleet import HISTORY_DAYS, capacity_plan, forecast_fleet, last_data_ts, load_history, store_events
 
-LEVELS = ("business", "cluster", "product_line", "fleet")
+#: levels the promotion comparison offers (the capacity plan forecasts businesses and clusters)
+COMPARE_LEVELS = ("business", "cluster", "product_line", "fleet")
 COMPARE_METRICS = ("qps", "proxy_qps", "mem_used", "conns")
 FORECAST_METRICS = ("qps", "proxy_qps", "mem_used")    # what the capacity plan reads
-HISTORY_DAYS = 730
 VERSION_TTL = 60          # new data reaches the pages within a minute of a new hour
 RESULT_TTL = 6 * 3600     # a version older than this is recomputed anyway
 WAIT_SECONDS = 300        # a viewer waits this long for another's computation before doing it itself
@@ -106,30 +106,20 @@ def groups(ctx: Context, level: str) -> list[str]:
 
 
 def pick_target(cal: dict, which: str | None) -> Event:
-    """The promotion to plan for: an exact name or a kind (its next one), default the next one."""
-    upcoming = cal["upcoming"]
-    if not upcoming:
-        raise PageInputError("The promotion calendar has no promotion after the newest data; add the next one "
-                             "(promotions TOML file or `app.py promotions`).")
-    if not which:
-        return upcoming[0]
-    for e in upcoming:
-        if which in (e.name, e.kind):
-            return e
-    names = ", ".join(e.name for e in upcoming)
-    raise PageInputError(f"promotion={which!r} is not an upcoming promotion; pick one of: {names}.")
+    """The promotion to plan for: an exact name or a kind (its next one), default the next one
+    (:func:`forecasting.events.pick_target`'s rules; its message becomes the page's)."""
+    try:
+        return pick_event(cal["past"] + cal["upcoming"], cal["cutoff"], which)
+    except ForecastError as exc:
+        raise PageInputError(str(exc)) from exc
 
 
 # ----------------------------------------------------------------------------- comparison
 
 def group_history(store, level: str, group: str, metric: str, end: int, days: int = HISTORY_DAYS) -> pd.Series:
     """Hourly maxima of one group (the midnight spike lasts minutes; hourly means hide it)."""
-    chosen = pick_series(store.series(), metric, level, None if level == "fleet" else [group])
-    if chosen.empty:
-        return pd.Series(dtype="float64")
-    rollups = store.read_rollups(chosen["id"].tolist(), end - days * 86_400, end + 1)
-    frame = rollups[["series_id", "ts", "max"]].rename(columns={"max": "value"}).dropna()
-    return series_from_frame(combine_levels(frame, chosen, metric, level)).get(group, pd.Series(dtype="float64"))
+    groups = None if level == "fleet" else [group]
+    return load_history(store, level, metric, end, days, groups=groups).get(group, pd.Series(dtype="float64"))
 
 
 def comparison(ctx: Context, level: str, group: str, metric: str) -> dict:

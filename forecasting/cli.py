@@ -38,14 +38,10 @@ def register(subparsers, parent: argparse.ArgumentParser | None = None) -> None:
     p.set_defaults(func=cmd_forecast)
 
 
-def _open_store(settings):
-    from store import Store
-    return Store.open(settings.store_url, raw_retention_days=settings.raw_retention_days)
-
-
 def cmd_forecast(args, settings) -> int:
     limits = CapacityLimits.from_settings(settings)   # a bad capacity setting fails before any work
-    with _open_store(settings) as store:
+    # the app's opener (every store setting, busy timeout included), set as a parser default by app.py
+    with args.open_store(settings) as store:
         if args.backtest:
             return _backtest(store, args)
         return _plan(store, args, limits)

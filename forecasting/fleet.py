@@ -27,13 +27,14 @@ from core.errors import ForecastError
 from forecasting.backtest import LEADS, naive_last, naive_year, peak_of
 from forecasting.backtest import ROW_COLUMNS as ROW_COLUMNS_BT
 from forecasting.capacity import CapacityLimits, plan
-from forecasting.events import Event, check_events, events_from_frame
+from forecasting.events import Event, check_events, events_from_frame, pick_target
 from forecasting.lifts import fit_kind_model, kind_prior_weight
 from forecasting.model import forecast_event_peak
-from store.aggregate import combine_levels, pick_series
 
 FLEET_METRICS = ("qps", "mem_used", "conns", "proxy_qps")
+#: levels the capacity plan forecasts (the promotion pages also compare product lines and the fleet)
 LEVELS = ("business", "cluster")
+#: days of hourly history a forecast reads (two years: last year's same promotion and the one before)
 HISTORY_DAYS = 730
 MIN_PEERS = 3
 ROW_COLUMNS = ["level", "group", "product_line", "metric", "point", "lower", "upper", "baseline", "lift",
@@ -58,20 +59,15 @@ def series_from_frame(frame: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def load_history(store, level: str, metric: str, end: int, days: int = HISTORY_DAYS,
-                 stat: str = "max") -> dict[str, pd.Series]:
-    """Hourly history of every group at ``level`` for ``metric`` up to ``end`` (epoch seconds).
+                 stat: str = "max", groups=None) -> dict[str, pd.Series]:
+    """Hourly history of every group (or ``groups``) at ``level`` for ``metric`` up to ``end``.
 
     ``stat="max"`` (default) reads each hour's maximum: a promotion's midnight spike lasts
     minutes, and the hourly average would hide most of it. Shards and clusters combine by the
-    metric's rule, as in ``store.aggregate``.
+    metric's rule (:meth:`store.Store.hourly`).
     """
-    start = int(end) - days * 86_400
-    chosen = pick_series(store.series(), metric, level)
-    if chosen.empty:
-        return {}
-    rollups = store.read_rollups(chosen["id"].tolist(), start, int(end) + 1)
-    frame = rollups[["series_id", "ts", stat]].rename(columns={stat: "value"}).dropna()
-    return series_from_frame(combine_levels(frame, chosen, metric, level))
+    frame = store.hourly(level, metric, int(end) - days * 86_400, int(end) + 1, stat=stat, groups=groups)
+    return series_from_frame(frame)
 
 
 def store_events(store) -> list[Event]:
@@ -89,21 +85,6 @@ def last_data_ts(store) -> int:
         raise ForecastError("the store has no qps samples; generate the demo fleet (python app.py demo) "
                             "or collect from Zabbix first.")
     return int(max(ends)) // 3600 * 3600
-
-
-def pick_target(events: list[Event], cutoff: pd.Timestamp, which: str | None = None) -> Event:
-    """The promotion to forecast: by exact name, else the next of that kind, else the next one."""
-    upcoming = [e for e in events if e.start > cutoff]
-    if which:
-        named = [e for e in events if e.name == which]
-        if named:
-            return named[0]
-        upcoming = [e for e in upcoming if e.kind == which]
-    if not upcoming:
-        kinds = sorted({e.kind for e in events})
-        raise ForecastError(f"no upcoming promotion{f' {which!r}' if which else ''} after {cutoff} in the "
-                            f"calendar; add it (kinds known: {', '.join(kinds) or 'none'}).")
-    return upcoming[0]
 
 
 # ------------------------------------------------------------------------------ forecasting

@@ -92,3 +92,11 @@ def test_settings_shows_origin_and_masks_secrets():
     proc = run("settings", "--port", "9001", env={"PEAKWATCH_ZABBIX_TOKEN": "supersecret-token"})
     assert proc.returncode == 0
     assert "9001  (cli)" in proc.stdout and "supersecret-token" not in proc.stdout + proc.stderr
+
+
+def test_package_commands_open_the_store_the_apps_one_way():
+    """`forecast` used its own Store.open that dropped store_busy_timeout; every command now gets
+    the app's opener."""
+    import app
+    for argv in (["forecast"], ["forecast", "--backtest"]):
+        assert app.build_parser().parse_args(argv).open_store is app.open_store

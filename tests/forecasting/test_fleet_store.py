@@ -82,4 +82,4 @@ def test_cli_backtest_prints_error_coverage_and_baselines(demo_store_url, capsys
 def test_cli_unknown_promotion_is_one_line_with_the_fix(demo_store_url, capsys):
     assert app.main(["forecast", "--store-url", demo_store_url, "--promotion", "5.20"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "add it" in err and "5.20" in err
+    assert err.count("\n") == 0 and "'5.20' is not an upcoming promotion; pick one of: 12.12 2026" in err
