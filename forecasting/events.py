@@ -129,3 +129,16 @@ def pick_target(events: Iterable[Event], cutoff: pd.Timestamp, which: str | None
         raise ForecastError(f"the promotion calendar has no promotion after the newest data ({cutoff}); add "
                             f"the next one (`app.py promotions`) before forecasting.")
     return upcoming[0]
+
+
+def events_from_records(records: Iterable[dict], tz=None) -> list[Event]:
+    """Events from plain records (``name``, ``kind``, ``start``, ``end``, optional ``preheat_days``),
+    e.g. a JSON list of holidays; ``tz`` localises naive times. Sorted and checked."""
+    out = []
+    for r in records:
+        start, end = pd.Timestamp(r["start"]), pd.Timestamp(r["end"])
+        if tz is not None and start.tzinfo is None:
+            start, end = start.tz_localize(tz), end.tz_localize(tz)
+        out.append(Event(name=str(r["name"]), kind=str(r["kind"]), start=start, end=end,
+                         preheat=pd.Timedelta(days=float(r.get("preheat_days") or 0))))
+    return check_events(out)

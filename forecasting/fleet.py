@@ -25,6 +25,7 @@ import pandas as pd
 
 from core.errors import ForecastError
 from forecasting.backtest import LEADS, naive_last, naive_year, peak_of
+from forecasting.backtest import CANDIDATE_COLUMNS
 from forecasting.backtest import ROW_COLUMNS as ROW_COLUMNS_BT
 from forecasting.capacity import CapacityLimits, plan
 from forecasting.events import Event, check_events, events_from_frame, pick_target
@@ -38,7 +39,8 @@ LEVELS = ("business", "cluster")
 HISTORY_DAYS = 730
 MIN_PEERS = 3
 ROW_COLUMNS = ["level", "group", "product_line", "metric", "point", "lower", "upper", "baseline", "lift",
-               "trend_per_day", "n_events", "n_same_kind", "prior", "low_confidence", "reasons", "error"]
+               "trend_per_day", "n_events", "n_same_kind", "prior", "method", "past_mdape", "n_cases", "capped",
+               "low_confidence", "reasons", "error"]
 
 _SHARED: dict = {}      # series handed to forked workers (copy-on-write, never pickled)
 _SHARED_LOCK = threading.Lock()   # one fleet forecast at a time per process: _SHARED is its input
@@ -91,12 +93,14 @@ def last_data_ts(store) -> int:
 
 def _row(group: str, fc=None, error: str = "", prior: float | None = None) -> dict:
     row = dict(group=group, point=np.nan, lower=np.nan, upper=np.nan, baseline=np.nan, lift=np.nan,
-               trend_per_day=np.nan, n_events=0, n_same_kind=0, prior=np.nan, low_confidence=True,
-               reasons="", error=error, _fc=fc)
+               trend_per_day=np.nan, n_events=0, n_same_kind=0, prior=np.nan, method="", past_mdape=np.nan,
+               n_cases=0, capped=False, low_confidence=True, reasons=error, error=error, _fc=fc,
+               _given=(None, 1.0, {}))
     if fc is not None:
         row.update(point=fc.point, lower=fc.lower, upper=fc.upper, baseline=fc.baseline, lift=fc.lift,
                    trend_per_day=fc.trend, n_events=fc.n_events, n_same_kind=fc.n_same_kind,
-                   low_confidence=fc.low_confidence, reasons="; ".join(fc.reasons),
+                   method=fc.method, past_mdape=fc.past_mdape, n_cases=fc.n_cases, capped=fc.capped,
+                   low_confidence=fc.low_confidence, reasons="; ".join(fc.reasons + fc.notes),
                    prior=np.nan if prior is None else float(prior))
     return row
 
@@ -114,17 +118,21 @@ def _chunk(args) -> list[dict]:
     return [_forecast_one(g, target, cutoff) for g in groups]
 
 
-def _reprior(row: dict, target: Event, cutoff, prior: float, weight: float) -> dict:
-    """Pool the lifts again toward ``prior`` (a failed row: forecast it with the prior)."""
+def _reprior(row: dict, target: Event, cutoff, prior: float | None, weight: float, origin: dict) -> dict:
+    """Pool the lifts again toward ``prior`` and score the methods with the priors each past case
+    would have had (``origin``: event name -> (lift, weight)); a failed row is forecast with the prior."""
+    given = None if prior is None else {target.kind: prior}
     try:
         if row["_fc"] is not None:
-            fc = row["_fc"].with_prior({target.kind: prior}, weight)
-        else:
+            fc = row["_fc"].with_prior(given, weight, origin)
+        elif given is not None:
             fc = forecast_event_peak(_SHARED["series"][row["group"]], _SHARED["events"], target, cutoff,
-                                     prior={target.kind: prior}, prior_weight=weight)
+                                     prior=given, prior_weight=weight)
+        else:
+            return row
     except ForecastError:
         return row
-    return _row(row["group"], fc, prior=prior)
+    return {**_row(row["group"], fc, prior=prior), "_given": (given, weight, origin)}
 
 
 def _map(fn, groups: list[str], extra: tuple, workers: int) -> list:
@@ -156,26 +164,56 @@ def forecast_groups(series: Mapping[str, pd.Series], events: Iterable[Event], ta
         try:
             groups = sorted(series)
             rows = _map(_chunk, groups, (target, cutoff), workers)
-            priors = _priors(rows, target, product_line or {}) if pool_kinds else {}
-            rows = [_reprior(r, target, cutoff, *priors[r["group"]]) if r["group"] in priors else r for r in rows]
+            priors, origin = _priors(rows, target, product_line or {}) if pool_kinds else ({}, {})
+            rows = [_reprior(r, target, cutoff, *priors.get(r["group"], (None, 1.0)), origin.get(r["group"], {}))
+                    if r["group"] in priors or r["group"] in origin else r for r in rows]
+            method_prior = _method_prior(rows)
+            rows = [_rechoose(r, method_prior) for r in rows] if method_prior else rows
         finally:
             _SHARED.clear()
-    out = pd.DataFrame([{k: v for k, v in r.items() if k != "_fc"} for r in rows])
+    out = pd.DataFrame([{**{k: v for k, v in r.items() if not k.startswith("_")},
+                         **{f"cand_{m}": v for m, v in (r["_fc"].candidates.items() if r["_fc"] else [])}}
+                        for r in rows], columns=["group", *ROW_COLUMNS[4:], *CANDIDATE_COLUMNS])
     out["product_line"] = [(product_line or {}).get(g) for g in out["group"]] if len(out) else []
     return out
 
 
-def _priors(rows: list[dict], target: Event, product_line: Mapping[str, str]) -> dict[str, tuple[float, float]]:
-    """group -> (prior lift, prior weight)."""
+def _method_prior(rows: list[dict]) -> dict[bool, np.ndarray]:
+    """{kind seen before: the fleet's mean squared log error of each method on its series' past
+    cases in that situation} (each series then picks by its own cases shrunk toward it)."""
+    out = {}
+    for seen in (True, False):
+        errs = [r["_fc"].case_errors for r in rows if r["_fc"] is not None and r["_fc"].seen_kind == seen
+                and r["_fc"].case_errors is not None and len(r["_fc"].case_errors)]
+        if errs:
+            out[seen] = np.mean(np.square(np.concatenate(errs)), axis=0)
+    return out
+
+
+def _rechoose(row: dict, method_prior: dict) -> dict:
+    """The row's forecast with its methods scored against the fleet's experience too."""
+    fc = row["_fc"]
+    if fc is None:
+        return row
+    given, weight, origin = row["_given"]
+    prior = None if given is None else next(iter(given.values()))
+    return {**_row(row["group"], fc.with_prior(given, weight, origin, method_prior), prior=prior), "_given": row["_given"]}
+
+
+def _priors(rows: list[dict], target: Event, product_line: Mapping[str, str]):
+    """(group -> (prior lift, prior weight), group -> {past event name -> (lift, weight)}): the
+    target's prior, and the prior each past case of the methods' backtest would have had (the
+    kind model fitted on the events that had ended by that case's cutoff)."""
     tables = {r["group"]: r["_fc"].table for r in rows if r["_fc"] is not None}
     model = fit_kind_model(tables)
-    priors = {}
+    priors, origin = {}, {}
     if model is not None:
         weight = kind_prior_weight(tables)
         for g in tables:
             lift = model.lift(g, target.kind)
             if lift is not None:
                 priors[g] = (lift, weight)
+        origin = _origin_priors(rows, tables, weight)
     seen = [r for r in rows if r["n_same_kind"] > 0 and np.isfinite(r["lift"])]
     if seen:
         fleet = float(np.exp(np.median([np.log(r["lift"]) for r in seen])))
@@ -187,7 +225,23 @@ def _priors(rows: list[dict], target: Event, product_line: Mapping[str, str]) ->
                 peers = by_line.get(product_line.get(r["group"]), [])
                 lift = float(np.exp(np.median(peers))) if len(peers) >= MIN_PEERS else fleet
                 priors[r["group"]] = (lift, 1.0)
-    return priors
+    return priors, origin
+
+
+def _origin_priors(rows: list[dict], tables: dict, weight: float) -> dict[str, dict[str, tuple[float, float]]]:
+    """Per group, per past event: the kind model's lift as of that case's cutoff (same lead)."""
+    horizon = next(r["_fc"].horizon_days for r in rows if r["_fc"] is not None)
+    events = {e.name: e for t in tables.values() for e in t.events}
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for name, e in events.items():
+        model = fit_kind_model(tables, before=e.start - pd.Timedelta(days=horizon))
+        if model is None:
+            continue
+        for g in tables:
+            lift = model.lift(g, e.kind)
+            if lift is not None:
+                out.setdefault(g, {})[name] = (lift, weight)
+    return out
 
 
 @dataclass
@@ -216,7 +270,7 @@ def forecast_fleet(store, target: str | Event | None = None, *, cutoff=None, lev
             table = forecast_groups(series, events, tgt, cut, product_line=lines[level], workers=workers)
             frames.append(table.assign(level=level, metric=metric))
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ROW_COLUMNS)
-    return FleetForecast(target=tgt, cutoff=cut, table=table[ROW_COLUMNS])
+    return FleetForecast(target=tgt, cutoff=cut, table=table[ROW_COLUMNS + CANDIDATE_COLUMNS])
 
 
 def _product_lines(store) -> dict[str, dict[str, str]]:
@@ -253,8 +307,9 @@ def backtest_groups(series: Mapping[str, pd.Series], events: Iterable[Event], *,
                                  truth=peak_of(s, target), point=r["point"], lower=r["lower"], upper=r["upper"],
                                  naive_last=naive_last(s, past, target, cutoff),
                                  naive_year=naive_year(s, past, target, cutoff), n_same_kind=r["n_same_kind"],
-                                 low_confidence=r["low_confidence"], error=r["error"]))
-    return pd.DataFrame(rows, columns=ROW_COLUMNS_BT)
+                                 method=r["method"], low_confidence=r["low_confidence"], error=r["error"],
+                                 **{c: r[c] for c in CANDIDATE_COLUMNS}))
+    return pd.DataFrame(rows, columns=ROW_COLUMNS_BT + CANDIDATE_COLUMNS)
 
 
 def backtest_fleet(store, *, level: str = "business", metrics: Iterable[str] = ("qps",),

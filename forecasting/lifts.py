@@ -72,6 +72,10 @@ class LiftTable:
     def starts_ns(self) -> np.ndarray:
         return np.array([e.start.value for e in self.events], dtype=np.int64)
 
+    @cached_property
+    def ends_ns(self) -> np.ndarray:
+        return np.array([e.end.value for e in self.events], dtype=np.int64)
+
     def without(self, i: int) -> "LiftTable":
         keep = [j for j in range(len(self.events)) if j != i]
         return LiftTable(events=[self.events[j] for j in keep], baseline=self.baseline[keep], peak=self.peak[keep],
@@ -151,15 +155,18 @@ def prior_for(prior: Prior, kind: str) -> float | None:
     return float(prior)
 
 
-def pool(table: LiftTable, kind: str, when: pd.Timestamp, prior: Prior = None,
+def pool(table: LiftTable, kind: str, when: pd.Timestamp | int, prior: Prior = None,
          prior_weight: float = 1.0, kind_weight: float = KIND_WEIGHT,
-         half_life_days: float = HALF_LIFE_DAYS) -> PooledLift | None:
-    """Pooled log lift for an event of ``kind`` at ``when``; None when nothing to pool."""
+         half_life_days: float = HALF_LIFE_DAYS, known: np.ndarray | None = None) -> PooledLift | None:
+    """Pooled log lift for an event of ``kind`` at ``when`` (a Timestamp or epoch ns); None when
+    nothing to pool. ``known``: rows that may be used (a backtest origin sees only earlier events)."""
     lifts = table.lift
     usable = np.isfinite(lifts) & (lifts > 0)
+    if known is not None:
+        usable &= known
     kinds = table.kinds
     same = (kinds == kind) & usable
-    age = (when.value - table.starts_ns) / DAY.value
+    age = ((when if isinstance(when, (int, np.integer)) else when.value) - table.starts_ns) / DAY.value
     w = np.where(usable, 0.5 ** (np.maximum(age, 0) / half_life_days), 0.0)
     p = prior_for(prior, kind)
     pw = prior_weight if p is not None and p > 0 else 0.0
@@ -206,10 +213,12 @@ class KindModel:
 MIN_EXCESS = 0.05     # lifts below 1.05 carry no usable log(lift - 1)
 
 
-def fit_kind_model(tables: dict[str, LiftTable], iterations: int = 10) -> KindModel | None:
-    """Two-way additive fit (alternating means) of log(lift - 1); None with under two series."""
+def fit_kind_model(tables: dict[str, LiftTable], iterations: int = 10,
+                   before: pd.Timestamp | None = None) -> KindModel | None:
+    """Two-way additive fit (alternating means) of log(lift - 1); None with under two series.
+    ``before``: only events that ended by then (the model a backtest origin would have had)."""
     rows = [(g, e.kind, np.log(l - 1.0)) for g, t in tables.items() for e, l in zip(t.events, t.lift)
-            if np.isfinite(l) and l > 1.0 + MIN_EXCESS]
+            if np.isfinite(l) and l > 1.0 + MIN_EXCESS and (before is None or e.end <= before)]
     if len({g for g, _, _ in rows}) < 2:
         return None
     frame = pd.DataFrame(rows, columns=["series", "kind", "x"])
