@@ -93,6 +93,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_allowed": ("allowed", "允许"), "col_add_shards": ("+ shards", "+ 分片"),
     "col_add_proxies": ("+ proxies", "+ 代理"), "col_add_mem": ("+ memory", "+ 内存"),
     "col_reason": ("why", "原因"),
+    "col_method": ("method", "预测方法"), "col_past_error": ("past error", "历史误差"),
+    "col_confidence": ("confidence", "可信度"), "low_confidence": ("low", "低"), "confident": ("ok", "正常"),
+    "low_conf_summary": ("{n} of the {m} clusters to change rest on a low-confidence forecast (marked low; "
+                         "see why in the CSV's confidence_note).",
+                         "{m} 个需调整的集群中有 {n} 个依据的是低可信度预测（标为“低”；原因见 CSV 的 confidence_note）。"),
     "computing": ("Forecasting the whole fleet (once per hour of new data)…", "正在预测全部集群（每小时新数据计算一次）…"),
 }
 

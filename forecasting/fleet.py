@@ -334,7 +334,8 @@ def backtest_fleet(store, *, level: str = "business", metrics: Iterable[str] = (
 def capacity_plan(store, forecast: FleetForecast, limits: CapacityLimits = CapacityLimits()) -> pd.DataFrame:
     """Capacity plan per cluster from the cluster-level forecasts (see :mod:`forecasting.capacity`)."""
     t = forecast.table
-    cl = t[(t["level"] == "cluster") & t["point"].notna()][["group", "metric", "point", "upper"]]
+    cl = t[(t["level"] == "cluster") & t["point"].notna()][["group", "metric", "point", "upper", "method",
+                                                              "past_mdape", "low_confidence", "reasons"]]
     inst = store.instances()
     live = inst[inst["removed_at"].isna()]
     proxies = live[live["role"] == "proxy"].groupby("cluster").size()

@@ -18,7 +18,8 @@ from dashboard import labels as lb
 dash.register_page(__name__, path="/capacity", title="Peakwatch · capacity", name="capacity")
 
 PLAN_COLUMNS = ("rank", "cluster", "business", "star", "service", "status", "risk", "resource", "util_point",
-                "util_upper", "allowed", "add_shards", "add_proxies", "add_mem", "reason")
+                "util_upper", "allowed", "add_shards", "add_proxies", "add_mem", "method", "past_error", "confidence",
+                "reason")
 FORECAST_LEVELS = ("business", "cluster")
 TOP = 40
 
@@ -87,7 +88,11 @@ def plan_view(name):
                f"{fd.calendar(ctx)['cutoff'].tz_convert(ctx.tz):%Y-%m-%d %H:%M}. {len(plan)} clusters: "
                f"{counts.get('over', 0)} over their headroom at the predicted peak, "
                f"{counts.get('watch', 0)} over it at the upper bound, {counts.get('ok', 0)} ok.")
-    table = cp.table(ff.plan_rows(plan), [(c, lb.t(f"col_{c}", lang)) for c in PLAN_COLUMNS], "cap-plan-table")
+    acting = plan[plan["status"].isin(["over", "watch"])]
+    weak = int(acting["low_confidence"].sum()) if "low_confidence" in acting else 0
+    if weak:
+        summary += " " + lb.t("low_conf_summary", lang).format(n=weak, m=len(acting))
+    table = cp.table(ff.plan_rows(plan, lang), [(c, lb.t(f"col_{c}", lang)) for c in PLAN_COLUMNS], "cap-plan-table")
     return ff.utilisation_figure(plan, lang), table, summary
 
 
