@@ -324,7 +324,7 @@ def _data_weak_spots(base, s, step, cutoff, horizon, growth) -> list[str]:
     reasons = []
     if base.n_days < 28:
         reasons.append(f"only {base.n_days} normal days to fit the baseline (28 or more wanted)")
-    gaps = gap_fraction(s, step, cutoff - pd.Timedelta(days=WINDOW_DAYS), cutoff)
+    gaps = gap_fraction(s, step, max(cutoff - pd.Timedelta(days=WINDOW_DAYS), s.index[0]), cutoff)
     if gaps > MAX_GAPS:
         reasons.append(f"{gaps:.0%} of the samples in the last {WINDOW_DAYS} days are missing")
     if horizon > LONG_HORIZON_DAYS and not np.isfinite(growth):

@@ -186,3 +186,49 @@ def test_duplicate_timestamps_are_kept_once_and_said():
     assert fc.notes == ("5 duplicate timestamp(s) kept once (their maximum)",)
     assert "5 duplicate timestamp(s)" in fc.as_row()["reasons"]
     assert fc.point == pytest.approx(forecast_event_peak(pd.concat([s.iloc[5:], again]), PAST, _target()).point)
+
+
+def test_all_nan_and_negative_series_get_errors_naming_the_problem():
+    with pytest.raises(ForecastError, match="no finite values; it is all NaN"):
+        forecast_event_peak(_hourly() * np.nan, PAST, _target())
+    with pytest.raises(ForecastError, match="zero or negative"):
+        forecast_event_peak(-_hourly(), PAST, _target())
+
+
+def test_a_few_negative_samples_do_not_stop_the_forecast():
+    s = _hourly().copy()
+    s.iloc[::500] = -1.0                       # counter resets seen as negative rates
+    fc = forecast_event_peak(s, PAST, _target())
+    assert fc.point > 0 and fc.lower > 0
+
+
+def test_samples_after_the_target_start_need_a_cutoff():
+    with pytest.raises(ForecastError, match="pass cutoff="):
+        forecast_event_peak(_hourly(end="2025-11-20"), PAST, _target())
+    fc = forecast_event_peak(_hourly(end="2025-11-20"), PAST, _target(), cutoff=pd.Timestamp("2025-11-01", tz=TZ))
+    assert fc.cutoff == pd.Timestamp("2025-11-01", tz=TZ)
+
+
+def test_events_out_of_order_are_sorted(synthetic):
+    target = by_name(synthetic, "11.11 2025")
+    cutoff = target.start - 7 * DAY
+    shuffled = list(reversed(synthetic.events))
+    assert forecast_event_peak(synthetic.series, shuffled, target, cutoff).point == \
+        forecast_event_peak(synthetic.series, synthetic.events, target, cutoff).point
+
+
+def test_a_forecast_orders_of_magnitude_above_the_series_is_capped_and_said():
+    s = _hourly()
+    fc = forecast_event_peak(s, [], _target(), prior={"11.11": 1e4})
+    assert fc.capped and fc.point == pytest.approx(10 * s.max())
+    assert any("capped" in r for r in fc.reasons)
+
+
+def test_far_ahead_the_trend_stops_and_last_years_growth_carries_on(synthetic):
+    """11 months ahead: no straight line run out (the synthetic fleet grows 80% a year; its
+    eight-week trend, extrapolated, would say several times that)."""
+    target = by_name(synthetic, "11.11 2025")
+    cutoff = target.start - 330 * DAY
+    fc = forecast_event_peak(synthetic.series, synthetic.events, target, cutoff=cutoff)
+    assert abs(fc.point / truth_peak(synthetic, target) - 1) < 0.25
+    assert not any("extrapolated" in r for r in fc.reasons)
