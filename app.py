@@ -28,6 +28,7 @@ log = logging.getLogger("peakwatch")
 PACKAGE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("collectors.zabbix.cli", "register"),
     ("forecasting.cli", "register"),
+    ("reports.cli", "register"),
     ("alerting.cli", "register"),
 )
 

@@ -21,7 +21,10 @@ from forecasting.capacity import CapacityLimits, export_csv
 from forecasting.compare import align, lift_table
 from forecasting.events import Event
 from forecasting.events import pick_target as pick_event
-from forecasting.fleet import HISTORY_DAYS, capacity_plan, forecast_fleet, last_data_ts, load_history, store_events
+from forecasting.fleet import (HISTORY_DAYS, backtest_fleet, capacity_plan, forecast_fleet, last_data_ts,
+                               load_history, store_events)
+from reports import html as report_html
+from reports import readiness
 
 #: levels the promotion comparison offers (the capacity plan forecasts businesses and clusters)
 COMPARE_LEVELS = ("business", "cluster", "product_line", "fleet")
@@ -152,6 +155,20 @@ def capacity(ctx: Context, target: Event) -> pd.DataFrame:
     limits = CapacityLimits.from_settings(ctx.settings)
     key = f"fc:plan:{target.name}:{data_version(ctx)}:{limits}"
     return once(ctx, key, lambda: capacity_plan(ctx.store, fleet_forecast(ctx, target), limits))
+
+
+def readiness_html(ctx: Context, target: Event) -> str:
+    """The readiness report for ``target`` (the same file as ``app.py report``), from the page's
+    cached fleet forecast and a backtest cached per data version."""
+    limits = CapacityLimits.from_settings(ctx.settings)
+    version = data_version(ctx)
+
+    def compute():
+        rows = once(ctx, f"fc:backtest:{version}",
+                    lambda: backtest_fleet(ctx.store, level="business", metrics=("qps",), workers=1))
+        r = readiness.build(ctx.store, target, limits, forecast=fleet_forecast(ctx, target), backtest_rows=rows)
+        return report_html.readiness(r, pd.Timestamp(ctx.clock(), unit="s", tz="UTC"), ctx.tz)
+    return once(ctx, f"fc:readiness:{target.name}:{version}:{limits}", compute)
 
 
 def plan_csv(plan: pd.DataFrame) -> str:

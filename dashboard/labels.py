@@ -93,6 +93,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_allowed": ("allowed", "允许"), "col_add_shards": ("+ shards", "+ 分片"),
     "col_add_proxies": ("+ proxies", "+ 代理"), "col_add_mem": ("+ memory", "+ 内存"),
     "col_reason": ("why", "原因"),
+    "readiness_report": ("Readiness report", "大促准备报告"),
     "col_method": ("method", "预测方法"), "col_past_error": ("past error", "历史误差"),
     "col_confidence": ("confidence", "可信度"), "low_confidence": ("low", "低"), "confident": ("ok", "正常"),
     "low_conf_summary": ("{n} of the {m} clusters to change rest on a low-confidence forecast (marked low; "

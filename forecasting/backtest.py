@@ -135,3 +135,15 @@ def backtest_many(series: Mapping[str, pd.Series], events: Iterable[Event], **kw
     events = list(events)
     frames = [backtest_series(s, events, name=name, **kwargs) for name, s in series.items()]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ROW_COLUMNS)
+
+
+def failure_reasons(rows: pd.DataFrame) -> pd.Series:
+    """How many backtest cases failed for each reason (names, times and numbers folded, so the
+    same reason counts once), most frequent first."""
+    failed = rows.loc[rows["error"] != "", "error"]
+    if failed.empty:
+        return pd.Series(dtype="int64", name="cases")
+    folded = (failed.str.replace(r"'[^']*'", "'…'", regex=True)
+              .str.replace(r"\d{4}-\d\d-\d\d[ T][\d:+.]*", "…", regex=True)
+              .str.replace(r"\d+(\.\d+)?", "N", regex=True))
+    return folded.value_counts().rename("cases")

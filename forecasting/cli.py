@@ -12,7 +12,7 @@ import sys
 
 import pandas as pd
 
-from forecasting.backtest import score
+from forecasting.backtest import failure_reasons, score
 from forecasting.capacity import CapacityLimits, export_csv
 from forecasting.fleet import HISTORY_DAYS, LEVELS, backtest_fleet, capacity_plan, forecast_fleet
 
@@ -67,6 +67,11 @@ def _backtest(store, args) -> int:
         print()
         print(table[["n", "failed", "mdape", "bias", "coverage_80", "mdape_naive_last",
                      "mdape_naive_year"]].to_string())
+    reasons = failure_reasons(rows)
+    if len(reasons):
+        print(f"\n{int(reasons.sum())} cases could not be forecast; why:")
+        for text, n in reasons.items():
+            print(f"  {n:6d}  {text}")
     return 0
 
 

@@ -51,6 +51,10 @@ def layout(promotion=None, level=None, metric=None, **_ignored):
                          style={"minWidth": "200px"}),
             html.Button(lb.t("export_csv", lang), id="cap-export", className="button"),
             dcc.Download(id="cap-download"),
+            html.Button(lb.t("readiness_report", lang), id="cap-report", className="button",
+                        title="one HTML file for the change ticket: forecast, clusters at risk, changes and their "
+                              "cost, accuracy on past promotions (prints to A4 PDF)"),
+            dcc.Download(id="cap-report-download"),
         ], className="controls"),
         dcc.Loading(html.P(lb.t("computing", lang), id="cap-summary", className="sub")),
         html.Div([
@@ -119,6 +123,15 @@ def export(n_clicks, name):
     return dcc.send_string(fd.plan_csv(fd.capacity(ctx, target)), f"capacity-{target.name.replace(' ', '-')}.csv")
 
 
+def report(n_clicks, name):
+    """The readiness report for the promotion, the same file as ``app.py report``."""
+    if not n_clicks:
+        return no_update
+    ctx = context.current()
+    target = _target(ctx, name)
+    return dcc.send_string(fd.readiness_html(ctx, target), f"readiness-{target.name.replace(' ', '-')}.html")
+
+
 def register_callbacks(app: dash.Dash) -> None:
     app.callback(Output("cap-util", "figure"), Output("cap-plan", "children"), Output("cap-summary", "children"),
                  Input("cap-promotion", "value"))(plan_view)
@@ -126,3 +139,5 @@ def register_callbacks(app: dash.Dash) -> None:
                  Input("cap-metric", "value"))(forecast_view)
     app.callback(Output("cap-download", "data"), Input("cap-export", "n_clicks"), State("cap-promotion", "value"),
                  prevent_initial_call=True)(export)
+    app.callback(Output("cap-report-download", "data"), Input("cap-report", "n_clicks"),
+                 State("cap-promotion", "value"), prevent_initial_call=True)(report)

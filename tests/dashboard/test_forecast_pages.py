@@ -158,3 +158,21 @@ def test_empty_store_says_what_to_do(page, tmp_path, serve, path):
         page.wait_for_selector("#message", timeout=20_000)
         assert "the store has no qps samples; generate the demo fleet" in page.locator("#message").inner_text()
         no_error_box(page)
+
+
+def test_capacity_links_the_readiness_report(page, site, tmp_path):
+    page.goto(f"{site.url}/capacity")
+    page.wait_for_selector("#cap-plan-table tbody tr", timeout=120_000)
+    shown = table(page, "#cap-plan-table")
+    assert set(shown["method"]) <= {"pooled", "last_lift", "year_growth", "combined", "–"}
+    assert {"past error", "confidence"} <= set(shown.columns)
+    with page.expect_download(timeout=180_000) as info:
+        page.locator("#cap-report").click()
+    path = tmp_path / "report.html"
+    info.value.save_as(path)
+    assert info.value.suggested_filename == "readiness-12.12-2026.html"
+    text = path.read_text()
+    assert "Readiness for 12.12 2026" in text and "Recommended changes and their cost" in text
+    for cluster in shown.loc[shown["status"].isin(["over", "watch"]), "cluster"]:
+        assert f"<td>{cluster}</td>" in text
+    no_error_box(page)

@@ -62,26 +62,3 @@ def elb():
     return s.astype(float), events_from_records([
         {"name": "spike 1", "kind": "spike", "start": "2014-04-12 09:04", "end": "2014-04-13 01:44"},
         {"name": "spike 2", "kind": "spike", "start": "2014-04-22 11:14", "end": "2014-04-23 03:54"}])
-
-
-@pytest.fixture(scope="session")
-def demo_store_url(tmp_path_factory) -> str:
-    """A small synthetic fleet (scale 50: 5 businesses, 10 clusters, one Twemproxy) with two years
-    of hourly history, written through the synthetic source exactly as the demo does."""
-    from collectors.synthetic.fleet import DEFAULT_ANCHOR
-    from collectors.synthetic.source import SyntheticSource
-    from store import Store
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
-    with Store.open(url) as store:
-        SyntheticSource(store, scale=50, seed=7, clock=lambda: DEFAULT_ANCHOR).bootstrap(
-            history_days=730, raw_hours=1)
-    return url
-
-
-@pytest.fixture
-def demo_store(demo_store_url):
-    from store import Store
-
-    with Store.open(demo_store_url) as store:
-        yield store
