@@ -29,8 +29,8 @@ from forecasting.backtest import CANDIDATE_COLUMNS
 from forecasting.backtest import ROW_COLUMNS as ROW_COLUMNS_BT
 from forecasting.capacity import CapacityLimits, plan
 from forecasting.events import Event, check_events, events_from_frame, pick_target
-from forecasting.lifts import fit_kind_model, kind_prior_weight
-from forecasting.model import forecast_event_peak
+from forecasting.lifts import fit_kind_model, kind_prior_weight, kind_rows
+from forecasting.model import forecast_event_peak, pooled_only
 
 FLEET_METRICS = ("qps", "mem_used", "conns", "proxy_qps")
 #: levels the capacity plan forecasts (the promotion pages also compare product lines and the fleet)
@@ -106,8 +106,10 @@ def _row(group: str, fc=None, error: str = "", prior: float | None = None) -> di
 
 
 def _forecast_one(group: str, target: Event, cutoff) -> dict:
+    """First pass: the series prepared and its lifts pooled; the methods are scored in the second
+    pass, with the priors the fleet gives each past case."""
     try:
-        fc = forecast_event_peak(_SHARED["series"][group], _SHARED["events"], target, cutoff)
+        fc = pooled_only(_SHARED["series"][group], _SHARED["events"], target, cutoff)
     except ForecastError as exc:
         return _row(group, error=str(exc))
     return _row(group, fc)
@@ -166,7 +168,7 @@ def forecast_groups(series: Mapping[str, pd.Series], events: Iterable[Event], ta
             rows = _map(_chunk, groups, (target, cutoff), workers)
             priors, origin = _priors(rows, target, product_line or {}) if pool_kinds else ({}, {})
             rows = [_reprior(r, target, cutoff, *priors.get(r["group"], (None, 1.0)), origin.get(r["group"], {}))
-                    if r["group"] in priors or r["group"] in origin else r for r in rows]
+                    for r in rows]
             method_prior = _method_prior(rows)
             rows = [_rechoose(r, method_prior) for r in rows] if method_prior else rows
         finally:
@@ -195,9 +197,9 @@ def _rechoose(row: dict, method_prior: dict) -> dict:
     fc = row["_fc"]
     if fc is None:
         return row
-    given, weight, origin = row["_given"]
+    given = row["_given"][0]
     prior = None if given is None else next(iter(given.values()))
-    return {**_row(row["group"], fc.with_prior(given, weight, origin, method_prior), prior=prior), "_given": row["_given"]}
+    return {**_row(row["group"], fc.with_method_prior(method_prior), prior=prior), "_given": row["_given"]}
 
 
 def _priors(rows: list[dict], target: Event, product_line: Mapping[str, str]):
@@ -232,9 +234,10 @@ def _origin_priors(rows: list[dict], tables: dict, weight: float) -> dict[str, d
     """Per group, per past event: the kind model's lift as of that case's cutoff (same lead)."""
     horizon = next(r["_fc"].horizon_days for r in rows if r["_fc"] is not None)
     events = {e.name: e for t in tables.values() for e in t.events}
+    long = kind_rows(tables)
     out: dict[str, dict[str, tuple[float, float]]] = {}
     for name, e in events.items():
-        model = fit_kind_model(tables, before=e.start - pd.Timedelta(days=horizon))
+        model = fit_kind_model(long, before=e.start - pd.Timedelta(days=horizon))
         if model is None:
             continue
         for g in tables:

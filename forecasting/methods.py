@@ -83,20 +83,29 @@ def trend_cap(horizon_days: float) -> int | None:
     return TREND_DAYS if horizon_days > TREND_DAYS else None
 
 
-def origins(peaks: DailyPeaks, quiet: np.ndarray, table: LiftTable, lead_days: float) -> Origins:
-    """The rolling-origin cases of one series at ``lead_days`` (batched baseline fits)."""
+def origins(peaks: DailyPeaks, quiet: np.ndarray, table: LiftTable, lead_days: float,
+            extra_end: int | None = None) -> tuple[Origins, float]:
+    """The rolling-origin cases of one series at ``lead_days``, and the year-on-year growth at
+    ``extra_end`` (the target's, NaN without one): one batched pass. A case whose cutoff falls
+    inside its pre-heat fits the same days as the event's lift measurement: that fit is reused."""
     lead_ns = int(lead_days * DAY_NS)
     rows = [i for i in range(len(table.events)) if np.isfinite(table.peak[i]) and table.peak[i] > 0]
     cuts = np.array([table.events[i].start.value - lead_ns for i in rows], dtype=np.int64)
-    ends = [min(peaks.day_of(table.events[i].quiet_from), peaks.day_after(int(c)))
-            for i, c in zip(rows, cuts)]
-    fits = fit_points(peaks, quiet, ends, [event_days(peaks, table.events[i]) for i in rows],
-                      ahead=trend_cap(lead_days))
-    growth = yoy_growth(peaks, quiet, np.array(ends, dtype=np.int64))
+    quiet_end = [peaks.day_of(table.events[i].quiet_from) for i in rows]
+    ends = [min(q, peaks.day_after(int(c))) for q, c in zip(quiet_end, cuts)]
+    cap = trend_cap(lead_days)
+    redo = [k for k, i in enumerate(rows) if ends[k] != quiet_end[k] or cap is not None or not np.isfinite(table.baseline[i])]
+    fits = [np.log(table.baseline[i]) if np.isfinite(table.baseline[i]) else None for i in rows]
+    for k, f in zip(redo, fit_points(peaks, quiet, [ends[k] for k in redo],
+                                     [event_days(peaks, table.events[rows[k]]) for k in redo], ahead=cap)):
+        fits[k] = f
+    growth_all = yoy_growth(peaks, quiet, np.array(ends + ([extra_end] if extra_end is not None else []), dtype=np.int64))
+    growth = growth_all[:len(ends)]
     base = np.array([np.nan if f is None else baseline_log(f, g, lead_days) for f, g in zip(fits, growth)])
     keep = np.isfinite(base)
-    return Origins(row=np.array(rows, dtype=np.int64)[keep], cut_ns=cuts[keep], base=base[keep],
-                   growth=growth[keep], truth=np.log(table.peak[rows][keep]) if rows else np.zeros(0))
+    cases = Origins(row=np.array(rows, dtype=np.int64)[keep], cut_ns=cuts[keep], base=base[keep],
+                    growth=growth[keep], truth=np.log(table.peak[rows][keep]) if rows else np.zeros(0))
+    return cases, float(growth_all[-1]) if extra_end is not None else np.nan
 
 
 def known_rows(table: LiftTable, cut_ns: int) -> np.ndarray:
@@ -146,8 +155,38 @@ def _combine(cand: np.ndarray, errors: np.ndarray, prior: np.ndarray | None) -> 
     return float(cand @ w / w.sum())
 
 
-def _mdape(errors: np.ndarray) -> float:
-    return float(np.median(np.abs(np.expm1(errors)))) if len(errors) else np.nan
+def _mdape(errors: np.ndarray) -> np.ndarray:
+    """Median absolute % error per column (NaN without cases)."""
+    return np.median(np.abs(np.expm1(errors)), axis=0) if len(errors) else np.full(errors.shape[1], np.nan)
+
+
+def _latest(mask: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``mask`` (cases x events): (any event, the index of the latest one)."""
+    score = np.where(mask, starts[None, :], np.iinfo(np.int64).min)
+    return mask.any(axis=1), np.argmax(score, axis=1)
+
+
+def case_candidates(table: LiftTable, cases: Origins, rows: np.ndarray, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`candidates` at every case in ``rows`` at once (cases x events masks), and whether
+    each case's kind had been seen (a known same-kind event with a lift)."""
+    ev = cases.row[rows]
+    cut = cases.cut_ns[rows]
+    kinds = table.kind_codes
+    known = table.ends_ns[None, :] <= cut[:, None]
+    same = known & (kinds[None, :] == kinds[ev][:, None])
+    lifted = same & np.isfinite(table.lift)[None, :] & (table.lift > 0)[None, :]
+    seen, j = _latest(lifted, table.starts_ns)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        last = np.where(seen, cases.base[rows] + np.log(np.where(seen, table.lift[j], 1.0)), np.nan)
+        age = (table.starts_ns[ev][:, None] - table.starts_ns[None, :]) / (DAY_NS * 1.0)
+        year_ok = same & (table.peak > 0)[None, :] & (age >= YEAR_MIN_DAYS) & (age <= YEAR_MAX_DAYS)
+        has_year, y = _latest(year_ok, table.starts_ns)
+        k = np.arange(len(rows))
+        year = np.where(has_year & np.isfinite(cases.growth[rows]),
+                        np.log(np.where(has_year, table.peak[y], 1.0)) + cases.growth[rows] * age[k, y] / 365.0,
+                        np.nan)
+    cand = np.column_stack([pooled, np.where(np.isfinite(last), last, pooled), np.where(np.isfinite(year), year, pooled)])
+    return cand, seen
 
 
 def case_errors(table: LiftTable, cases: Origins, case_lifts: list[float | None], kind: str, target_seen: bool,
@@ -156,17 +195,17 @@ def case_errors(table: LiftTable, cases: Origins, case_lifts: list[float | None]
 
     The situation: a kind seen before, or a first of its kind (a different regime). The
     combination at each case is weighted by the errors of the cases before it."""
-    ok = [i for i, lift in enumerate(case_lifts) if lift is not None]
-    rows = [(table.events[cases.row[i]], known_rows(table, int(cases.cut_ns[i]))) for i in ok]
-    cand = np.array([candidates(table, e.kind, e.start.value, known, cases.base[i], cases.growth[i], case_lifts[i])
-                     for i, (e, known) in zip(ok, rows)]).reshape(len(ok), 3)
+    ok = np.array([i for i, lift in enumerate(case_lifts) if lift is not None], dtype=np.int64)
+    if not len(ok):
+        return np.zeros((0, 4)), np.zeros(0, bool)
+    pooled = cases.base[ok] + np.array([case_lifts[i] for i in ok])
+    cand, seen = case_candidates(table, cases, ok, pooled)
     err = cand - cases.truth[ok][:, None]
     comb = np.array([_combine(cand[i], err[:i], prior[:3] if prior is not None else None) for i in range(len(ok))])
-    err = np.column_stack([err, comb - cases.truth[ok]]) if len(ok) else np.zeros((0, 4))
-    seen = np.array([np.isfinite(last_lift(table, e.kind, known)) for e, known in rows], dtype=bool)
-    same = np.array([e.kind == kind for e, _ in rows], dtype=bool)
+    err = np.column_stack([err, comb - cases.truth[ok]])
+    same = table.kinds[cases.row[ok]] == kind
     keep = seen == target_seen
-    return err[keep], same[keep]
+    return err[keep], np.asarray(same, dtype=bool)[keep]
 
 
 def choose(err: np.ndarray, same: np.ndarray, target_cand: np.ndarray, prior: np.ndarray | None = None) -> Choice:
@@ -188,7 +227,7 @@ def choose(err: np.ndarray, same: np.ndarray, target_cand: np.ndarray, prior: np
         method = METHODS[int(np.argmin(mse))]
     errors = err[:, METHODS.index(method)]
     return Choice(method=method, log_point=target[method], candidates=target, errors=errors, case_errors=err,
-                  mdape={m: _mdape(err[:, j]) for j, m in enumerate(METHODS)}, n_cases=len(err), scored_on=scope)
+                  mdape=dict(zip(METHODS, _mdape(err).tolist())), n_cases=len(err), scored_on=scope)
 
 
 def interval_sd(errors: np.ndarray, model_sd: float) -> float:

@@ -28,7 +28,7 @@ from scipy.stats import norm
 
 from core.errors import ForecastError
 from forecasting import methods
-from forecasting.baseline import WINDOW_DAYS, project, quiet_mask, yoy_growth
+from forecasting.baseline import WINDOW_DAYS, project, quiet_mask
 from forecasting.events import Event, check_events
 from forecasting.lifts import LiftTable, Prior, disturbed_days, event_days, measure, pool
 from forecasting.series import DAY, check_same_clock, check_series, daily_peaks, gap_fraction
@@ -75,6 +75,7 @@ class PeakForecast:
     capped: bool = False
     notes: tuple[str, ...] = ()                         # data handling that does not weaken it
     case_errors: np.ndarray | None = field(default=None, repr=False, compare=False)
+    pooled_cases: tuple | None = field(default=None, repr=False, compare=False)
     table: LiftTable | None = field(default=None, repr=False)
     weights: np.ndarray | None = field(default=None, repr=False)
     prepared: object = field(default=None, repr=False, compare=False)
@@ -85,6 +86,10 @@ class PeakForecast:
         methods scored again; ``origin_priors`` are the priors each past case would have had,
         ``method_prior`` {kind seen before: the fleet's mean squared log error per method})."""
         return _finish(self.prepared, prior, prior_weight, origin_priors, method_prior)
+
+    def with_method_prior(self, method_prior: dict) -> "PeakForecast":
+        """The same forecast with its methods scored against the fleet's errors too (no pooling again)."""
+        return _finish(self.prepared, None, 1.0, method_prior=method_prior, pooled_cases=self.pooled_cases)
 
     @property
     def seen_kind(self) -> bool:
@@ -194,6 +199,13 @@ def forecast_event_peak(series: pd.Series, events: Iterable[Event], target: Even
     return _finish(_prepare(series, events, target, cutoff, level), prior, prior_weight)
 
 
+def pooled_only(series, events, target: Event, cutoff=None) -> PeakForecast:
+    """The pooled model's forecast with the methods left unscored: the fleet's first pass, which
+    needs every series' lifts before it can give each one its priors (then :meth:`PeakForecast.with_prior`
+    scores the methods)."""
+    return _finish(_prepare(series, events, target, cutoff, 0.8), None, 1.0, score=False)
+
+
 @dataclass(frozen=True)
 class _Prepared:
     """Everything of a forecast but the pooling: lets a prior be applied again cheaply."""
@@ -237,24 +249,29 @@ def _prepare(series, events, target, cutoff, level) -> _Prepared:
     base = project(peaks, quiet, end_day, event_days(peaks, target), ahead=methods.trend_cap(horizon))
     if base is None:
         raise _no_baseline(s, target, cutoff)
-    growth = float(yoy_growth(peaks, quiet, np.array([end_day]))[0])
+    cases, growth = methods.origins(peaks, quiet, table, horizon, extra_end=end_day)
     reasons += _data_weak_spots(base, s, step, cutoff, horizon, growth)
     positive = peaks.peak[peaks.peak > 0]
     return _Prepared(target=target, cutoff=cutoff, level=level, horizon=horizon, table=table, base=base,
                      base_log=methods.baseline_log(base.log_level, growth, horizon), growth=growth,
-                     cases=methods.origins(peaks, quiet, table, horizon), max_seen=float(s.max()),
+                     cases=cases, max_seen=float(s.max()),
                      min_peak=float(positive.min()) if len(positive) else np.nan,
                      reasons=tuple(reasons), notes=tuple(notes))
 
 
 def _finish(prep: _Prepared, prior: Prior, prior_weight: float, origin_priors: OriginPriors | None = None,
-            method_prior: dict | None = None) -> PeakForecast:
+            method_prior: dict | None = None, pooled_cases: tuple | None = None, score: bool = True) -> PeakForecast:
+    """The forecast from a prepared series; ``score=False`` leaves the methods unscored (the
+    pooled model's point: the fleet's first pass, which only needs the lifts)."""
     target, base = prep.target, prep.base
-    pooled = pool(prep.table, target.kind, target.start, prior, prior_weight)
-    if pooled is None:
-        raise ForecastError(f"no past event before the cutoff {prep.cutoff} has a measurable lift, and no "
-                            f"prior was given; pass past events in events= or a lift in prior=.")
-    choice = _choose(prep, pooled.log_lift, origin_priors or {}, method_prior)
+    if pooled_cases is None:
+        pooled = pool(prep.table, target.kind, target.start, prior, prior_weight)
+        if pooled is None:
+            raise ForecastError(f"no past event before the cutoff {prep.cutoff} has a measurable lift, and no "
+                                f"prior was given; pass past events in events= or a lift in prior=.")
+        pooled_cases = (pooled, _case_lifts(prep, origin_priors or {}) if score else [])
+    pooled, case_lifts = pooled_cases
+    choice = _choose(prep, pooled.log_lift, case_lifts, method_prior)
     model_sd = float(np.hypot(pooled.sd, base.se))
     sigma = methods.interval_sd(choice.errors, model_sd)
     if pooled.n_same == 0:      # first of its kind: past cases of known kinds understate the risk
@@ -270,19 +287,25 @@ def _finish(prep: _Prepared, prior: Prior, prior_weight: float, origin_priors: O
                         reasons=tuple(reasons), method=choice.method, method_mdape=choice.mdape,
                         n_cases=choice.n_cases, candidates={k: float(np.exp(v)) for k, v in choice.candidates.items()},
                         case_errors=choice.case_errors,
-                        capped=capped, notes=prep.notes, table=prep.table, weights=pooled.weights, prepared=prep)
+                        capped=capped, notes=prep.notes, table=prep.table, weights=pooled.weights, prepared=prep,
+                        pooled_cases=pooled_cases)
 
 
-def _choose(prep: _Prepared, pooled_lift: float, origin_priors: OriginPriors, method_prior=None) -> methods.Choice:
-    """Every candidate at the target and on each past case; the method the cases favour."""
-    table, cases, kind = prep.table, prep.cases, prep.target.kind
-    lifts = []
-    for row, cut in zip(cases.row, cases.cut_ns):
+def _case_lifts(prep: _Prepared, origin_priors: OriginPriors) -> list[float | None]:
+    """The pooled log lift each past case would have had (with its prior, if the fleet gave one)."""
+    table, lifts = prep.table, []
+    for row, cut in zip(prep.cases.row, prep.cases.cut_ns):
         e = table.events[row]
         prior, weight = origin_priors.get(e.name, (None, 0.0))
         p = pool(table, e.kind, e.start.value, None if prior is None else {e.kind: prior}, weight,
                  known=methods.known_rows(table, int(cut)))
         lifts.append(None if p is None else p.log_lift)
+    return lifts
+
+
+def _choose(prep: _Prepared, pooled_lift: float, lifts: list[float | None], method_prior=None) -> methods.Choice:
+    """Every candidate at the target and on each past case; the method the cases favour."""
+    table, cases, kind = prep.table, prep.cases, prep.target.kind
     known = methods.known_rows(table, prep.cutoff.value)
     target_cand = methods.candidates(table, kind, prep.target.start.value, known, prep.base_log, prep.growth,
                                      pooled_lift)
