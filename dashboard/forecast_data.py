@@ -23,6 +23,7 @@ from forecasting.events import Event
 from forecasting.events import pick_target as pick_event
 from forecasting.fleet import (HISTORY_DAYS, backtest_fleet, capacity_plan, forecast_fleet, last_data_ts,
                                load_history, store_events)
+from forecasting.sizing import fleet_profile, size_business
 from reports import html as report_html
 from reports import readiness
 
@@ -169,6 +170,23 @@ def readiness_html(ctx: Context, target: Event) -> str:
         r = readiness.build(ctx.store, target, limits, forecast=fleet_forecast(ctx, target), backtest_rows=rows)
         return report_html.readiness(r, pd.Timestamp(ctx.clock(), unit="s", tz="UTC"), ctx.tz)
     return once(ctx, f"fc:readiness:{target.name}:{version}:{limits}", compute)
+
+
+def sizing(ctx: Context, qps, memory_gib, star, service: str, product_line: str | None, kind: str | None):
+    """A new business's sizing (forecasting.sizing); the fleet profile is cached per data version."""
+    limits = CapacityLimits.from_settings(ctx.settings)
+    missing = [name for name, v in (("the expected peak QPS", qps), ("the memory in GiB", memory_gib), ("the star", star))
+               if not isinstance(v, (int, float)) or v != v]
+    if missing:   # the browser sends nothing for a number outside the field's range
+        raise PageInputError(f"Give {' and '.join(missing)} as a positive number.")
+    qps, memory, star = float(qps), float(memory_gib) * 2**30, int(star)
+    key = f"fc:profile:{service}:{star}:{product_line}:{kind}:{data_version(ctx)}:{limits}"
+    try:
+        profile = once(ctx, key, lambda: fleet_profile(ctx.store, service, star, product_line or None, kind or None,
+                                                       limits))
+        return size_business(qps, memory, star, profile, limits)
+    except ForecastError as exc:
+        raise PageInputError(str(exc)) from exc
 
 
 def plan_csv(plan: pd.DataFrame) -> str:

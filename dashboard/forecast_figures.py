@@ -164,3 +164,17 @@ def plan_rows(plan: pd.DataFrame, lang: str = "en") -> list[dict]:
             "confidence": lb.t("low_confidence" if getattr(r, "low_confidence", False) else "confident", lang),
             "reason": r.reason, "sev": STATUS_SEV.get(r.status, "ok")})
     return rows
+
+
+def sizing_rows(s, lang: str) -> list[dict]:
+    """One-column table of a ``forecasting.sizing.Sizing``: (what, value) rows."""
+    p = s.profile
+    rows = [("size_shards", f"{s.shards} × {p.instances_per_shard}"),
+            ("size_mem_per_shard", lb.bytes_(s.mem_per_shard)),
+            ("size_proxies", str(s.proxies) if p.service == "twemproxy" else "–"),
+            ("size_instances", str(s.instances)),
+            ("size_peak", lb.si(s.peak_qps) + " QPS"),
+            ("size_lift", f"×{p.lift:.2f}" + (f" ({p.kind})" if p.kind else "")),
+            ("size_similar", ", ".join(p.similar) or "–"),
+            ("size_why", "; ".join(s.why + p.notes))]
+    return [{"what": lb.t(k, lang), "value": v} for k, v in rows]

@@ -15,6 +15,7 @@ import pandas as pd
 from forecasting.backtest import failure_reasons, score
 from forecasting.capacity import CapacityLimits, export_csv
 from forecasting.fleet import HISTORY_DAYS, LEVELS, backtest_fleet, capacity_plan, forecast_fleet
+from forecasting.sizing import SERVICES, fleet_profile, parse_size, size_business
 
 PLAN_SHOWN = ["rank", "cluster", "business", "star", "service", "status", "qps_util_point", "qps_util_upper",
               "mem_util_upper", "proxy_util_upper", "add_shards", "add_proxies", "add_mem_gib"]
@@ -36,6 +37,35 @@ def register(subparsers, parent: argparse.ArgumentParser | None = None) -> None:
     p.add_argument("--history-days", type=int, default=HISTORY_DAYS, help="days of history read (default 730)")
     p.add_argument("--workers", type=int, default=None, help="processes (default: the CPU count)")
     p.set_defaults(func=cmd_forecast)
+    z = subparsers.add_parser("size", parents=[parent] if parent else [],
+                              help="size a new business: shards, proxies and memory per shard",
+                              description="Shards, proxies and memory per shard for a new business, from the fleet's "
+                                          "per-instance capacity, the star's headroom and the promotions' lift of "
+                                          "similar businesses.")
+    z.add_argument("--qps", type=float, required=True, help="expected normal daily peak QPS")
+    z.add_argument("--memory", required=True, help="expected data size, e.g. 64GiB (a bare number is GiB)")
+    z.add_argument("--star", type=int, required=True, choices=range(1, 6), help="importance 1..5")
+    z.add_argument("--service", choices=SERVICES, default="twemproxy",
+                   help="redis, memcached, or a twemproxy pool (default; gets proxies)")
+    z.add_argument("--product-line", default=None, help="similar businesses: this product line's (default: the fleet's)")
+    z.add_argument("--promotion", metavar="KIND", default=None,
+                   help="promotion kind whose lift is applied (default: the one that lifts similar businesses most)")
+    z.set_defaults(func=cmd_size)
+
+
+def cmd_size(args, settings) -> int:
+    limits = CapacityLimits.from_settings(settings)
+    memory = parse_size(args.memory)
+    with args.open_store(settings) as store:
+        profile = fleet_profile(store, args.service, args.star, args.product_line, args.promotion, limits)
+    s = size_business(args.qps, memory, args.star, profile, limits)
+    print(f"{s.shards} shards of {s.mem_per_shard / 2**30:g} GiB maxmemory ({profile.instances_per_shard} instances "
+          f"each), {s.proxies} proxies: {s.instances} instances for a peak of {s.peak_qps:,.0f} QPS")
+    for line in s.why + profile.notes:
+        print(f"  - {line}")
+    if profile.similar:
+        print(f"  similar businesses: {', '.join(profile.similar)}")
+    return 0
 
 
 def cmd_forecast(args, settings) -> int:
