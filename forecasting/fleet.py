@@ -120,6 +120,19 @@ def _chunk(args) -> list[dict]:
     return [_forecast_one(g, target, cutoff) for g in groups]
 
 
+def _chunk_reprior(args) -> list[dict]:
+    """Second pass over some groups (rows and priors are in ``_SHARED``, inherited by forked workers)."""
+    groups, target, cutoff = args
+    rows, priors, origin = _SHARED["rows"], _SHARED["priors"], _SHARED["origin"]
+    return [_reprior(rows[g], target, cutoff, *priors.get(g, (None, 1.0)), origin.get(g, {})) for g in groups]
+
+
+def _chunk_rechoose(args) -> list[dict]:
+    groups = args[0]
+    rows, method_prior = _SHARED["rows"], _SHARED["method_prior"]
+    return [_rechoose(rows[g], method_prior) for g in groups]
+
+
 def _reprior(row: dict, target: Event, cutoff, prior: float | None, weight: float, origin: dict) -> dict:
     """Pool the lifts again toward ``prior`` and score the methods with the priors each past case
     would have had (``origin``: event name -> (lift, weight)); a failed row is forecast with the prior."""
@@ -167,10 +180,13 @@ def forecast_groups(series: Mapping[str, pd.Series], events: Iterable[Event], ta
             groups = sorted(series)
             rows = _map(_chunk, groups, (target, cutoff), workers)
             priors, origin = _priors(rows, target, product_line or {}) if pool_kinds else ({}, {})
-            rows = [_reprior(r, target, cutoff, *priors.get(r["group"], (None, 1.0)), origin.get(r["group"], {}))
-                    for r in rows]
+            # every pass runs in the workers: scoring the methods is most of the work
+            _SHARED.update(rows={r["group"]: r for r in rows}, priors=priors, origin=origin)
+            rows = _map(_chunk_reprior, groups, (target, cutoff), workers)
             method_prior = _method_prior(rows)
-            rows = [_rechoose(r, method_prior) for r in rows] if method_prior else rows
+            if method_prior:
+                _SHARED.update(rows={r["group"]: r for r in rows}, method_prior=method_prior)
+                rows = _map(_chunk_rechoose, groups, (), workers)
         finally:
             _SHARED.clear()
     out = pd.DataFrame([{**{k: v for k, v in r.items() if not k.startswith("_")},
