@@ -196,6 +196,12 @@ def pool(table: LiftTable, kind: str, when: pd.Timestamp | int, prior: Prior = N
     if total <= 0:
         return None
     mean = (float(w @ logs) + (pw * np.log(p) if pw else 0.0)) / total
+    if not any_same and not pw and wsum > 0:
+        # a first of its kind: size for the biggest kind seen (each kind's weighted mean), not the
+        # average; under-forecasting is the dangerous direction for capacity
+        kind_w = np.bincount(table.kind_codes, weights=w)
+        kind_mean = np.bincount(table.kind_codes, weights=w * logs) / np.where(kind_w > 0, kind_w, 1.0)
+        mean = float(kind_mean[kind_w > 0].max())
     n_eff = wsum ** 2 / float(w @ w) if wsum > 0 else 0.0
     var = within_kind_var(table.kind_codes[usable], logs[usable]) * (1 + 1 / max(n_eff + pw, 1e-9))
     if not any_same and wsum > 0:
