@@ -30,7 +30,7 @@ from forecasting.backtest import ROW_COLUMNS as ROW_COLUMNS_BT
 from forecasting.capacity import CapacityLimits, plan
 from forecasting.events import Event, check_events, events_from_frame, pick_target
 from forecasting.lifts import fit_kind_model, kind_prior_weight, kind_rows
-from forecasting.model import forecast_event_peak, pooled_only
+from forecasting.model import forecast_event_peak, forecast_unscored
 
 FLEET_METRICS = ("qps", "mem_used", "conns", "proxy_qps")
 #: levels the capacity plan forecasts (the promotion pages also compare product lines and the fleet)
@@ -38,6 +38,8 @@ LEVELS = ("business", "cluster")
 #: days of hourly history a forecast reads (two years: last year's same promotion and the one before)
 HISTORY_DAYS = 730
 MIN_PEERS = 3
+#: series whose methods' errors estimate the fleet's error per method (thousands of past cases)
+METHOD_SAMPLE = 300
 ROW_COLUMNS = ["level", "group", "product_line", "metric", "point", "lower", "upper", "baseline", "lift",
                "trend_per_day", "n_events", "n_same_kind", "prior", "method", "past_mdape", "n_cases", "capped",
                "low_confidence", "reasons", "error"]
@@ -106,10 +108,9 @@ def _row(group: str, fc=None, error: str = "", prior: float | None = None) -> di
 
 
 def _forecast_one(group: str, target: Event, cutoff) -> dict:
-    """First pass: the series prepared and its lifts pooled; the methods are scored in the second
-    pass, with the priors the fleet gives each past case."""
+    """First pass: the series' lifts measured (its methods are scored once the fleet's priors are known)."""
     try:
-        fc = pooled_only(_SHARED["series"][group], _SHARED["events"], target, cutoff)
+        fc = forecast_unscored(_SHARED["series"][group], _SHARED["events"], target, cutoff)
     except ForecastError as exc:
         return _row(group, error=str(exc))
     return _row(group, fc)
@@ -121,25 +122,30 @@ def _chunk(args) -> list[dict]:
 
 
 def _chunk_reprior(args) -> list[dict]:
-    """Second pass over some groups (rows and priors are in ``_SHARED``, inherited by forked workers)."""
+    """Second pass over some groups (rows and priors are in ``_SHARED``, inherited by forked
+    workers); the rows come back without their forecast objects (only what the table shows)."""
     groups, target, cutoff = args
-    rows, priors, origin = _SHARED["rows"], _SHARED["priors"], _SHARED["origin"]
-    return [_reprior(rows[g], target, cutoff, *priors.get(g, (None, 1.0)), origin.get(g, {})) for g in groups]
+    rows, priors, origin, method_prior = (_SHARED[k] for k in ("rows", "priors", "origin", "method_prior"))
+    return [_light(_reprior(rows[g], target, cutoff, *priors.get(g, (None, 1.0)), origin.get(g, {}), method_prior))
+            for g in groups]
 
 
-def _chunk_rechoose(args) -> list[dict]:
-    groups = args[0]
-    rows, method_prior = _SHARED["rows"], _SHARED["method_prior"]
-    return [_rechoose(rows[g], method_prior) for g in groups]
+def _light(row: dict) -> dict:
+    fc = row["_fc"]
+    out = {k: v for k, v in row.items() if not k.startswith("_")}
+    out.update({f"cand_{m}": v for m, v in (fc.candidates.items() if fc is not None else [])})
+    return out
 
 
-def _reprior(row: dict, target: Event, cutoff, prior: float | None, weight: float, origin: dict) -> dict:
+def _reprior(row: dict, target: Event, cutoff, prior: float | None, weight: float, origin: dict,
+             method_prior: dict | None = None) -> dict:
     """Pool the lifts again toward ``prior`` and score the methods with the priors each past case
-    would have had (``origin``: event name -> (lift, weight)); a failed row is forecast with the prior."""
+    would have had (``origin``: event name -> (lift, weight)) and the fleet's errors per method;
+    a failed row is forecast with the prior."""
     given = None if prior is None else {target.kind: prior}
     try:
         if row["_fc"] is not None:
-            fc = row["_fc"].with_prior(given, weight, origin)
+            fc = row["_fc"].with_prior(given, weight, origin, method_prior or None)
         elif given is not None:
             fc = forecast_event_peak(_SHARED["series"][row["group"]], _SHARED["events"], target, cutoff,
                                      prior=given, prior_weight=weight)
@@ -180,18 +186,18 @@ def forecast_groups(series: Mapping[str, pd.Series], events: Iterable[Event], ta
             groups = sorted(series)
             rows = _map(_chunk, groups, (target, cutoff), workers)
             priors, origin = _priors(rows, target, product_line or {}) if pool_kinds else ({}, {})
-            # every pass runs in the workers: scoring the methods is most of the work
-            _SHARED.update(rows={r["group"]: r for r in rows}, priors=priors, origin=origin)
+            by_group = {r["group"]: r for r in rows}
+            method_prior = {}
+            if pool_kinds:      # the fleet's error per method, from a sample scored with its priors
+                sample = groups[::max(1, len(groups) // METHOD_SAMPLE)]
+                method_prior = _method_prior([_reprior(by_group[g], target, cutoff, *priors.get(g, (None, 1.0)),
+                                                       origin.get(g, {})) for g in sample])
+            # the scoring pass runs in the workers and sends back only the table's columns
+            _SHARED.update(rows=by_group, priors=priors, origin=origin, method_prior=method_prior)
             rows = _map(_chunk_reprior, groups, (target, cutoff), workers)
-            method_prior = _method_prior(rows)
-            if method_prior:
-                _SHARED.update(rows={r["group"]: r for r in rows}, method_prior=method_prior)
-                rows = _map(_chunk_rechoose, groups, (), workers)
         finally:
             _SHARED.clear()
-    out = pd.DataFrame([{**{k: v for k, v in r.items() if not k.startswith("_")},
-                         **{f"cand_{m}": v for m, v in (r["_fc"].candidates.items() if r["_fc"] else [])}}
-                        for r in rows], columns=["group", *ROW_COLUMNS[4:], *CANDIDATE_COLUMNS])
+    out = pd.DataFrame(rows, columns=["group", *ROW_COLUMNS[4:], *CANDIDATE_COLUMNS])
     out["product_line"] = [(product_line or {}).get(g) for g in out["group"]] if len(out) else []
     return out
 
@@ -206,16 +212,6 @@ def _method_prior(rows: list[dict]) -> dict[bool, np.ndarray]:
         if errs:
             out[seen] = np.mean(np.square(np.concatenate(errs)), axis=0)
     return out
-
-
-def _rechoose(row: dict, method_prior: dict) -> dict:
-    """The row's forecast with its methods scored against the fleet's experience too."""
-    fc = row["_fc"]
-    if fc is None:
-        return row
-    given = row["_given"][0]
-    prior = None if given is None else next(iter(given.values()))
-    return {**_row(row["group"], fc.with_method_prior(method_prior), prior=prior), "_given": row["_given"]}
 
 
 def _priors(rows: list[dict], target: Event, product_line: Mapping[str, str]):

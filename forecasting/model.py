@@ -75,7 +75,6 @@ class PeakForecast:
     capped: bool = False
     notes: tuple[str, ...] = ()                         # data handling that does not weaken it
     case_errors: np.ndarray | None = field(default=None, repr=False, compare=False)
-    pooled_cases: tuple | None = field(default=None, repr=False, compare=False)
     table: LiftTable | None = field(default=None, repr=False)
     weights: np.ndarray | None = field(default=None, repr=False)
     prepared: object = field(default=None, repr=False, compare=False)
@@ -86,10 +85,6 @@ class PeakForecast:
         methods scored again; ``origin_priors`` are the priors each past case would have had,
         ``method_prior`` {kind seen before: the fleet's mean squared log error per method})."""
         return _finish(self.prepared, prior, prior_weight, origin_priors, method_prior)
-
-    def with_method_prior(self, method_prior: dict) -> "PeakForecast":
-        """The same forecast with its methods scored against the fleet's errors too (no pooling again)."""
-        return _finish(self.prepared, None, 1.0, method_prior=method_prior, pooled_cases=self.pooled_cases)
 
     @property
     def seen_kind(self) -> bool:
@@ -199,10 +194,9 @@ def forecast_event_peak(series: pd.Series, events: Iterable[Event], target: Even
     return _finish(_prepare(series, events, target, cutoff, level), prior, prior_weight)
 
 
-def pooled_only(series, events, target: Event, cutoff=None) -> PeakForecast:
-    """The pooled model's forecast with the methods left unscored: the fleet's first pass, which
-    needs every series' lifts before it can give each one its priors (then :meth:`PeakForecast.with_prior`
-    scores the methods)."""
+def forecast_unscored(series, events, target: Event, cutoff=None) -> PeakForecast:
+    """:func:`forecast_event_peak` without scoring the methods on past events (a fleet's first
+    pass for the series it does not sample: only their lifts are needed before the priors)."""
     return _finish(_prepare(series, events, target, cutoff, 0.8), None, 1.0, score=False)
 
 
@@ -260,17 +254,15 @@ def _prepare(series, events, target, cutoff, level) -> _Prepared:
 
 
 def _finish(prep: _Prepared, prior: Prior, prior_weight: float, origin_priors: OriginPriors | None = None,
-            method_prior: dict | None = None, pooled_cases: tuple | None = None, score: bool = True) -> PeakForecast:
-    """The forecast from a prepared series; ``score=False`` leaves the methods unscored (the
-    pooled model's point: the fleet's first pass, which only needs the lifts)."""
+            method_prior: dict | None = None, score: bool = True) -> PeakForecast:
+    """The forecast from a prepared series; ``score=False`` skips the past cases (the methods then
+    combine with equal weights: a fleet's first pass for the series it does not sample)."""
     target, base = prep.target, prep.base
-    if pooled_cases is None:
-        pooled = pool(prep.table, target.kind, target.start, prior, prior_weight)
-        if pooled is None:
-            raise ForecastError(f"no past event before the cutoff {prep.cutoff} has a measurable lift, and no "
-                                f"prior was given; pass past events in events= or a lift in prior=.")
-        pooled_cases = (pooled, _case_lifts(prep, origin_priors or {}) if score else [])
-    pooled, case_lifts = pooled_cases
+    pooled = pool(prep.table, target.kind, target.start, prior, prior_weight)
+    if pooled is None:
+        raise ForecastError(f"no past event before the cutoff {prep.cutoff} has a measurable lift, and no "
+                            f"prior was given; pass past events in events= or a lift in prior=.")
+    case_lifts = _case_lifts(prep, origin_priors or {}) if score else []
     choice = _choose(prep, pooled.log_lift, case_lifts, method_prior)
     model_sd = float(np.hypot(pooled.sd, base.se))
     sigma = methods.interval_sd(choice.errors, model_sd)
@@ -287,8 +279,7 @@ def _finish(prep: _Prepared, prior: Prior, prior_weight: float, origin_priors: O
                         reasons=tuple(reasons), method=choice.method, method_mdape=choice.mdape,
                         n_cases=choice.n_cases, candidates={k: float(np.exp(v)) for k, v in choice.candidates.items()},
                         case_errors=choice.case_errors,
-                        capped=capped, notes=prep.notes, table=prep.table, weights=pooled.weights, prepared=prep,
-                        pooled_cases=pooled_cases)
+                        capped=capped, notes=prep.notes, table=prep.table, weights=pooled.weights, prepared=prep)
 
 
 def _case_lifts(prep: _Prepared, origin_priors: OriginPriors) -> list[float | None]:
