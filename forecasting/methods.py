@@ -208,6 +208,19 @@ def case_errors(table: LiftTable, cases: Origins, case_lifts: list[float | None]
     return err[keep], np.asarray(same, dtype=bool)[keep]
 
 
+def _beats_combination(scored: np.ndarray, mse: np.ndarray) -> str:
+    """The method with the smallest (shrunk) mean squared error, if it beats the combination by more
+    than one standard error of their paired difference on the cases; else the combination (a
+    single method must earn its place: on a handful of cases the best of four is mostly luck)."""
+    comb = METHODS.index("combined")
+    best = int(np.argmin(mse))
+    if best == comb:
+        return "combined"
+    diff = np.square(scored[:, best]) - np.square(scored[:, comb])
+    se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.inf
+    return METHODS[best] if mse[best] - mse[comb] + se < 0 else "combined"
+
+
 def choose(err: np.ndarray, same: np.ndarray, target_cand: np.ndarray, prior: np.ndarray | None = None) -> Choice:
     """Pick the method with the smallest mean squared log error on the cases (the same-kind ones
     when there are ``CHOOSE_CASES``), shrunk toward the fleet's errors when ``prior`` is given (the
@@ -223,8 +236,10 @@ def choose(err: np.ndarray, same: np.ndarray, target_cand: np.ndarray, prior: np
     mse = _mse(scored, prior)
     if mse is None or len(scored) + (FLEET_CASES if prior is not None else 0) < CHOOSE_CASES:
         method = "combined"
-    else:
+    elif prior is not None:      # the fleet's thousands of cases back the shrunk errors
         method = METHODS[int(np.argmin(mse))]
+    else:                        # one series alone: a single method must earn its place
+        method = _beats_combination(scored, mse)
     errors = err[:, METHODS.index(method)]
     return Choice(method=method, log_point=target[method], candidates=target, errors=errors, case_errors=err,
                   mdape=dict(zip(METHODS, _mdape(err).tolist())), n_cases=len(err), scored_on=scope)
