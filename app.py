@@ -37,7 +37,8 @@ def package_commands() -> tuple:
     from collectors.zabbix import cli as zabbix_cli
     from forecasting import cli as forecasting_cli
     from forecasting import promotions_cli
-    return (zabbix_cli, forecasting_cli, promotions_cli)
+    from reports import cli as reports_cli
+    return (zabbix_cli, forecasting_cli, promotions_cli, reports_cli)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func, with_store=with_store)
     settings = sub.add_parser("settings", parents=[parent], help="show every setting and where it came from")
     settings.set_defaults(func=cmd_settings)
+    parser.set_defaults(open_store=open_store)   # handlers without with_store open the store the app's way
     register_packages(sub, parent, package_commands())
     serve.add_argument("--collect", action="store_true",
                        help="also collect from Zabbix (zabbix_url) every collect_interval seconds")

@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests" / "dashboard")]
+sys.path.insert(0, str(REPO))
 
-import fleetdata  # noqa: E402
+from collectors.synthetic import scenarios as fleetdata  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from store import Store  # noqa: E402

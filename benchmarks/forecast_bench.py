@@ -12,7 +12,12 @@
 4. ``fleet_s``: ``--businesses`` x 2 metrics (qps, mem_used) forecast with ``--workers``
    processes; the series are the store's business series reused round-robin (the demo store
    has fewer businesses), so this measures forecasting compute, not store reads.
-5. Prophet (optional): with ``--prophet-python`` pointing at an interpreter that has prophet,
+5. Real series (tests/data, vendored with their licences; nothing downloaded): US births per day
+   and Capital Bikeshare rentals per hour with the federal holidays, NYC taxi passengers (NAB)
+   with its holidays and New Year. Every event with an earlier one is forecast 1 and 7 days
+   before it; per series: the model's MdAPE, the naive last same-kind lift's, and
+   ``real_ratio_vs_naive`` = the worst series' model / naive ratio (target <= 0.9).
+6. Prophet (optional): with ``--prophet-python`` pointing at an interpreter that has prophet,
    one business series is fit with the promotions as holidays and timed there; the speedup is
    Prophet's time per series over ours. Absent: ``speedup_vs_prophet`` is null.
 
@@ -35,9 +40,54 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from forecasting.backtest import score  # noqa: E402
+from forecasting.backtest import backtest_series, score  # noqa: E402
+from forecasting.events import events_from_records, pick_target  # noqa: E402
 from forecasting.fleet import (backtest_fleet, forecast_fleet, forecast_groups, last_data_ts,  # noqa: E402
-                               load_history, pick_target, store_events)
+                               load_history, store_events)
+
+DATA = ROOT / "tests" / "data"     # data files only: a benchmark imports nothing from tests/
+NYC_EVENTS = [
+    {"name": "Independence Day 2014", "kind": "holiday", "start": "2014-07-04", "end": "2014-07-05"},
+    {"name": "Labor Day 2014", "kind": "holiday", "start": "2014-09-01", "end": "2014-09-02"},
+    {"name": "NYC marathon 2014", "kind": "city", "start": "2014-11-02", "end": "2014-11-03"},
+    {"name": "Thanksgiving 2014", "kind": "holiday", "start": "2014-11-27", "end": "2014-11-28"},
+    {"name": "Christmas 2014", "kind": "holiday", "start": "2014-12-25", "end": "2014-12-26"},
+    {"name": "New Year 2015", "kind": "new-year", "start": "2014-12-31 12:00", "end": "2015-01-01 12:00"},
+]
+
+
+def real_series() -> dict[str, tuple[pd.Series, list]]:
+    """name -> (series, events) of the vendored real data (see each folder's README)."""
+    def csv(path, col, ts):
+        return pd.read_csv(path, index_col=ts, parse_dates=True)[col].astype(float)
+
+    def labels(path):
+        return events_from_records(json.loads(Path(path).read_text()))
+    return {
+        "us_births_daily": (csv(DATA / "births" / "us_births_2000_2014.csv", "births", "date"),
+                            labels(DATA / "births" / "holidays.json")),
+        "bikeshare_hourly": (csv(DATA / "bikeshare" / "capital_bikeshare_hourly_2012_2019.csv.gz", "count", "ts"),
+                             labels(DATA / "bikeshare" / "holidays.json")),
+        "nyc_taxi_30min": (csv(DATA / "nab" / "nyc_taxi.csv", "value", "timestamp"), events_from_records(NYC_EVENTS)),
+    }
+
+
+def real_figures() -> dict:
+    """Per real series and lead: n, failed, model MdAPE, naive last-lift MdAPE, ratio, coverage."""
+    out, ratios = {}, []
+    for name, (s, events) in real_series().items():
+        rows = backtest_series(s, events, name=name)
+        for lead in (1, 7):
+            r = score(rows[rows["lead_days"] == lead]).iloc[0]
+            ratio = r["mdape_on_last_rows"] / r["mdape_naive_last"] if r["mdape_naive_last"] > 0 else np.nan
+            ratios.append(ratio)
+            out[f"{name}_{lead}d"] = {"n": int(r["n"]), "failed": int(r["failed"]), "mdape": round(r["mdape"], 4),
+                                      "mdape_naive_last": round(r["mdape_naive_last"], 4),
+                                      "mdape_naive_year": None if pd.isna(r["mdape_naive_year"]) else
+                                      round(r["mdape_naive_year"], 4),
+                                      "ratio_vs_naive": round(ratio, 3), "coverage_80": round(r["coverage_80"], 3),
+                                      "methods": rows[rows["lead_days"] == lead]["method"].value_counts().to_dict()}
+    return {"real": out, "real_ratio_vs_naive": round(float(np.nanmax(ratios)), 3)}
 
 PROPHET_SCRIPT = """
 import sys, time, json, pandas as pd
@@ -125,8 +175,19 @@ def main(argv=None) -> int:
     ap.add_argument("--businesses", type=int, default=3000)
     ap.add_argument("--prophet-python", default=os.environ.get("PEAKWATCH_BENCH_PROPHET_PYTHON"))
     ap.add_argument("--skip-avg", action="store_true", help="skip the backtest on hourly averages")
+    ap.add_argument("--real-only", action="store_true", help="only the real series (no store, no fleet)")
     args = ap.parse_args(argv)
     from store import Store
+
+    real = real_figures()
+    for key, r in real["real"].items():
+        print(f"real {key:22s} n={r['n']:3d} failed={r['failed']} MdAPE {r['mdape']:.1%} | naive last lift "
+              f"{r['mdape_naive_last']:.1%} (ratio {r['ratio_vs_naive']:.2f}) | coverage {r['coverage_80']:.0%} "
+              f"| {r['methods']}", flush=True)
+    print(f"real_ratio_vs_naive (worst series) {real['real_ratio_vs_naive']:.2f}", flush=True)
+    if args.real_only:
+        print(json.dumps({**real, "load_avg_1m": round(os.getloadavg()[0], 2)}))
+        return 0
 
     tmp = None
     if args.store:
@@ -171,7 +232,7 @@ def main(argv=None) -> int:
         "backtest_mape_7d": bt_max["all_7d"]["mdape"], "coverage_80": bt_max["all_7d"]["coverage_80"],
         "backtest_mape_7d_seen_kind": bt_max["seen_7d"]["mdape"],
         "coverage_80_seen_kind": bt_max["seen_7d"]["coverage_80"],
-        "backtest": {"hourly_max": bt_max, "hourly_avg": bt_avg},
+        "backtest": {"hourly_max": bt_max, "hourly_avg": bt_avg}, **real,
         "load_avg_1m": round(os.getloadavg()[0], 2), **prophet,
     }
     print(json.dumps(result))

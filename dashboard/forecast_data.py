@@ -15,18 +15,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.errors import PeakwatchError
+from core.errors import ForecastError, PeakwatchError
 from dashboard.context import Context
 from forecasting.capacity import CapacityLimits, export_csv
 from forecasting.compare import align, lift_table
 from forecasting.events import Event
-from forecasting.fleet import capacity_plan, forecast_fleet, last_data_ts, series_from_frame, store_events
-from store.aggregate import combine_levels, pick_series
+from forecasting.events import pick_target as pick_event
+from forecasting.fleet import (HISTORY_DAYS, backtest_fleet, capacity_plan, forecast_fleet, last_data_ts,
+                               load_history, store_events)
+from forecasting.sizing import fleet_profile, size_business
+from reports import html as report_html
+from reports import readiness
 
-LEVELS = ("business", "cluster", "product_line", "fleet")
+#: levels the promotion comparison offers (the capacity plan forecasts businesses and clusters)
+COMPARE_LEVELS = ("business", "cluster", "product_line", "fleet")
 COMPARE_METRICS = ("qps", "proxy_qps", "mem_used", "conns")
 FORECAST_METRICS = ("qps", "proxy_qps", "mem_used")    # what the capacity plan reads
-HISTORY_DAYS = 730
 VERSION_TTL = 60          # new data reaches the pages within a minute of a new hour
 RESULT_TTL = 6 * 3600     # a version older than this is recomputed anyway
 WAIT_SECONDS = 300        # a viewer waits this long for another's computation before doing it itself
@@ -106,30 +110,20 @@ def groups(ctx: Context, level: str) -> list[str]:
 
 
 def pick_target(cal: dict, which: str | None) -> Event:
-    """The promotion to plan for: an exact name or a kind (its next one), default the next one."""
-    upcoming = cal["upcoming"]
-    if not upcoming:
-        raise PageInputError("The promotion calendar has no promotion after the newest data; add the next one "
-                             "(promotions TOML file or `app.py promotions`).")
-    if not which:
-        return upcoming[0]
-    for e in upcoming:
-        if which in (e.name, e.kind):
-            return e
-    names = ", ".join(e.name for e in upcoming)
-    raise PageInputError(f"promotion={which!r} is not an upcoming promotion; pick one of: {names}.")
+    """The promotion to plan for: an exact name or a kind (its next one), default the next one
+    (:func:`forecasting.events.pick_target`'s rules; its message becomes the page's)."""
+    try:
+        return pick_event(cal["past"] + cal["upcoming"], cal["cutoff"], which)
+    except ForecastError as exc:
+        raise PageInputError(str(exc)) from exc
 
 
 # ----------------------------------------------------------------------------- comparison
 
 def group_history(store, level: str, group: str, metric: str, end: int, days: int = HISTORY_DAYS) -> pd.Series:
     """Hourly maxima of one group (the midnight spike lasts minutes; hourly means hide it)."""
-    chosen = pick_series(store.series(), metric, level, None if level == "fleet" else [group])
-    if chosen.empty:
-        return pd.Series(dtype="float64")
-    rollups = store.read_rollups(chosen["id"].tolist(), end - days * 86_400, end + 1)
-    frame = rollups[["series_id", "ts", "max"]].rename(columns={"max": "value"}).dropna()
-    return series_from_frame(combine_levels(frame, chosen, metric, level)).get(group, pd.Series(dtype="float64"))
+    groups = None if level == "fleet" else [group]
+    return load_history(store, level, metric, end, days, groups=groups).get(group, pd.Series(dtype="float64"))
 
 
 def comparison(ctx: Context, level: str, group: str, metric: str) -> dict:
@@ -162,6 +156,37 @@ def capacity(ctx: Context, target: Event) -> pd.DataFrame:
     limits = CapacityLimits.from_settings(ctx.settings)
     key = f"fc:plan:{target.name}:{data_version(ctx)}:{limits}"
     return once(ctx, key, lambda: capacity_plan(ctx.store, fleet_forecast(ctx, target), limits))
+
+
+def readiness_html(ctx: Context, target: Event) -> str:
+    """The readiness report for ``target`` (the same file as ``app.py report``), from the page's
+    cached fleet forecast and a backtest cached per data version."""
+    limits = CapacityLimits.from_settings(ctx.settings)
+    version = data_version(ctx)
+
+    def compute():
+        rows = once(ctx, f"fc:backtest:{version}",
+                    lambda: backtest_fleet(ctx.store, level="business", metrics=("qps",), workers=1))
+        r = readiness.build(ctx.store, target, limits, forecast=fleet_forecast(ctx, target), backtest_rows=rows)
+        return report_html.readiness(r, pd.Timestamp(ctx.clock(), unit="s", tz="UTC"), ctx.tz)
+    return once(ctx, f"fc:readiness:{target.name}:{version}:{limits}", compute)
+
+
+def sizing(ctx: Context, qps, memory_gib, star, service: str, product_line: str | None, kind: str | None):
+    """A new business's sizing (forecasting.sizing); the fleet profile is cached per data version."""
+    limits = CapacityLimits.from_settings(ctx.settings)
+    missing = [name for name, v in (("the expected peak QPS", qps), ("the memory in GiB", memory_gib), ("the star", star))
+               if not isinstance(v, (int, float)) or v != v]
+    if missing:   # the browser sends nothing for a number outside the field's range
+        raise PageInputError(f"Give {' and '.join(missing)} as a positive number.")
+    qps, memory, star = float(qps), float(memory_gib) * 2**30, int(star)
+    key = f"fc:profile:{service}:{star}:{product_line}:{kind}:{data_version(ctx)}:{limits}"
+    try:
+        profile = once(ctx, key, lambda: fleet_profile(ctx.store, service, star, product_line or None, kind or None,
+                                                       limits))
+        return size_business(qps, memory, star, profile, limits)
+    except ForecastError as exc:
+        raise PageInputError(str(exc)) from exc
 
 
 def plan_csv(plan: pd.DataFrame) -> str:

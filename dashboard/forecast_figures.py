@@ -145,7 +145,7 @@ def _pct(x: float) -> str:
     return "–" if pd.isna(x) else f"{x:.0%}"
 
 
-def plan_rows(plan: pd.DataFrame) -> list[dict]:
+def plan_rows(plan: pd.DataFrame, lang: str = "en") -> list[dict]:
     """Recommendation table rows, in the plan's (risk) order; ``sev`` colours the row by status."""
     w = worst_utilisation(plan).set_index("cluster")
     rows = []
@@ -159,5 +159,22 @@ def plan_rows(plan: pd.DataFrame) -> list[dict]:
             "util_upper": "–" if worst is None else _pct(worst["upper"]), "allowed": _pct(r.max_util),
             "add_shards": int(r.add_shards), "add_proxies": int(r.add_proxies),
             "add_mem": lb.bytes_(r.add_mem_bytes) if r.add_mem_bytes > 0 else "0",
+            "method": getattr(r, "method", "") or "–",
+            "past_error": _pct(getattr(r, "past_mdape", np.nan)),
+            "confidence": lb.t("low_confidence" if getattr(r, "low_confidence", False) else "confident", lang),
             "reason": r.reason, "sev": STATUS_SEV.get(r.status, "ok")})
     return rows
+
+
+def sizing_rows(s, lang: str) -> list[dict]:
+    """One-column table of a ``forecasting.sizing.Sizing``: (what, value) rows."""
+    p = s.profile
+    rows = [("size_shards", f"{s.shards} × {p.instances_per_shard}"),
+            ("size_mem_per_shard", lb.bytes_(s.mem_per_shard)),
+            ("size_proxies", str(s.proxies) if p.service == "twemproxy" else "–"),
+            ("size_instances", str(s.instances)),
+            ("size_peak", lb.si(s.peak_qps) + " QPS"),
+            ("size_lift", f"×{p.lift:.2f}" + (f" ({p.kind})" if p.kind else "")),
+            ("size_similar", ", ".join(p.similar) or "–"),
+            ("size_why", "; ".join(s.why + p.notes))]
+    return [{"what": lb.t(k, lang), "value": v} for k, v in rows]

@@ -129,6 +129,27 @@ LABELS: dict[str, tuple[str, str]] = {
     "h_out_queue": ("out queue", "出队列"),
     "assumed": ("Assumed from the Zabbix tags (fix the tags to make them certain)",
                 "根据 Zabbix 标签推定（修正标签后即为确定值）"),
+    "readiness_report": ("Readiness report", "大促准备报告"),
+    "size_title": ("Size a new business", "新业务容量规划"),
+    "size_intro": ("Shards, proxies and memory per shard for a new business: its expected normal peak raised by "
+                   "the promotions' lift of similar businesses, the fleet's per-instance capacity, and the headroom "
+                   "its star level keeps free.",
+                   "根据同类业务的大促放大倍数、集群单实例容量和星级预留余量，估算新业务所需的分片数、代理数和单分片内存。"),
+    "size_qps": ("Expected peak QPS", "预计日常峰值 QPS"), "size_memory": ("Memory (GiB)", "内存（GiB）"),
+    "size_star": ("Star", "星级"), "size_service": ("Service", "服务类型"),
+    "size_line": ("Similar to product line", "参照产品线"), "size_kind": ("Promotion", "大促"),
+    "size_any_line": ("the whole fleet", "全部业务"), "size_biggest": ("the biggest lift", "放大倍数最大的"),
+    "size_button": ("Size it", "计算"),
+    "size_shards": ("shards × instances each", "分片数 × 每分片实例数"), "size_mem_per_shard": ("memory per shard", "单分片内存"),
+    "size_proxies": ("proxies", "代理数"), "size_instances": ("instances in all", "实例总数"),
+    "size_peak": ("peak to carry", "需承载峰值"), "size_lift": ("lift applied", "放大倍数"),
+    "size_similar": ("similar businesses", "同类业务"), "size_why": ("how", "计算依据"),
+
+    "col_method": ("method", "预测方法"), "col_past_error": ("past error", "历史误差"),
+    "col_confidence": ("confidence", "可信度"), "low_confidence": ("low", "低"), "confident": ("ok", "正常"),
+    "low_conf_summary": ("{n} of the {m} clusters to change rest on a low-confidence forecast (marked low; "
+                         "see why in the CSV's confidence_note).",
+                         "{m} 个需调整的集群中有 {n} 个依据的是低可信度预测（标为“低”；原因见 CSV 的 confidence_note）。"),
     "computing": ("Forecasting the whole fleet (once per hour of new data)…", "正在预测全部集群（每小时新数据计算一次）…"),
 }
 

@@ -4,9 +4,10 @@ Every event with at least one earlier event is forecast from a cutoff ``lead`` d
 start (1 and 7 by default), with the same data limits a real forecast had. Two naive baselines
 run on the same cutoffs:
 
-- ``naive_last``: the most recent earlier event's lift x today's level, where a lift is the
-  event's peak over the mean daily peak of the week before its pre-heat, and today's level is
-  the mean daily peak of the last quiet week before the cutoff;
+- ``naive_last``: the last same-kind event's lift x today's level (the last event of any kind
+  when the kind has none), where a lift is the event's peak over the mean daily peak of the week
+  before its pre-heat, and today's level is the mean daily peak of the last week before the
+  cutoff (the planner's spreadsheet);
 - ``naive_year``: the same kind's event about a year earlier, its peak x growth (mean daily peak
   of the four weeks before the cutoff over the same four weeks a year earlier).
 
@@ -26,8 +27,10 @@ from forecasting.model import forecast_event_peak
 from forecasting.series import DAY, check_series
 
 LEADS = (1, 7)
+#: every candidate method's point forecast (forecasting.methods.METHODS), beside the chosen one
+CANDIDATE_COLUMNS = [f"cand_{m}" for m in ("pooled", "last_lift", "year_growth", "combined")]
 ROW_COLUMNS = ["series", "event", "kind", "lead_days", "truth", "point", "lower", "upper", "naive_last",
-               "naive_year", "n_same_kind", "low_confidence", "error"]
+               "naive_year", "n_same_kind", "method", "low_confidence", "error"]
 
 
 def _mean_daily_peak(s: pd.Series, end: pd.Timestamp, days: int) -> float:
@@ -45,10 +48,11 @@ def peak_of(s: pd.Series, e: Event) -> float:
 
 
 def naive_last(s: pd.Series, past: list[Event], target: Event, cutoff: pd.Timestamp) -> float:
-    """Last event's lift x today's level (see the module docstring)."""
+    """Last same-kind event's lift x today's level (see the module docstring)."""
     if not past:
         return np.nan
-    last = past[-1]
+    same = [e for e in past if e.kind == target.kind]
+    last = (same or past)[-1]
     then = _mean_daily_peak(s, last.quiet_from, 7)
     now = _mean_daily_peak(s, min(cutoff, target.quiet_from), 7)
     return peak_of(s, last) / then * now if then > 0 else np.nan
@@ -81,7 +85,8 @@ def backtest_series(series: pd.Series, events: Iterable[Event], *, name: str = "
             cutoff = target.start - lead * DAY
             past = [e for e in events[:i] if e.end <= cutoff]
             row = dict(series=name, event=target.name, kind=target.kind, lead_days=lead, truth=truth,
-                       point=np.nan, lower=np.nan, upper=np.nan, n_same_kind=0, low_confidence=True, error="",
+                       point=np.nan, lower=np.nan, upper=np.nan, n_same_kind=0, method="", low_confidence=True,
+                       error="",
                        naive_last=naive_last(s, past, target, cutoff),
                        naive_year=naive_year(s, past, target, cutoff))
             p = prior(target) if callable(prior) else prior
@@ -91,9 +96,10 @@ def backtest_series(series: pd.Series, events: Iterable[Event], *, name: str = "
                 row["error"] = str(exc)
             else:
                 row.update(point=fc.point, lower=fc.lower, upper=fc.upper, n_same_kind=fc.n_same_kind,
-                           low_confidence=fc.low_confidence)
+                           method=fc.method, low_confidence=fc.low_confidence,
+                           **{f"cand_{m}": v for m, v in fc.candidates.items()})
             rows.append(row)
-    return pd.DataFrame(rows, columns=ROW_COLUMNS)
+    return pd.DataFrame(rows, columns=ROW_COLUMNS + CANDIDATE_COLUMNS)
 
 
 def score(rows: pd.DataFrame, by: str | list[str] | None = None) -> pd.DataFrame:
@@ -129,3 +135,15 @@ def backtest_many(series: Mapping[str, pd.Series], events: Iterable[Event], **kw
     events = list(events)
     frames = [backtest_series(s, events, name=name, **kwargs) for name, s in series.items()]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ROW_COLUMNS)
+
+
+def failure_reasons(rows: pd.DataFrame) -> pd.Series:
+    """How many backtest cases failed for each reason (names, times and numbers folded, so the
+    same reason counts once), most frequent first."""
+    failed = rows.loc[rows["error"] != "", "error"]
+    if failed.empty:
+        return pd.Series(dtype="int64", name="cases")
+    folded = (failed.str.replace(r"'[^']*'", "'…'", regex=True)
+              .str.replace(r"\d{4}-\d\d-\d\d[ T][\d:+.]*", "…", regex=True)
+              .str.replace(r"\d+(\.\d+)?", "N", regex=True))
+    return folded.value_counts().rename("cases")

@@ -42,12 +42,14 @@ def quiet_mask(peaks: DailyPeaks, windows: list[tuple[int, int]]) -> np.ndarray:
 _WEEKDAYS = np.arange(1, 7)
 
 
-def _design(days: np.ndarray, end: int, weekly: bool, trend: bool) -> np.ndarray:
+def _design(days: np.ndarray, end: int, weekly: bool, trend: bool, ahead: int | None = None) -> np.ndarray:
+    """Design rows; with ``ahead`` the trend stops ``ahead`` days after ``end`` (no straight line
+    run months out: :func:`forecasting.methods` adds the measured year-on-year growth instead)."""
     n = len(days)
     x = np.zeros((n, 1 + trend + 6 * weekly))
     x[:, 0] = 1.0
     if trend:
-        x[:, 1] = (days - end) / 7.0
+        x[:, 1] = (days - end if ahead is None else np.minimum(days - end, ahead)) / 7.0
     if weekly:
         x[:, 1 + trend:] = np.mod(days, 7)[:, None] == _WEEKDAYS
     return x
@@ -76,7 +78,7 @@ def fit_point(peaks: DailyPeaks, quiet: np.ndarray, end: int, days: np.ndarray,
 
 
 def fit_points(peaks: DailyPeaks, quiet: np.ndarray, ends: list[int], days: list[np.ndarray],
-               window: int = WINDOW_DAYS) -> list[float | None]:
+               window: int = WINDOW_DAYS, ahead: int | None = None) -> list[float | None]:
     """:func:`fit_point` for many events of one series: one batched least-squares solve.
 
     Designs of the same shape are stacked, padded with zero rows (which change no least-squares
@@ -100,7 +102,7 @@ def fit_points(peaks: DailyPeaks, quiet: np.ndarray, ends: list[int], days: list
         inv = np.where(sv > cut, 1.0 / np.where(sv > cut, sv, 1.0), 0.0)
         coef = np.einsum("bkj,bj,bnj,bn->bk", vt.transpose(0, 2, 1), inv, u, y)
         for j, (i, _, _, end, d) in enumerate(items):
-            out[i] = float((_design(d, end, weekly, trend) @ coef[j]).max())
+            out[i] = float((_design(d, end, weekly, trend, ahead) @ coef[j]).max())
     return out
 
 
@@ -119,7 +121,7 @@ def _pinv(x: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def project(peaks: DailyPeaks, quiet: np.ndarray, end: int, days: np.ndarray,
-            window: int = WINDOW_DAYS) -> Baseline | None:
+            window: int = WINDOW_DAYS, ahead: int | None = None) -> Baseline | None:
     """Like :func:`fit_point`, returning the standard error (statsmodels OLS's) and trend too."""
     x_days, y = _select(peaks, quiet, end, window)
     if len(y) < MIN_DAYS:
@@ -132,7 +134,7 @@ def project(peaks: DailyPeaks, quiet: np.ndarray, end: int, days: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         # a perfectly flat series has zero residual variance (or no degree of freedom): se 0
         scale = float(resid @ resid) / (len(y) - rank) if len(y) > rank else np.nan
-        x_new = _design(days, end, weekly, trend)
+        x_new = _design(days, end, weekly, trend, ahead)
         mean = x_new @ params
         # standard error of the fitted mean: sqrt(x' Cov(beta) x), as get_prediction's se_mean
         cov = (pinv @ pinv.T) * scale
@@ -141,3 +143,35 @@ def project(peaks: DailyPeaks, quiet: np.ndarray, end: int, days: np.ndarray,
     slope = float(params[1]) / 7.0 if trend else 0.0
     return Baseline(log_level=float(mean[top]), se=float(se[top]), slope=slope,
                     n_days=len(y), weekly=weekly)
+
+
+#: days on each side of a year-on-year comparison (four weeks of quiet days, a year apart)
+YOY_WINDOW = 28
+YOY_MIN_DAYS = 7
+
+
+def yoy_growth(peaks: DailyPeaks, quiet: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Log growth over one year at each day number in ``ends``: mean log quiet daily peak of the
+    ``YOY_WINDOW`` days before the end over the same days a year earlier (NaN when either side
+    has fewer than ``YOY_MIN_DAYS`` quiet days). Cumulative sums over a dense day grid: one pass."""
+    ends = np.asarray(ends, dtype=np.int64)
+    out = np.full(len(ends), np.nan)
+    if not len(peaks.day) or not len(ends):
+        return out
+    first = int(peaks.day[0])
+    n = int(peaks.day[-1]) - first + 1
+    logs, count = np.zeros(n + 1), np.zeros(n + 1)
+    ok = quiet & (peaks.peak > 0)
+    at = peaks.day[ok] - first + 1
+    logs[at] = np.log(peaks.peak[ok])
+    count[at] = 1.0
+    logs, count = np.cumsum(logs), np.cumsum(count)
+
+    def window_mean(hi: np.ndarray):
+        lo = np.clip(hi - YOY_WINDOW - first, 0, n)
+        top = np.clip(hi - first, 0, n)
+        c = count[top] - count[lo]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(c >= YOY_MIN_DAYS, (logs[top] - logs[lo]) / np.maximum(c, 1), np.nan)
+
+    return window_mean(ends) - window_mean(ends - 365)

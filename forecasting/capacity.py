@@ -31,6 +31,7 @@ PLAN_COLUMNS = [
     "qps_point", "qps_upper", "qps_capacity", "qps_util_point", "qps_util_upper",
     "proxy_qps_point", "proxy_qps_upper", "proxy_capacity", "proxy_util_point", "proxy_util_upper",
     "mem_point", "mem_upper", "mem_util_point", "mem_util_upper", "reason",
+    "method", "past_mdape", "low_confidence", "confidence_note",
 ]
 
 
@@ -71,13 +72,22 @@ def parse_headroom(text: str) -> tuple[float, ...]:
     return values
 
 
+STATS = ("point", "upper", "method", "past_mdape", "low_confidence", "reasons")
+
+
 def _forecast_columns(forecasts: pd.DataFrame) -> pd.DataFrame:
-    """[group, metric, point, upper] -> one row per cluster with <metric>_point/_upper."""
-    wide = forecasts.pivot_table(index="group", columns="metric", values=["point", "upper"], aggfunc="first")
+    """[group, metric, point, upper, (method, past_mdape, low_confidence, reasons)] -> one row per
+    cluster with <metric>_point/_upper/...."""
+    forecasts = forecasts.copy()
+    for col, default in (("method", ""), ("past_mdape", np.nan), ("low_confidence", False), ("reasons", "")):
+        if col not in forecasts:
+            forecasts[col] = default
+    wide = forecasts.set_index(["group", "metric"])[list(STATS)].unstack("metric")
     wide.columns = [f"{metric}_{stat}" for stat, metric in wide.columns]
     for metric in ("qps", "proxy_qps", "mem_used"):
-        for stat in ("point", "upper"):
-            wide[f"{metric}_{stat}"] = wide.get(f"{metric}_{stat}", np.nan)
+        for stat in STATS:
+            if f"{metric}_{stat}" not in wide:
+                wide[f"{metric}_{stat}"] = np.nan
     return wide.rename(columns=lambda c: c.replace("mem_used_", "mem_"))
 
 
@@ -142,7 +152,22 @@ def _plan_row(c: dict, f, star, proxies: int, mem_max: float, limits: CapacityLi
         if c["service"] == "twemproxy" else 0
     row["add_mem_bytes"] = max(0.0, row["mem_upper"] / max_util - mem_max) \
         if pd.notna(row["mem_upper"]) and pd.notna(mem_max) else 0.0
-    return _status(row)
+    return _confidence(_status(row), f)
+
+
+def _confidence(row: dict, f) -> dict:
+    """Which method forecast the cluster (its qps, else memory), its past error, and whether any
+    forecast behind the row is low-confidence: a recommendation never rests on one silently."""
+    get = (lambda k: f.get(k)) if f is not None else (lambda k: None)
+    src = next((m for m in ("qps", "proxy_qps", "mem") if isinstance(get(f"{m}_method"), str) and get(f"{m}_method")), None)
+    row["method"] = get(f"{src}_method") if src else ""
+    row["past_mdape"] = float(get(f"{src}_past_mdape")) if src and pd.notna(get(f"{src}_past_mdape")) else np.nan
+    weak = [(m, get(f"{m}_reasons")) for m in ("qps", "proxy_qps", "mem") if get(f"{m}_low_confidence") is True]
+    row["low_confidence"] = bool(weak)
+    row["confidence_note"] = "; ".join(f"{m}: {r}" for m, r in weak if r)
+    if weak and row["status"] in ("over", "watch"):
+        row["reason"] += " (rests on a low-confidence forecast: check confidence_note before acting)"
+    return row
 
 
 def _status(row: dict) -> dict:
@@ -178,6 +203,9 @@ def export_csv(frame: pd.DataFrame, path: str | Path) -> Path:
                               "risk": "risk_ratio"})
     out = out.rename(columns=lambda c: c.replace("_util_", "_util_pct_") if "_util_" in c else c)
     out = out.rename(columns={"max_util": "max_util_pct"})
+    if "past_mdape" in out:      # the chosen method's median error on the cluster's past promotions
+        out["past_mdape"] = (out["past_mdape"] * 100).round(1)
+        out = out.rename(columns={"past_mdape": "past_error_pct"})
     path = Path(path)
     neutralise_formulas(out.round(3)).to_csv(path, index=False)
     return path

@@ -12,9 +12,10 @@ import sys
 
 import pandas as pd
 
-from forecasting.backtest import score
+from forecasting.backtest import failure_reasons, score
 from forecasting.capacity import CapacityLimits, export_csv
 from forecasting.fleet import HISTORY_DAYS, LEVELS, backtest_fleet, capacity_plan, forecast_fleet
+from forecasting.sizing import SERVICES, fleet_profile, parse_size, size_business
 
 PLAN_SHOWN = ["rank", "cluster", "business", "star", "service", "status", "qps_util_point", "qps_util_upper",
               "mem_util_upper", "proxy_util_upper", "add_shards", "add_proxies", "add_mem_gib"]
@@ -36,16 +37,41 @@ def register(subparsers, parent: argparse.ArgumentParser | None = None) -> None:
     p.add_argument("--history-days", type=int, default=HISTORY_DAYS, help="days of history read (default 730)")
     p.add_argument("--workers", type=int, default=None, help="processes (default: the CPU count)")
     p.set_defaults(func=cmd_forecast)
+    z = subparsers.add_parser("size", parents=[parent] if parent else [],
+                              help="size a new business: shards, proxies and memory per shard",
+                              description="Shards, proxies and memory per shard for a new business, from the fleet's "
+                                          "per-instance capacity, the star's headroom and the promotions' lift of "
+                                          "similar businesses.")
+    z.add_argument("--qps", type=float, required=True, help="expected normal daily peak QPS")
+    z.add_argument("--memory", required=True, help="expected data size, e.g. 64GiB (a bare number is GiB)")
+    z.add_argument("--star", type=int, required=True, choices=range(1, 6), help="importance 1..5")
+    z.add_argument("--service", choices=SERVICES, default="twemproxy",
+                   help="redis, memcached, or a twemproxy pool (default; gets proxies)")
+    z.add_argument("--product-line", default=None, help="similar businesses: this product line's (default: the fleet's)")
+    z.add_argument("--promotion", metavar="KIND", default=None,
+                   help="promotion kind whose lift is applied (default: the one that lifts similar businesses most)")
+    z.set_defaults(func=cmd_size)
 
 
-def _open_store(settings):
-    from store import Store
-    return Store.open(settings.store_url, raw_retention_days=settings.raw_retention_days)
+def cmd_size(args, settings) -> int:
+    limits = CapacityLimits.from_settings(settings)
+    memory = parse_size(args.memory)
+    with args.open_store(settings) as store:
+        profile = fleet_profile(store, args.service, args.star, args.product_line, args.promotion, limits)
+    s = size_business(args.qps, memory, args.star, profile, limits)
+    print(f"{s.shards} shards of {s.mem_per_shard / 2**30:g} GiB maxmemory ({profile.instances_per_shard} instances "
+          f"each), {s.proxies} proxies: {s.instances} instances for a peak of {s.peak_qps:,.0f} QPS")
+    for line in s.why + profile.notes:
+        print(f"  - {line}")
+    if profile.similar:
+        print(f"  similar businesses: {', '.join(profile.similar)}")
+    return 0
 
 
 def cmd_forecast(args, settings) -> int:
     limits = CapacityLimits.from_settings(settings)   # a bad capacity setting fails before any work
-    with _open_store(settings) as store:
+    # the app's opener (every store setting, busy timeout included), set as a parser default by app.py
+    with args.open_store(settings) as store:
         if args.backtest:
             return _backtest(store, args)
         return _plan(store, args, limits)
@@ -71,6 +97,11 @@ def _backtest(store, args) -> int:
         print()
         print(table[["n", "failed", "mdape", "bias", "coverage_80", "mdape_naive_last",
                      "mdape_naive_year"]].to_string())
+    reasons = failure_reasons(rows)
+    if len(reasons):
+        print(f"\n{int(reasons.sum())} cases could not be forecast; why:")
+        for text, n in reasons.items():
+            print(f"  {n:6d}  {text}")
     return 0
 
 

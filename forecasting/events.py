@@ -102,3 +102,43 @@ def check_events(events: Iterable[Event]) -> list[Event]:
                                 f"'{after.name}' (from {after.start}) overlap; merge them into one "
                                 f"event or fix their end times.")
     return ordered
+
+
+def pick_target(events: Iterable[Event], cutoff: pd.Timestamp, which: str | None = None) -> Event:
+    """The promotion to forecast: the next one after ``cutoff``, or the next one named ``which``
+    (an exact name such as ``"11.11 2026"``, or a kind such as ``"11.11"``).
+
+    Raises:
+        ForecastError: no such promotion after the cutoff; the message lists the upcoming ones
+            (or says a named one is past and how to score it instead).
+    """
+    events = sorted(events, key=lambda e: e.start)
+    upcoming = [e for e in events if e.start > cutoff]
+    if which:
+        chosen = [e for e in upcoming if which in (e.name, e.kind)]
+        if chosen:
+            return chosen[0]
+        past = [e for e in events if e.name == which]
+        names = ", ".join(e.name for e in upcoming) or "none"
+        if past:
+            raise ForecastError(f"promotion {which!r} started at {past[0].start}, before the newest data "
+                                f"({cutoff}); a forecast is for a coming promotion: pick one of: {names} "
+                                f"(or score past ones with `forecast --backtest`).")
+        raise ForecastError(f"promotion={which!r} is not an upcoming promotion; pick one of: {names}.")
+    if not upcoming:
+        raise ForecastError(f"the promotion calendar has no promotion after the newest data ({cutoff}); add "
+                            f"the next one (`app.py promotions`) before forecasting.")
+    return upcoming[0]
+
+
+def events_from_records(records: Iterable[dict], tz=None) -> list[Event]:
+    """Events from plain records (``name``, ``kind``, ``start``, ``end``, optional ``preheat_days``),
+    e.g. a JSON list of holidays; ``tz`` localises naive times. Sorted and checked."""
+    out = []
+    for r in records:
+        start, end = pd.Timestamp(r["start"]), pd.Timestamp(r["end"])
+        if tz is not None and start.tzinfo is None:
+            start, end = start.tz_localize(tz), end.tz_localize(tz)
+        out.append(Event(name=str(r["name"]), kind=str(r["kind"]), start=start, end=end,
+                         preheat=pd.Timedelta(days=float(r.get("preheat_days") or 0))))
+    return check_events(out)

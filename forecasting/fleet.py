@@ -25,19 +25,24 @@ import pandas as pd
 
 from core.errors import ForecastError
 from forecasting.backtest import LEADS, naive_last, naive_year, peak_of
+from forecasting.backtest import CANDIDATE_COLUMNS
 from forecasting.backtest import ROW_COLUMNS as ROW_COLUMNS_BT
 from forecasting.capacity import CapacityLimits, plan
-from forecasting.events import Event, check_events, events_from_frame
-from forecasting.lifts import fit_kind_model, kind_prior_weight
-from forecasting.model import forecast_event_peak
-from store.aggregate import combine_levels, pick_series
+from forecasting.events import Event, check_events, events_from_frame, pick_target
+from forecasting.lifts import fit_kind_model, kind_prior_weight, kind_rows
+from forecasting.model import forecast_event_peak, forecast_unscored
 
 FLEET_METRICS = ("qps", "mem_used", "conns", "proxy_qps")
+#: levels the capacity plan forecasts (the promotion pages also compare product lines and the fleet)
 LEVELS = ("business", "cluster")
+#: days of hourly history a forecast reads (two years: last year's same promotion and the one before)
 HISTORY_DAYS = 730
 MIN_PEERS = 3
+#: series whose methods' errors estimate the fleet's error per method (thousands of past cases)
+METHOD_SAMPLE = 300
 ROW_COLUMNS = ["level", "group", "product_line", "metric", "point", "lower", "upper", "baseline", "lift",
-               "trend_per_day", "n_events", "n_same_kind", "prior", "low_confidence", "reasons", "error"]
+               "trend_per_day", "n_events", "n_same_kind", "prior", "method", "past_mdape", "n_cases", "capped",
+               "low_confidence", "reasons", "error"]
 
 _SHARED: dict = {}      # series handed to forked workers (copy-on-write, never pickled)
 _SHARED_LOCK = threading.Lock()   # one fleet forecast at a time per process: _SHARED is its input
@@ -58,20 +63,15 @@ def series_from_frame(frame: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def load_history(store, level: str, metric: str, end: int, days: int = HISTORY_DAYS,
-                 stat: str = "max") -> dict[str, pd.Series]:
-    """Hourly history of every group at ``level`` for ``metric`` up to ``end`` (epoch seconds).
+                 stat: str = "max", groups=None) -> dict[str, pd.Series]:
+    """Hourly history of every group (or ``groups``) at ``level`` for ``metric`` up to ``end``.
 
     ``stat="max"`` (default) reads each hour's maximum: a promotion's midnight spike lasts
     minutes, and the hourly average would hide most of it. Shards and clusters combine by the
-    metric's rule, as in ``store.aggregate``.
+    metric's rule (:meth:`store.Store.hourly`).
     """
-    start = int(end) - days * 86_400
-    chosen = pick_series(store.series(), metric, level)
-    if chosen.empty:
-        return {}
-    rollups = store.read_rollups(chosen["id"].tolist(), start, int(end) + 1)
-    frame = rollups[["series_id", "ts", stat]].rename(columns={stat: "value"}).dropna()
-    return series_from_frame(combine_levels(frame, chosen, metric, level))
+    frame = store.hourly(level, metric, int(end) - days * 86_400, int(end) + 1, stat=stat, groups=groups)
+    return series_from_frame(frame)
 
 
 def store_events(store) -> list[Event]:
@@ -93,38 +93,26 @@ def last_data_ts(store) -> int:
     return int(max(ends)) // 3600 * 3600
 
 
-def pick_target(events: list[Event], cutoff: pd.Timestamp, which: str | None = None) -> Event:
-    """The promotion to forecast: by exact name, else the next of that kind, else the next one."""
-    upcoming = [e for e in events if e.start > cutoff]
-    if which:
-        named = [e for e in events if e.name == which]
-        if named:
-            return named[0]
-        upcoming = [e for e in upcoming if e.kind == which]
-    if not upcoming:
-        kinds = sorted({e.kind for e in events})
-        raise ForecastError(f"no upcoming promotion{f' {which!r}' if which else ''} after {cutoff} in the "
-                            f"calendar; add it (kinds known: {', '.join(kinds) or 'none'}).")
-    return upcoming[0]
-
-
 # ------------------------------------------------------------------------------ forecasting
 
 def _row(group: str, fc=None, error: str = "", prior: float | None = None) -> dict:
     row = dict(group=group, point=np.nan, lower=np.nan, upper=np.nan, baseline=np.nan, lift=np.nan,
-               trend_per_day=np.nan, n_events=0, n_same_kind=0, prior=np.nan, low_confidence=True,
-               reasons="", error=error, _fc=fc)
+               trend_per_day=np.nan, n_events=0, n_same_kind=0, prior=np.nan, method="", past_mdape=np.nan,
+               n_cases=0, capped=False, low_confidence=True, reasons=error, error=error, _fc=fc,
+               _given=(None, 1.0, {}))
     if fc is not None:
         row.update(point=fc.point, lower=fc.lower, upper=fc.upper, baseline=fc.baseline, lift=fc.lift,
                    trend_per_day=fc.trend, n_events=fc.n_events, n_same_kind=fc.n_same_kind,
-                   low_confidence=fc.low_confidence, reasons="; ".join(fc.reasons),
+                   method=fc.method, past_mdape=fc.past_mdape, n_cases=fc.n_cases, capped=fc.capped,
+                   low_confidence=fc.low_confidence, reasons="; ".join(fc.reasons + fc.notes),
                    prior=np.nan if prior is None else float(prior))
     return row
 
 
 def _forecast_one(group: str, target: Event, cutoff) -> dict:
+    """First pass: the series' lifts measured (its methods are scored once the fleet's priors are known)."""
     try:
-        fc = forecast_event_peak(_SHARED["series"][group], _SHARED["events"], target, cutoff)
+        fc = forecast_unscored(_SHARED["series"][group], _SHARED["events"], target, cutoff)
     except ForecastError as exc:
         return _row(group, error=str(exc))
     return _row(group, fc)
@@ -135,17 +123,39 @@ def _chunk(args) -> list[dict]:
     return [_forecast_one(g, target, cutoff) for g in groups]
 
 
-def _reprior(row: dict, target: Event, cutoff, prior: float, weight: float) -> dict:
-    """Pool the lifts again toward ``prior`` (a failed row: forecast it with the prior)."""
+def _chunk_reprior(args) -> list[dict]:
+    """Second pass over some groups (rows and priors are in ``_SHARED``, inherited by forked
+    workers); the rows come back without their forecast objects (only what the table shows)."""
+    groups, target, cutoff = args
+    rows, priors, origin, method_prior = (_SHARED[k] for k in ("rows", "priors", "origin", "method_prior"))
+    return [_light(_reprior(rows[g], target, cutoff, *priors.get(g, (None, 1.0)), origin.get(g, {}), method_prior))
+            for g in groups]
+
+
+def _light(row: dict) -> dict:
+    fc = row["_fc"]
+    out = {k: v for k, v in row.items() if not k.startswith("_")}
+    out.update({f"cand_{m}": v for m, v in (fc.candidates.items() if fc is not None else [])})
+    return out
+
+
+def _reprior(row: dict, target: Event, cutoff, prior: float | None, weight: float, origin: dict,
+             method_prior: dict | None = None) -> dict:
+    """Pool the lifts again toward ``prior`` and score the methods with the priors each past case
+    would have had (``origin``: event name -> (lift, weight)) and the fleet's errors per method;
+    a failed row is forecast with the prior."""
+    given = None if prior is None else {target.kind: prior}
     try:
         if row["_fc"] is not None:
-            fc = row["_fc"].with_prior({target.kind: prior}, weight)
-        else:
+            fc = row["_fc"].with_prior(given, weight, origin, method_prior or None)
+        elif given is not None:
             fc = forecast_event_peak(_SHARED["series"][row["group"]], _SHARED["events"], target, cutoff,
-                                     prior={target.kind: prior}, prior_weight=weight)
+                                     prior=given, prior_weight=weight)
+        else:
+            return row
     except ForecastError:
         return row
-    return _row(row["group"], fc, prior=prior)
+    return {**_row(row["group"], fc, prior=prior), "_given": (given, weight, origin)}
 
 
 def _map(fn, groups: list[str], extra: tuple, workers: int) -> list:
@@ -177,26 +187,49 @@ def forecast_groups(series: Mapping[str, pd.Series], events: Iterable[Event], ta
         try:
             groups = sorted(series)
             rows = _map(_chunk, groups, (target, cutoff), workers)
-            priors = _priors(rows, target, product_line or {}) if pool_kinds else {}
-            rows = [_reprior(r, target, cutoff, *priors[r["group"]]) if r["group"] in priors else r for r in rows]
+            priors, origin = _priors(rows, target, product_line or {}) if pool_kinds else ({}, {})
+            by_group = {r["group"]: r for r in rows}
+            method_prior = {}
+            if pool_kinds:      # the fleet's error per method, from a sample scored with its priors
+                sample = groups[::max(1, len(groups) // METHOD_SAMPLE)]
+                method_prior = _method_prior([_reprior(by_group[g], target, cutoff, *priors.get(g, (None, 1.0)),
+                                                       origin.get(g, {})) for g in sample])
+            # the scoring pass runs in the workers and sends back only the table's columns
+            _SHARED.update(rows=by_group, priors=priors, origin=origin, method_prior=method_prior)
+            rows = _map(_chunk_reprior, groups, (target, cutoff), workers)
         finally:
             _SHARED.clear()
-    out = pd.DataFrame([{k: v for k, v in r.items() if k != "_fc"} for r in rows])
+    out = pd.DataFrame(rows, columns=["group", *ROW_COLUMNS[4:], *CANDIDATE_COLUMNS])
     out["product_line"] = [(product_line or {}).get(g) for g in out["group"]] if len(out) else []
     return out
 
 
-def _priors(rows: list[dict], target: Event, product_line: Mapping[str, str]) -> dict[str, tuple[float, float]]:
-    """group -> (prior lift, prior weight)."""
+def _method_prior(rows: list[dict]) -> dict[bool, np.ndarray]:
+    """{kind seen before: the fleet's mean squared log error of each method on its series' past
+    cases in that situation} (each series then picks by its own cases shrunk toward it)."""
+    out = {}
+    for seen in (True, False):
+        errs = [r["_fc"].case_errors for r in rows if r["_fc"] is not None and r["_fc"].seen_kind == seen
+                and r["_fc"].case_errors is not None and len(r["_fc"].case_errors)]
+        if errs:
+            out[seen] = np.mean(np.square(np.concatenate(errs)), axis=0)
+    return out
+
+
+def _priors(rows: list[dict], target: Event, product_line: Mapping[str, str]):
+    """(group -> (prior lift, prior weight), group -> {past event name -> (lift, weight)}): the
+    target's prior, and the prior each past case of the methods' backtest would have had (the
+    kind model fitted on the events that had ended by that case's cutoff)."""
     tables = {r["group"]: r["_fc"].table for r in rows if r["_fc"] is not None}
     model = fit_kind_model(tables)
-    priors = {}
+    priors, origin = {}, {}
     if model is not None:
         weight = kind_prior_weight(tables)
         for g in tables:
             lift = model.lift(g, target.kind)
             if lift is not None:
                 priors[g] = (lift, weight)
+        origin = _origin_priors(rows, tables, weight)
     seen = [r for r in rows if r["n_same_kind"] > 0 and np.isfinite(r["lift"])]
     if seen:
         fleet = float(np.exp(np.median([np.log(r["lift"]) for r in seen])))
@@ -208,7 +241,24 @@ def _priors(rows: list[dict], target: Event, product_line: Mapping[str, str]) ->
                 peers = by_line.get(product_line.get(r["group"]), [])
                 lift = float(np.exp(np.median(peers))) if len(peers) >= MIN_PEERS else fleet
                 priors[r["group"]] = (lift, 1.0)
-    return priors
+    return priors, origin
+
+
+def _origin_priors(rows: list[dict], tables: dict, weight: float) -> dict[str, dict[str, tuple[float, float]]]:
+    """Per group, per past event: the kind model's lift as of that case's cutoff (same lead)."""
+    horizon = next(r["_fc"].horizon_days for r in rows if r["_fc"] is not None)
+    events = {e.name: e for t in tables.values() for e in t.events}
+    long = kind_rows(tables)
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for name, e in events.items():
+        model = fit_kind_model(long, before=e.start - pd.Timedelta(days=horizon))
+        if model is None:
+            continue
+        for g in tables:
+            lift = model.lift(g, e.kind)
+            if lift is not None:
+                out.setdefault(g, {})[name] = (lift, weight)
+    return out
 
 
 @dataclass
@@ -237,7 +287,7 @@ def forecast_fleet(store, target: str | Event | None = None, *, cutoff=None, lev
             table = forecast_groups(series, events, tgt, cut, product_line=lines[level], workers=workers)
             frames.append(table.assign(level=level, metric=metric))
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ROW_COLUMNS)
-    return FleetForecast(target=tgt, cutoff=cut, table=table[ROW_COLUMNS])
+    return FleetForecast(target=tgt, cutoff=cut, table=table[ROW_COLUMNS + CANDIDATE_COLUMNS])
 
 
 def _product_lines(store) -> dict[str, dict[str, str]]:
@@ -274,8 +324,9 @@ def backtest_groups(series: Mapping[str, pd.Series], events: Iterable[Event], *,
                                  truth=peak_of(s, target), point=r["point"], lower=r["lower"], upper=r["upper"],
                                  naive_last=naive_last(s, past, target, cutoff),
                                  naive_year=naive_year(s, past, target, cutoff), n_same_kind=r["n_same_kind"],
-                                 low_confidence=r["low_confidence"], error=r["error"]))
-    return pd.DataFrame(rows, columns=ROW_COLUMNS_BT)
+                                 method=r["method"], low_confidence=r["low_confidence"], error=r["error"],
+                                 **{c: r[c] for c in CANDIDATE_COLUMNS}))
+    return pd.DataFrame(rows, columns=ROW_COLUMNS_BT + CANDIDATE_COLUMNS)
 
 
 def backtest_fleet(store, *, level: str = "business", metrics: Iterable[str] = ("qps",),
@@ -300,7 +351,8 @@ def backtest_fleet(store, *, level: str = "business", metrics: Iterable[str] = (
 def capacity_plan(store, forecast: FleetForecast, limits: CapacityLimits = CapacityLimits()) -> pd.DataFrame:
     """Capacity plan per cluster from the cluster-level forecasts (see :mod:`forecasting.capacity`)."""
     t = forecast.table
-    cl = t[(t["level"] == "cluster") & t["point"].notna()][["group", "metric", "point", "upper"]]
+    cl = t[(t["level"] == "cluster") & t["point"].notna()][["group", "metric", "point", "upper", "method",
+                                                              "past_mdape", "low_confidence", "reasons"]]
     inst = store.instances()
     live = inst[inst["removed_at"].isna()]
     proxies = live[live["role"] == "proxy"].groupby("cluster").size()

@@ -72,6 +72,29 @@ class LiftTable:
     def starts_ns(self) -> np.ndarray:
         return np.array([e.start.value for e in self.events], dtype=np.int64)
 
+    @cached_property
+    def kind_index(self) -> dict[str, int]:
+        """kind -> small integer code (first seen first)."""
+        return {k: i for i, k in enumerate(dict.fromkeys(e.kind for e in self.events))}
+
+    @cached_property
+    def kind_codes(self) -> np.ndarray:
+        return np.array([self.kind_index[e.kind] for e in self.events], dtype=np.int64)
+
+    @cached_property
+    def usable(self) -> np.ndarray:
+        """Rows with a measured, positive lift."""
+        return np.isfinite(self.lift) & (self.lift > 0)
+
+    @cached_property
+    def log_lift(self) -> np.ndarray:
+        """log lift, 0 where unusable (weighted 0 there)."""
+        return np.log(np.where(self.usable, self.lift, 1.0))
+
+    @cached_property
+    def ends_ns(self) -> np.ndarray:
+        return np.array([e.end.value for e in self.events], dtype=np.int64)
+
     def without(self, i: int) -> "LiftTable":
         keep = [j for j in range(len(self.events)) if j != i]
         return LiftTable(events=[self.events[j] for j in keep], baseline=self.baseline[keep], peak=self.peak[keep],
@@ -132,13 +155,13 @@ class PooledLift:
     from_prior: bool       # the prior carried the estimate (no past event usable)
 
 
-def within_kind_var(kinds: np.ndarray, logs: np.ndarray) -> float:
-    """Event-to-event variance of log lifts around each kind's mean, shrunk toward PRIOR_SD."""
-    ss, dof = 0.0, 0
-    for kind in set(kinds):
-        x = logs[kinds == kind]
-        ss += float(np.square(x - x.mean()).sum())
-        dof += len(x) - 1
+def within_kind_var(codes: np.ndarray, logs: np.ndarray) -> float:
+    """Event-to-event variance of log lifts around each kind's mean (``codes``: the kind of each
+    lift as small integers), shrunk toward PRIOR_SD."""
+    n = np.bincount(codes)
+    mean = np.bincount(codes, weights=logs, minlength=len(n)) / np.maximum(n, 1)
+    ss = float(np.square(logs - mean[codes]).sum()) if len(logs) else 0.0
+    dof = int((n - 1)[n > 0].sum())
     return (ss + PRIOR_SD_WEIGHT * PRIOR_SD ** 2) / (dof + PRIOR_SD_WEIGHT)
 
 
@@ -151,36 +174,43 @@ def prior_for(prior: Prior, kind: str) -> float | None:
     return float(prior)
 
 
-def pool(table: LiftTable, kind: str, when: pd.Timestamp, prior: Prior = None,
+def pool(table: LiftTable, kind: str, when: pd.Timestamp | int, prior: Prior = None,
          prior_weight: float = 1.0, kind_weight: float = KIND_WEIGHT,
-         half_life_days: float = HALF_LIFE_DAYS) -> PooledLift | None:
-    """Pooled log lift for an event of ``kind`` at ``when``; None when nothing to pool."""
-    lifts = table.lift
-    usable = np.isfinite(lifts) & (lifts > 0)
-    kinds = table.kinds
-    same = (kinds == kind) & usable
-    age = (when.value - table.starts_ns) / DAY.value
+         half_life_days: float = HALF_LIFE_DAYS, known: np.ndarray | None = None) -> PooledLift | None:
+    """Pooled log lift for an event of ``kind`` at ``when`` (a Timestamp or epoch ns); None when
+    nothing to pool. ``known``: rows that may be used (a backtest origin sees only earlier events)."""
+    usable = table.usable if known is None else table.usable & known
+    code = table.kind_index.get(kind, -1)
+    same = (table.kind_codes == code) & usable
+    any_same = bool(same.any())
+    age = ((when if isinstance(when, (int, np.integer)) else when.value) - table.starts_ns) / DAY.value
     w = np.where(usable, 0.5 ** (np.maximum(age, 0) / half_life_days), 0.0)
     p = prior_for(prior, kind)
     pw = prior_weight if p is not None and p > 0 else 0.0
-    if same.any() or pw:
+    if any_same or pw:
         # a prior is about this kind: it beats this series' other kinds
         w = np.where(same, w, w * kind_weight)
-    logs = np.log(np.where(usable, lifts, 1.0))
-    total = w.sum() + pw
+    logs = table.log_lift
+    wsum = float(w.sum())
+    total = wsum + pw
     if total <= 0:
         return None
-    mean = (np.dot(w, logs) + (pw * np.log(p) if pw else 0.0)) / total
-    n_eff = w.sum() ** 2 / np.square(w).sum() if w.sum() > 0 else 0.0
-    var = within_kind_var(kinds[usable], logs[usable]) * (1 + 1 / max(n_eff + pw, 1e-9))
-    if not same.any() and w.sum() > 0:
+    mean = (float(w @ logs) + (pw * np.log(p) if pw else 0.0)) / total
+    if not any_same and not pw and wsum > 0:
+        # a first of its kind: size for the biggest kind seen (each kind's weighted mean), not the
+        # average; under-forecasting is the dangerous direction for capacity
+        kind_w = np.bincount(table.kind_codes, weights=w)
+        kind_mean = np.bincount(table.kind_codes, weights=w * logs) / np.where(kind_w > 0, kind_w, 1.0)
+        mean = float(kind_mean[kind_w > 0].max())
+    n_eff = wsum ** 2 / float(w @ w) if wsum > 0 else 0.0
+    var = within_kind_var(table.kind_codes[usable], logs[usable]) * (1 + 1 / max(n_eff + pw, 1e-9))
+    if not any_same and wsum > 0:
         # another kind's lift says little about this kind: add the spread between kinds
-        var += max(np.dot(w, np.square(logs - mean)) / w.sum(), BETWEEN_KIND_SD ** 2)
-    elif not same.any():
+        var += max(float(w @ np.square(logs - mean)) / wsum, BETWEEN_KIND_SD ** 2)
+    elif not any_same:
         var += PRIOR_SPREAD_SD ** 2
-    sd = float(np.sqrt(var))
-    return PooledLift(log_lift=float(mean), sd=sd, n_same=int(same.sum()), n_used=int(usable.sum()),
-                      weights=w, from_prior=w.sum() == 0)
+    return PooledLift(log_lift=float(mean), sd=float(np.sqrt(var)), n_same=int(same.sum()), n_used=int(usable.sum()),
+                      weights=w, from_prior=wsum == 0)
 
 
 @dataclass(frozen=True)
@@ -206,20 +236,55 @@ class KindModel:
 MIN_EXCESS = 0.05     # lifts below 1.05 carry no usable log(lift - 1)
 
 
-def fit_kind_model(tables: dict[str, LiftTable], iterations: int = 10) -> KindModel | None:
-    """Two-way additive fit (alternating means) of log(lift - 1); None with under two series."""
-    rows = [(g, e.kind, np.log(l - 1.0)) for g, t in tables.items() for e, l in zip(t.events, t.lift)
-            if np.isfinite(l) and l > 1.0 + MIN_EXCESS]
-    if len({g for g, _, _ in rows}) < 2:
+@dataclass(frozen=True)
+class KindRows:
+    """Every usable past lift of many series as arrays (built once, filtered per cutoff)."""
+
+    series: np.ndarray        # series code per row
+    kind: np.ndarray          # kind code per row
+    x: np.ndarray             # log(lift - 1)
+    end_ns: np.ndarray
+    series_names: list
+    kind_names: list
+
+
+def kind_rows(tables: dict[str, LiftTable]) -> KindRows:
+    g, k, x, end = [], [], [], []
+    for name, t in tables.items():
+        ok = np.isfinite(t.lift) & (t.lift > 1.0 + MIN_EXCESS)
+        if ok.any():
+            g.append(np.full(int(ok.sum()), name, dtype=object))
+            k.append(t.kinds[ok])
+            x.append(np.log(t.lift[ok] - 1.0))
+            end.append(t.ends_ns[ok])
+    if not g:
+        return KindRows(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), [], [])
+    gs, gn = pd.factorize(np.concatenate(g))
+    ks, kn = pd.factorize(np.concatenate(k))
+    return KindRows(gs, ks, np.concatenate(x), np.concatenate(end), list(gn), list(kn))
+
+
+def fit_kind_model(tables: dict[str, LiftTable] | KindRows, iterations: int = 10,
+                   before: pd.Timestamp | None = None) -> KindModel | None:
+    """Two-way additive fit (alternating means) of log(lift - 1); None with under two series.
+    ``before``: only events that ended by then (the model a backtest origin would have had).
+    ``tables`` may be :func:`kind_rows` of them, built once for several cutoffs."""
+    rows = tables if isinstance(tables, KindRows) else kind_rows(tables)
+    keep = np.ones(len(rows.x), bool) if before is None else rows.end_ns <= before.value
+    g, k, x = rows.series[keep], rows.kind[keep], rows.x[keep]
+    if len(np.unique(g)) < 2:
         return None
-    frame = pd.DataFrame(rows, columns=["series", "kind", "x"])
-    effect = pd.Series(0.0, index=frame["kind"].unique())
+    ng, nk = len(rows.series_names), len(rows.kind_names)
+    cg, ck = np.bincount(g, minlength=ng), np.bincount(k, minlength=nk)
+    effect, scale = np.zeros(nk), np.zeros(ng)
     for _ in range(iterations):
-        scale = (frame["x"] - frame["kind"].map(effect)).groupby(frame["series"]).mean()
-        effect = (frame["x"] - frame["series"].map(scale)).groupby(frame["kind"]).mean()
-    resid = frame["x"] - frame["series"].map(scale) - frame["kind"].map(effect)
-    dof = max(len(frame) - len(scale) - len(effect) + 1, 1)
-    return KindModel(scale=scale.to_dict(), effect=effect.to_dict(), sd=float(np.sqrt((resid ** 2).sum() / dof)))
+        scale = np.bincount(g, weights=x - effect[k], minlength=ng) / np.maximum(cg, 1)
+        effect = np.bincount(k, weights=x - scale[g], minlength=nk) / np.maximum(ck, 1)
+    resid = x - scale[g] - effect[k]
+    dof = max(len(x) - int((cg > 0).sum()) - int((ck > 0).sum()) + 1, 1)
+    return KindModel(scale={rows.series_names[i]: float(scale[i]) for i in np.flatnonzero(cg)},
+                     effect={rows.kind_names[i]: float(effect[i]) for i in np.flatnonzero(ck)},
+                     sd=float(np.sqrt(np.square(resid).sum() / dof)))
 
 
 def kind_prior_weight(tables: dict[str, LiftTable], default: float = 0.5) -> float:

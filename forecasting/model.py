@@ -10,8 +10,11 @@
 3. Each past event's lift is its peak over the normal peak the same fit predicts for it from
    the data before it; lifts are pooled (same kind first, recent first) and shrunk toward an
    optional prior (product line, fleet).
-4. point = baseline x lift; the 80% interval combines the lifts' spread and the baseline's
-   standard error on the log scale.
+4. Candidates (this pooled model, the last same-kind lift, the same event last year x growth,
+   their combination) are scored on the series' own past events at the same lead and one is
+   chosen (:mod:`forecasting.methods`); the 80% interval comes from the chosen method's errors.
+5. Far ahead, the baseline's trend stops after 60 days and the measured year-on-year growth carries
+   on; a forecast orders of magnitude outside what the series has done is capped and flagged.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from core.errors import ForecastError
+from forecasting import methods
 from forecasting.baseline import WINDOW_DAYS, project, quiet_mask
 from forecasting.events import Event, check_events
 from forecasting.lifts import LiftTable, Prior, disturbed_days, event_days, measure, pool
@@ -31,8 +35,13 @@ from forecasting.series import DAY, check_same_clock, check_series, daily_peaks,
 
 #: at most this share of samples missing in the baseline window before the forecast is flagged
 MAX_GAPS = 0.2
-#: beyond this horizon a linear trend is a guess; the forecast is flagged
-LONG_HORIZON_DAYS = 60
+#: beyond this horizon the trend stops; without a measured year-on-year growth the forecast is flagged
+LONG_HORIZON_DAYS = methods.TREND_DAYS
+#: a forecast more than this many times the largest value the series has had (or less than its
+#: smallest daily peak over it) is capped there and flagged: orders of magnitude, not a tuning
+CAP_RATIO = 10.0
+#: (lift, weight) per past event name: the fleet's prior as a backtest case would have had it
+OriginPriors = dict
 
 
 @dataclass(frozen=True)
@@ -59,13 +68,34 @@ class PeakForecast:
     n_events: int = 0
     n_same_kind: int = 0
     reasons: tuple[str, ...] = ()
+    method: str = "pooled"
+    method_mdape: dict = field(default_factory=dict)   # every candidate's MdAPE on the past cases
+    n_cases: int = 0                                    # past events the methods were scored on
+    candidates: dict = field(default_factory=dict)     # every candidate's point forecast
+    capped: bool = False
+    notes: tuple[str, ...] = ()                         # data handling that does not weaken it
+    case_errors: np.ndarray | None = field(default=None, repr=False, compare=False)
     table: LiftTable | None = field(default=None, repr=False)
     weights: np.ndarray | None = field(default=None, repr=False)
     prepared: object = field(default=None, repr=False, compare=False)
 
-    def with_prior(self, prior: Prior, prior_weight: float = 1.0) -> "PeakForecast":
-        """The same forecast with another prior (no refit: only the lifts are pooled again)."""
-        return _finish(self.prepared, prior, prior_weight)
+    def with_prior(self, prior: Prior, prior_weight: float = 1.0, origin_priors: OriginPriors | None = None,
+                   method_prior: dict | None = None) -> "PeakForecast":
+        """The same forecast with another prior (no refit: the lifts are pooled again and the
+        methods scored again; ``origin_priors`` are the priors each past case would have had,
+        ``method_prior`` {kind seen before: the fleet's mean squared log error per method})."""
+        return _finish(self.prepared, prior, prior_weight, origin_priors, method_prior)
+
+    @property
+    def seen_kind(self) -> bool:
+        """The target's kind has a past event with a measured lift (the situation its methods are scored in)."""
+        return bool(self.table is not None and np.isfinite(methods.last_lift(
+            self.table, self.target.kind, methods.known_rows(self.table, self.cutoff.value))))
+
+    @property
+    def past_mdape(self) -> float:
+        """The chosen method's median absolute % error on the series' past events (NaN: none)."""
+        return float(self.method_mdape.get(self.method, np.nan))
 
     @property
     def lifts(self) -> pd.DataFrame:
@@ -83,8 +113,9 @@ class PeakForecast:
     def as_row(self) -> dict:
         return {"event": self.target.name, "kind": self.target.kind, "point": self.point,
                 "lower": self.lower, "upper": self.upper, "baseline": self.baseline, "lift": self.lift,
-                "trend_per_day": self.trend, "n_events": self.n_events,
-                "low_confidence": self.low_confidence, "reasons": "; ".join(self.reasons)}
+                "trend_per_day": self.trend, "n_events": self.n_events, "method": self.method,
+                "past_mdape": self.past_mdape, "n_cases": self.n_cases, "capped": self.capped,
+                "low_confidence": self.low_confidence, "reasons": "; ".join(self.reasons + self.notes)}
 
 
 @lru_cache(maxsize=16)
@@ -163,6 +194,12 @@ def forecast_event_peak(series: pd.Series, events: Iterable[Event], target: Even
     return _finish(_prepare(series, events, target, cutoff, level), prior, prior_weight)
 
 
+def forecast_unscored(series, events, target: Event, cutoff=None) -> PeakForecast:
+    """:func:`forecast_event_peak` without scoring the methods on past events (a fleet's first
+    pass for the series it does not sample: only their lifts are needed before the priors)."""
+    return _finish(_prepare(series, events, target, cutoff, 0.8), None, 1.0, score=False)
+
+
 @dataclass(frozen=True)
 class _Prepared:
     """Everything of a forecast but the pooling: lets a prior be applied again cheaply."""
@@ -173,11 +210,17 @@ class _Prepared:
     horizon: float
     table: LiftTable
     base: object
+    base_log: float            # log normal peak at the target (trend stopped, growth added far out)
+    growth: float              # log year-on-year growth at the cutoff (NaN: unknown)
+    cases: methods.Origins
+    max_seen: float
+    min_peak: float
     reasons: tuple[str, ...]
+    notes: tuple[str, ...]
 
 
 def _prepare(series, events, target, cutoff, level) -> _Prepared:
-    s, step = check_series(series)
+    s, step, notes = check_series(series, notes=True)
     given = cutoff is not None
     cutoff = _as_cutoff(cutoff, s)
     if isinstance(target, Event):
@@ -196,31 +239,91 @@ def _prepare(series, events, target, cutoff, level) -> _Prepared:
     quiet = quiet_mask(peaks, disturbed_days(peaks, others + [target]))
     table = measure(s, peaks, past, quiet)
     end_day = min(peaks.day_of(target.quiet_from), peaks.day_of(cutoff) + 1)
-    base = project(peaks, quiet, end_day, event_days(peaks, target))
+    horizon = float((target.start - cutoff) / DAY)
+    base = project(peaks, quiet, end_day, event_days(peaks, target), ahead=methods.trend_cap(horizon))
     if base is None:
         raise _no_baseline(s, target, cutoff)
-    horizon = (target.start - cutoff) / DAY
-    reasons += _data_weak_spots(base, s, step, cutoff, horizon)
-    return _Prepared(target=target, cutoff=cutoff, level=level, horizon=float(horizon), table=table, base=base,
-                     reasons=tuple(reasons))
+    cases, growth = methods.origins(peaks, quiet, table, horizon, extra_end=end_day)
+    reasons += _data_weak_spots(base, s, step, cutoff, horizon, growth)
+    positive = peaks.peak[peaks.peak > 0]
+    return _Prepared(target=target, cutoff=cutoff, level=level, horizon=horizon, table=table, base=base,
+                     base_log=methods.baseline_log(base.log_level, growth, horizon), growth=growth,
+                     cases=cases, max_seen=float(s.max()),
+                     min_peak=float(positive.min()) if len(positive) else np.nan,
+                     reasons=tuple(reasons), notes=tuple(notes))
 
 
-def _finish(prep: _Prepared, prior: Prior, prior_weight: float) -> PeakForecast:
+def _finish(prep: _Prepared, prior: Prior, prior_weight: float, origin_priors: OriginPriors | None = None,
+            method_prior: dict | None = None, score: bool = True) -> PeakForecast:
+    """The forecast from a prepared series; ``score=False`` skips the past cases (the methods then
+    combine with equal weights: a fleet's first pass for the series it does not sample)."""
     target, base = prep.target, prep.base
     pooled = pool(prep.table, target.kind, target.start, prior, prior_weight)
     if pooled is None:
         raise ForecastError(f"no past event before the cutoff {prep.cutoff} has a measurable lift, and no "
                             f"prior was given; pass past events in events= or a lift in prior=.")
-    sigma = float(np.hypot(pooled.sd, base.se))
+    case_lifts = _case_lifts(prep, origin_priors or {}) if score else []
+    choice = _choose(prep, pooled.log_lift, case_lifts, method_prior)
+    model_sd = float(np.hypot(pooled.sd, base.se))
+    sigma = methods.interval_sd(choice.errors, model_sd)
+    if pooled.n_same == 0:      # first of its kind: past cases of known kinds understate the risk
+        sigma = max(sigma, model_sd)
     z = _z(prep.level)
-    log_point = base.log_level + pooled.log_lift
-    reasons = _lift_weak_spots(pooled, target) + list(prep.reasons)
+    log_point, capped, cap_reason = _sane(prep, choice.log_point)
+    reasons = _lift_weak_spots(pooled, target) + list(prep.reasons) + _method_weak_spots(choice) + cap_reason
     return PeakForecast(target=target, point=float(np.exp(log_point)),
                         lower=float(np.exp(log_point - z * sigma)), upper=float(np.exp(log_point + z * sigma)),
-                        baseline=float(np.exp(base.log_level)), lift=float(np.exp(pooled.log_lift)),
+                        baseline=float(np.exp(prep.base_log)), lift=float(np.exp(log_point - prep.base_log)),
                         trend=float(np.expm1(base.slope)), cutoff=prep.cutoff, horizon_days=prep.horizon,
                         level=prep.level, sigma=sigma, n_events=pooled.n_used, n_same_kind=pooled.n_same,
-                        reasons=tuple(reasons), table=prep.table, weights=pooled.weights, prepared=prep)
+                        reasons=tuple(reasons), method=choice.method, method_mdape=choice.mdape,
+                        n_cases=choice.n_cases, candidates={k: float(np.exp(v)) for k, v in choice.candidates.items()},
+                        case_errors=choice.case_errors,
+                        capped=capped, notes=prep.notes, table=prep.table, weights=pooled.weights, prepared=prep)
+
+
+def _case_lifts(prep: _Prepared, origin_priors: OriginPriors) -> list[float | None]:
+    """The pooled log lift each past case would have had (with its prior, if the fleet gave one)."""
+    table, lifts = prep.table, []
+    for row, cut in zip(prep.cases.row, prep.cases.cut_ns):
+        e = table.events[row]
+        prior, weight = origin_priors.get(e.name, (None, 0.0))
+        p = pool(table, e.kind, e.start.value, None if prior is None else {e.kind: prior}, weight,
+                 known=methods.known_rows(table, int(cut)))
+        lifts.append(None if p is None else p.log_lift)
+    return lifts
+
+
+def _choose(prep: _Prepared, pooled_lift: float, lifts: list[float | None], method_prior=None) -> methods.Choice:
+    """Every candidate at the target and on each past case; the method the cases favour."""
+    table, cases, kind = prep.table, prep.cases, prep.target.kind
+    known = methods.known_rows(table, prep.cutoff.value)
+    target_cand = methods.candidates(table, kind, prep.target.start.value, known, prep.base_log, prep.growth,
+                                     pooled_lift)
+    seen = bool(np.isfinite(methods.last_lift(table, kind, known)))
+    prior = None if method_prior is None else method_prior.get(seen)
+    err, same = methods.case_errors(table, cases, lifts, kind, seen, prior)
+    return methods.choose(err, same, target_cand, prior)
+
+
+def _sane(prep: _Prepared, log_point: float) -> tuple[float, bool, list[str]]:
+    """Cap a forecast orders of magnitude outside what the series has done, and say so."""
+    top = np.log(CAP_RATIO * prep.max_seen) if prep.max_seen > 0 else np.inf
+    bottom = np.log(prep.min_peak / CAP_RATIO) if prep.min_peak > 0 else -np.inf
+    if log_point > top:
+        return top, True, [f"the forecast {np.exp(log_point):.4g} was more than {CAP_RATIO:g}x the largest value "
+                           f"the series has had ({prep.max_seen:.4g}); capped there: check the events and the data"]
+    if log_point < bottom:
+        return bottom, True, [f"the forecast {np.exp(log_point):.4g} was under 1/{CAP_RATIO:g} of the smallest "
+                              f"daily peak the series has had ({prep.min_peak:.4g}); raised there: check the data"]
+    return log_point, False, []
+
+
+def _method_weak_spots(choice: methods.Choice) -> list[str]:
+    if choice.n_cases < methods.MIN_CASES:
+        return [f"only {choice.n_cases} past event(s) to check the methods on (at least {methods.MIN_CASES} "
+                f"wanted); the forecast is their combination"]
+    return []
 
 
 def _lift_weak_spots(pooled, target) -> list[str]:
@@ -231,13 +334,15 @@ def _lift_weak_spots(pooled, target) -> list[str]:
     return []
 
 
-def _data_weak_spots(base, s, step, cutoff, horizon) -> list[str]:
+def _data_weak_spots(base, s, step, cutoff, horizon, growth) -> list[str]:
     reasons = []
     if base.n_days < 28:
         reasons.append(f"only {base.n_days} normal days to fit the baseline (28 or more wanted)")
-    gaps = gap_fraction(s, step, cutoff - pd.Timedelta(days=WINDOW_DAYS), cutoff)
+    gaps = gap_fraction(s, step, max(cutoff - pd.Timedelta(days=WINDOW_DAYS), s.index[0]), cutoff)
     if gaps > MAX_GAPS:
         reasons.append(f"{gaps:.0%} of the samples in the last {WINDOW_DAYS} days are missing")
-    if horizon > LONG_HORIZON_DAYS:
-        reasons.append(f"the target is {horizon:.0f} days after the cutoff; the trend is extrapolated far")
+    if horizon > LONG_HORIZON_DAYS and not np.isfinite(growth):
+        reasons.append(f"the target is {horizon:.0f} days after the cutoff and no year-on-year growth could be "
+                       f"measured (less than a year of history): the normal peak is held at its level "
+                       f"{LONG_HORIZON_DAYS} days ahead")
     return reasons

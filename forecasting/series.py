@@ -21,12 +21,16 @@ def _describe(obj) -> str:
     return type(obj).__name__
 
 
-def check_series(series) -> tuple[pd.Series, pd.Timedelta]:
-    """Validate ``series``; return it sorted, as float, with its step.
+def check_series(series, notes: bool = False):
+    """Validate ``series``; return it sorted, as float, with its step (and, with ``notes=True``,
+    what was done to it in words).
+
+    Duplicate timestamps (a sample sent twice, a local-time series' repeated hour when the clocks
+    go back) are kept once, with their maximum: the forecast is of peaks.
 
     Raises:
-        ForecastError: not a Series, empty, no DatetimeIndex, duplicates, non-numeric values,
-            an irregular step or a step coarser than a day.
+        ForecastError: not a Series, empty, no DatetimeIndex, non-numeric values, an irregular
+            step or a step coarser than a day.
     """
     if isinstance(series, pd.DataFrame):
         raise ForecastError("series is a DataFrame; pass one column, e.g. frame['qps'].")
@@ -50,16 +54,18 @@ def check_series(series) -> tuple[pd.Series, pd.Timedelta]:
         s = s.sort_index()
     if s.index.unit != "ns":
         s.index = s.index.as_unit("ns")  # pandas 3 keeps the input's resolution; day arithmetic is in ns
-    if s.index.has_duplicates:
-        n = int(s.index.duplicated().sum())
-        raise ForecastError(f"series index has {n} duplicate timestamps; aggregate them with "
-                            f"s.groupby(level=0).mean().")
+    said = []
     finite = np.isfinite(s.to_numpy())
     if not finite.all():
         s = s[finite]
     if s.empty:
         raise ForecastError("series has no finite values; it is all NaN or infinite.")
-    return s, _step(s)
+    if s.index.has_duplicates:
+        n = int(s.index.duplicated().sum())
+        s = s.groupby(level=0, sort=False).max()
+        said.append(f"{n} duplicate timestamp(s) kept once (their maximum)")
+    step = _step(s)
+    return (s, step, said) if notes else (s, step)
 
 
 def _step(s: pd.Series) -> pd.Timedelta:

@@ -415,6 +415,22 @@ class Store:
             a = reader.rollup_arrays(conn, chosen["id"].tolist(), start, end, ("avg",))
         return agg.daily_sums(a["series_id"], a["ts"], a["avg"], chosen, level, start, (end - start) // 86400)
 
+    def hourly(self, level: str, metric: str, start: int, end: int, stat: str = "max",
+               groups=None) -> pd.DataFrame:
+        """[group, ts, value]: every hour in ``[start, end)`` of each group at ``level``, from the
+        hourly rollups' ``stat`` (``max``, ``avg`` or ``min``), shards and clusters combined as in
+        :meth:`aggregate` (removed instances cut at their removal), never downsampled. The
+        forecaster and the promotion pages read this: a promotion's midnight spike lasts minutes,
+        and only the hourly maxima keep it."""
+        if stat not in FIELDS:
+            raise StoreInputError(f"stat {stat!r} is not one of {', '.join(FIELDS)}.")
+        chosen = self._chosen(level, metric, groups)
+        with self._ro() as conn:
+            a = reader.rollup_arrays(conn, chosen["id"].tolist(), int(start), int(end), (stat,))
+        frame = pd.DataFrame({"series_id": a["series_id"], "ts": a["ts"], "value": a[stat]})
+        frame = agg.drop_removed(frame[frame["value"].notna()], chosen)
+        return agg.combine_levels(frame, chosen, metric, level)
+
     def info(self) -> dict:
         """Row counts, bytes and time ranges per tier."""
         out: dict = {"url": eng.describe_url(self.url)}

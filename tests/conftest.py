@@ -55,3 +55,27 @@ def db_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.sqlite'}"
     return request.getfixturevalue("pg_url")
+
+
+# the synthetic demo fleet, small: forecasting and reports tests share one per session
+@pytest.fixture(scope="session")
+def demo_store_url(tmp_path_factory) -> str:
+    """A small synthetic fleet (scale 50: 5 businesses, 10 clusters, one Twemproxy) with two years
+    of hourly history, written through the synthetic source exactly as the demo does."""
+    from collectors.synthetic.fleet import DEFAULT_ANCHOR
+    from collectors.synthetic.source import SyntheticSource
+    from store import Store
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
+    with Store.open(url) as store:
+        SyntheticSource(store, scale=50, seed=7, clock=lambda: DEFAULT_ANCHOR).bootstrap(
+            history_days=730, raw_hours=1)
+    return url
+
+
+@pytest.fixture
+def demo_store(demo_store_url):
+    from store import Store
+
+    with Store.open(demo_store_url) as store:
+        yield store

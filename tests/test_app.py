@@ -145,7 +145,7 @@ def test_every_package_cli_is_wired_in_app_py_and_a_broken_one_is_an_error():
 
     import app
     listed = {m.__name__ for m in app.package_commands()}
-    found = {".".join(p.relative_to(ROOT).with_suffix("").parts) for pkg in ("collectors", "forecasting", "alerting")
+    found = {".".join(p.relative_to(ROOT).with_suffix("").parts) for pkg in ("collectors", "forecasting", "alerting", "reports")
              for p in (ROOT / pkg).rglob("*cli.py") if "def register(" in p.read_text()}
     assert found == listed
     parser = argparse.ArgumentParser()
@@ -167,3 +167,11 @@ def test_commands_get_the_store_opened_with_the_busy_timeout(tmp_path):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_package_commands_open_the_store_the_apps_one_way():
+    """`forecast` used its own Store.open that dropped store_busy_timeout; every command now gets
+    the app's opener."""
+    import app
+    for argv in (["forecast"], ["forecast", "--backtest"]):
+        assert app.build_parser().parse_args(argv).open_store is app.open_store

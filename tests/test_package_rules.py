@@ -26,10 +26,6 @@ KNOWN: dict[tuple[str, str, str], str] = {
         "issue 10, alerting helper: Zabbix problems become a store table behind Store methods",
     ("no collectors", "dashboard.pages.business", "collectors.zabbix.problems"):
         "issue 10, alerting helper: Zabbix problems become a store table behind Store methods",
-    ("store public face", "forecasting.fleet", "store.aggregate"):
-        "issue 10, forecasting helper: one public Store read for history loading",
-    ("store public face", "dashboard.forecast_data", "store.aggregate"):
-        "issue 10, forecasting helper: one public Store read for history loading",
 }
 
 

@@ -15,11 +15,13 @@ from dashboard import inputs
 from dashboard import forecast_data as fd
 from dashboard import forecast_figures as ff
 from dashboard import labels as lb
+from forecasting.sizing import SERVICES
 
 dash.register_page(__name__, path="/capacity", title="Peakwatch · capacity", name="capacity")
 
 PLAN_COLUMNS = ("rank", "cluster", "business", "star", "service", "status", "risk", "resource", "util_point",
-                "util_upper", "allowed", "add_shards", "add_proxies", "add_mem", "reason")
+                "util_upper", "allowed", "add_shards", "add_proxies", "add_mem", "method", "past_error", "confidence",
+                "reason")
 FORECAST_LEVELS = ("business", "cluster")
 TOP = 40
 
@@ -51,6 +53,10 @@ def layout(promotion=None, level=None, metric=None, **_ignored):
                          style={"minWidth": "200px"}),
             html.Button(lb.t("export_csv", lang), id="cap-export", className="button"),
             dcc.Download(id="cap-download"),
+            html.Button(lb.t("readiness_report", lang), id="cap-report", className="button",
+                        title="one HTML file for the change ticket: forecast, clusters at risk, changes and their "
+                              "cost, accuracy on past promotions (prints to A4 PDF)"),
+            dcc.Download(id="cap-report-download"),
         ], className="controls"),
         dcc.Loading(html.P(lb.t("computing", lang), id="cap-summary", className="sub")),
         html.Div([
@@ -66,7 +72,38 @@ def layout(promotion=None, level=None, metric=None, **_ignored):
         ], className="card"),
         html.Div(dcc.Loading(dcc.Graph(id="cap-util", config={"displaylogo": False})), className="card"),
         html.Div([html.H2(lb.t("recommendations", lang)), dcc.Loading(html.Div(id="cap-plan"))], className="card"),
+        sizing_form(ctx, cal, lang),
     ], className="page capacity")
+
+
+def sizing_form(ctx, cal, lang):
+    """The "size a new business" card: expected QPS, memory, star (and service, similar product
+    line, promotion kind), and the result."""
+    lines = sorted(ctx.store.businesses()["product_line"].dropna().unique())
+    kinds = sorted({e.kind for e in cal["past"]})
+
+    def field(label, control):
+        return html.Div([html.Label(lb.t(label, lang)), control], className="field",
+                        style={"display": "flex", "flexDirection": "column", "minWidth": "150px"})
+    return html.Div([
+        html.H2(lb.t("size_title", lang)),
+        html.P(lb.t("size_intro", lang), className="sub"),
+        html.Div([
+            field("size_qps", dcc.Input(id="size-qps", type="number", min=1, value=20000, debounce=True)),
+            field("size_memory", dcc.Input(id="size-memory", type="number", min=0.1, step=0.1, value=32,
+                                           debounce=True)),
+            field("size_star", dcc.Dropdown([1, 2, 3, 4, 5], 3, id="size-star", clearable=False)),
+            field("size_service", dcc.Dropdown(list(SERVICES), "twemproxy", id="size-service", clearable=False)),
+            field("size_line", dcc.Dropdown([{"label": lb.t("size_any_line", lang), "value": ""}]
+                                            + [{"label": x, "value": x} for x in lines], "", id="size-line",
+                                            clearable=False)),
+            field("size_kind", dcc.Dropdown([{"label": lb.t("size_biggest", lang), "value": ""}]
+                                            + [{"label": k, "value": k} for k in kinds], "", id="size-kind",
+                                            clearable=False)),
+            html.Button(lb.t("size_button", lang), id="size-go", className="button"),
+        ], className="controls sizing"),
+        dcc.Loading(html.Div(id="size-result")),
+    ], className="card", id="size-card")
 
 
 # ------------------------------------------------------------------------------- callbacks
@@ -90,7 +127,11 @@ def plan_view(name):
                f"{fd.calendar(ctx)['cutoff'].tz_convert(ctx.tz):%Y-%m-%d %H:%M}. {len(plan)} clusters: "
                f"{counts.get('over', 0)} over their headroom at the predicted peak, "
                f"{counts.get('watch', 0)} over it at the upper bound, {counts.get('ok', 0)} ok.")
-    table = cp.table(ff.plan_rows(plan), [(c, lb.t(f"col_{c}", lang)) for c in PLAN_COLUMNS], "cap-plan-table")
+    acting = plan[plan["status"].isin(["over", "watch"])]
+    weak = int(acting["low_confidence"].sum()) if "low_confidence" in acting else 0
+    if weak:
+        summary += " " + lb.t("low_conf_summary", lang).format(n=weak, m=len(acting))
+    table = cp.table(ff.plan_rows(plan, lang), [(c, lb.t(f"col_{c}", lang)) for c in PLAN_COLUMNS], "cap-plan-table")
     return ff.utilisation_figure(plan, lang), table, summary
 
 
@@ -126,6 +167,27 @@ def export(n_clicks, name):
     return dcc.send_string(fd.plan_csv(fd.capacity(ctx, target)), f"capacity-{target.name.replace(' ', '-')}.csv")
 
 
+def report(n_clicks, name):
+    """The readiness report for the promotion, the same file as ``app.py report``."""
+    if not n_clicks:
+        return no_update
+    ctx = context.current()
+    target = _target(ctx, name)
+    return dcc.send_string(fd.readiness_html(ctx, target), f"readiness-{target.name.replace(' ', '-')}.html")
+
+
+def size_view(n_clicks, qps, memory, star, service, line, kind):
+    """The new business's shards, proxies and memory per shard, or what to fix in the form."""
+    if not n_clicks:
+        return no_update
+    ctx = context.current()
+    try:
+        result = fd.sizing(ctx, qps, memory, star, service, line, kind)
+    except fd.PageInputError as exc:
+        return html.P(str(exc), className="inline-message", id="size-error")
+    return cp.table(ff.sizing_rows(result, ctx.lang), [("what", ""), ("value", "")], "size-table")
+
+
 def register_callbacks(app: dash.Dash) -> None:
     app.callback(Output("cap-util", "figure"), Output("cap-plan", "children"), Output("cap-summary", "children"),
                  Input("cap-promotion", "value"))(plan_view)
@@ -133,3 +195,9 @@ def register_callbacks(app: dash.Dash) -> None:
                  Input("cap-metric", "value"))(forecast_view)
     app.callback(Output("cap-download", "data"), Input("cap-export", "n_clicks"), State("cap-promotion", "value"),
                  prevent_initial_call=True)(export)
+    app.callback(Output("cap-report-download", "data"), Input("cap-report", "n_clicks"),
+                 State("cap-promotion", "value"), prevent_initial_call=True)(report)
+    app.callback(Output("size-result", "children"), Input("size-go", "n_clicks"),
+                 State("size-qps", "value"), State("size-memory", "value"), State("size-star", "value"),
+                 State("size-service", "value"), State("size-line", "value"), State("size-kind", "value"),
+                 prevent_initial_call=True)(size_view)

@@ -32,9 +32,9 @@ def default_kind(cal: dict) -> str:
 def choose(ctx, cal: dict, level, group, metric, kind) -> tuple[dict, list[str]]:
     """The selection from URL parameters, with a message for each one that was not usable."""
     problems = []
-    if level is not None and level not in fd.LEVELS:
-        problems.append(f"level={level!r} is not one of {', '.join(fd.LEVELS)}; showing the fleet.")
-    level = level if level in fd.LEVELS else "fleet"
+    if level is not None and level not in fd.COMPARE_LEVELS:
+        problems.append(f"level={level!r} is not one of {', '.join(fd.COMPARE_LEVELS)}; showing the fleet.")
+    level = level if level in fd.COMPARE_LEVELS else "fleet"
     names = fd.groups(ctx, level)
     if group is not None and group not in names:
         problems.append(f"group={group!r} is not a {level} in the store; showing {names[0] if names else 'none'}.")
@@ -59,7 +59,7 @@ def layout(level=None, group=None, metric=None, kind=None, scale=None, **_ignore
                          html.P(lb.t("no_past_promotion", lang), className="inline-message", id="promo-problems"),
                          calendar_card.card(ctx, lang)], className="page promotions")
     sel, problems = choose(ctx, cal, level, group, metric, kind)
-    level_options = [{"label": lb.t(f"level_{v}", lang), "value": v} for v in fd.LEVELS]
+    level_options = [{"label": lb.t(f"level_{v}", lang), "value": v} for v in fd.COMPARE_LEVELS]
     return html.Div([
         cp.navbar("/promotions", lang),
         html.H1(lb.t("promotions", lang)),

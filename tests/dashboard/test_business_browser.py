@@ -1,7 +1,6 @@
 """Business and fleet pages, and bad input, in real headless Chromium."""
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 

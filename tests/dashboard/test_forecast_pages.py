@@ -3,6 +3,7 @@ real headless Chromium."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -158,3 +159,57 @@ def test_empty_store_says_what_to_do(page, tmp_path, serve, path):
         page.wait_for_selector("#message", timeout=20_000)
         assert "the store has no qps samples; generate the demo fleet" in page.locator("#message").inner_text()
         no_error_box(page)
+
+
+def test_capacity_links_the_readiness_report(page, site, tmp_path):
+    page.goto(f"{site.url}/capacity")
+    page.wait_for_selector("#cap-plan-table tbody tr", timeout=120_000)
+    shown = table(page, "#cap-plan-table")
+    assert set(shown["method"]) <= {"pooled", "last_lift", "year_growth", "combined", "–"}
+    assert {"past error", "confidence"} <= set(shown.columns)
+    with page.expect_download(timeout=180_000) as info:
+        page.locator("#cap-report").click()
+    path = tmp_path / "report.html"
+    info.value.save_as(path)
+    assert info.value.suggested_filename == "readiness-12.12-2026.html"
+    text = path.read_text()
+    assert "Readiness for 12.12 2026" in text and "Recommended changes and their cost" in text
+    for cluster in shown.loc[shown["status"].isin(["over", "watch"]), "cluster"]:
+        assert f"<td>{cluster}</td>" in text
+    no_error_box(page)
+
+
+def size_it(page, qps: str, memory: str, star: str, line: str | None = None) -> None:
+    page.locator("#size-qps").fill(qps)
+    page.locator("#size-memory").fill(memory)
+    pick(page, "#size-star", star)
+    if line:
+        pick(page, "#size-line", line)
+    page.locator("#size-go").click()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_sizing_a_new_business_on_the_capacity_page(page, demo, serve, language):
+    store, cache = demo
+    site = serve(store, cache_type="filesystem", cache_dir=str(cache), language=language)
+    line = sorted(store.businesses()["product_line"].unique())[0]
+    page.goto(f"{site.url}/capacity")
+    page.wait_for_selector("#size-go", timeout=120_000)
+    size_it(page, "200000", "64", "4", line)
+    page.wait_for_selector("#size-table tbody tr", timeout=120_000)
+    rows = dict(zip(*[page.locator(f"#size-table tbody td:nth-child({i})").all_inner_texts() for i in (1, 2)]))
+    shards_label = "shards × instances each" if language == "en" else "分片数 × 每分片实例数"
+    shards, per_shard = re.match(r"(\d+) × (\d+)", rows[shards_label]).groups()
+    total = rows["instances in all" if language == "en" else "实例总数"]
+    proxies = rows["proxies" if language == "en" else "代理数"]
+    assert int(total) == int(shards) * int(per_shard) + int(proxies) and int(proxies) >= 2
+    lift = float(re.search(r"×([\d.]+)", rows["lift applied" if language == "en" else "放大倍数"]).group(1))
+    assert lift > 1.5                                  # sized for its first big promotion, not a normal day
+    assert line.split("-")[0] in rows["similar businesses" if language == "en" else "同类业务"]
+    page.screenshot(path=str(Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+                             / f"capacity-sizing-{language}.png"), full_page=True)
+
+    size_it(page, "-5", "64", "4")                     # a bad number is named, nothing breaks
+    page.wait_for_selector("#size-error", timeout=60_000)
+    assert "Give the expected peak QPS as a positive number." in page.locator("#size-error").inner_text()
+    no_error_box(page)

@@ -71,3 +71,13 @@ def test_a_failed_forecast_is_counted_not_hidden():
     assert failed["point"].isna().all()
     assert score(rows).iloc[0]["failed"] == len(failed) >= 2
     assert score(rows).iloc[0]["n"] == len(rows)
+
+
+def test_failed_cases_are_counted_by_reason():
+    from forecasting.backtest import failure_reasons
+    rows = pd.DataFrame({"error": ["", "too little normal history before target '4.19 2025': fewer than 3 full days",
+                                   "too little normal history before target '6.18 2025': fewer than 3 full days",
+                                   "no history before target 'x' (2025-01-01 00:00:00+08:00) up to the cutoff"]})
+    reasons = failure_reasons(rows)
+    assert reasons.iloc[0] == 2 and "too little normal history before target '…'" in reasons.index[0]
+    assert reasons.sum() == 3

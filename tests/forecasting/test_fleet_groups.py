@@ -7,7 +7,8 @@ import pytest
 
 from core.errors import ForecastError
 from forecast_data import make_series
-from forecasting.fleet import forecast_groups, pick_target, series_from_frame
+from forecasting.events import pick_target
+from forecasting.fleet import forecast_groups, series_from_frame
 
 DAY = pd.Timedelta(days=1)
 
@@ -59,9 +60,13 @@ def test_target_is_picked_by_name_or_kind_and_a_missing_one_is_explained(fleet):
     cutoff = pd.Timestamp("2025-01-01", tz="UTC")
     assert pick_target(events, cutoff).name == "6.18 2025"
     assert pick_target(events, cutoff, "11.11").name == "11.11 2025"
-    assert pick_target(events, cutoff, "12.12 2024").name == "12.12 2024"
-    with pytest.raises(ForecastError, match="no upcoming promotion '4.19'"):
+    assert pick_target(events, cutoff, "11.11 2025").name == "11.11 2025"
+    with pytest.raises(ForecastError, match=r"promotion='4.19' is not an upcoming promotion; pick one of: 6.18 2025"):
         pick_target(events, cutoff, "4.19")
+    with pytest.raises(ForecastError, match=r"promotion '12.12 2024' started at .* before the newest data.*--backtest"):
+        pick_target(events, cutoff, "12.12 2024")
+    with pytest.raises(ForecastError, match="no promotion after the newest data"):
+        pick_target(events, pd.Timestamp("2030-01-01", tz="UTC"))
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,24 @@ def test_cli_prints_the_plan_and_writes_the_csv(demo_store_url, tmp_path, capsys
     printed = capsys.readouterr().out
     assert code == 0
     assert "forecast for 12.12 2026" in printed and "add_shards" in printed
-    assert len(pd.read_csv(out)) == 10
+    plan = pd.read_csv(out)
+    assert len(plan) == 10
+    # the change ticket says which method forecast each cluster and how wrong it was before
+    forecast = plan[plan["status"] != "no forecast"]
+    assert set(forecast["method"]) <= {"pooled", "last_lift", "year_growth", "combined"}
+    assert forecast["past_error_pct"].dropna().between(0, 100).all() and forecast["past_error_pct"].notna().sum() >= 5
+    assert (plan["confidence_note"].fillna("") != "").eq(plan["low_confidence"]).all()
+
+
+def test_every_forecast_row_names_its_method_and_past_error(demo_store):
+    fc = forecast_fleet(demo_store, "12.12", metrics=("qps",), workers=1)
+    ok = fc.table[fc.table["error"] == ""]
+    assert len(ok) and ok["method"].isin(["pooled", "last_lift", "year_growth", "combined"]).all()
+    scored = ok[ok["n_cases"] > 0]
+    assert len(scored) >= len(ok) - 2 and scored["past_mdape"].notna().all()
+    unscored = ok[ok["n_cases"] == 0]           # nothing to check the methods on: it says so
+    assert unscored["low_confidence"].all() and unscored["reasons"].str.contains("past event").all()
+    assert not ok["capped"].any()
 
 
 def test_cli_backtest_prints_error_coverage_and_baselines(demo_store_url, capsys):
@@ -82,4 +99,4 @@ def test_cli_backtest_prints_error_coverage_and_baselines(demo_store_url, capsys
 def test_cli_unknown_promotion_is_one_line_with_the_fix(demo_store_url, capsys):
     assert app.main(["forecast", "--store-url", demo_store_url, "--promotion", "5.20"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "add it" in err and "5.20" in err
+    assert err.count("\n") == 0 and "'5.20' is not an upcoming promotion; pick one of: 12.12 2026" in err

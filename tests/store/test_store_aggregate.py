@@ -112,3 +112,22 @@ def test_a_replicas_writes_are_its_masters_and_count_once(store):
     assert set(store.aggregate("cluster", "reads", T0, T0 + HOUR)["value"]) == {500.0}
     assert set(store.aggregate("cluster", "writes", T0, T0 + HOUR)["value"]) == {50.0}
     assert store.daily("business", "writes", T0, T0 + 86400)["value"].tolist() == [50.0]
+
+
+def test_hourly_keeps_each_hours_maximum_summed_over_shards(traffic):
+    """The forecaster's read: a one-minute spike on one shard shows in its cluster's hourly max,
+    where the hourly average dilutes it 60 times."""
+    ids = traffic.series_ids(["pay-cache-0:6379/qps"])
+    traffic.write_samples([ids["pay-cache-0:6379/qps"]], [T0 + 60], [100_100.0])
+    peak = traffic.hourly("cluster", "qps", T0, T0 + 2 * HOUR, groups=["pay-cache"])
+    assert peak["ts"].tolist() == [T0, T0 + HOUR]
+    assert peak["value"].tolist() == [100_100.0 + 101 + 102 + 103, 406.0]
+    mean = traffic.hourly("cluster", "qps", T0, T0 + 2 * HOUR, stat="avg", groups=["pay-cache"])
+    assert mean["value"].iloc[0] == pytest.approx(406 + (100_100 - 100) / 60)
+    fleet = traffic.hourly("fleet", "qps", T0, T0 + 2 * HOUR)
+    assert fleet["group"].unique().tolist() == ["fleet"] and len(fleet) == 2
+
+
+def test_hourly_refuses_an_unknown_statistic(traffic):
+    with pytest.raises(StoreInputError, match="stat 'p99' is not one of min, avg, max"):
+        traffic.hourly("cluster", "qps", T0, T0 + HOUR, stat="p99")
