@@ -4,8 +4,11 @@ Capacity per cluster:
 
 - QPS: shards x per-instance limit (the cluster's ``qps_per_instance``, else the setting for its
   service: ``capacity_redis_qps``, ``capacity_memcached_qps``);
-- Twemproxy: proxies x ``capacity_proxy_qps`` for ``proxy_qps``;
-- memory: the cluster's ``mem_max`` (summed ``maxmemory``/``limit_maxbytes``).
+- Twemproxy: proxies x ``capacity_proxy_qps`` for ``proxy_qps``, for every cluster with proxies
+  (a Twemproxy pool, or proxies that carry the tag of the Redis cluster they front);
+- memory: the summed ``maxmemory``/``limit_maxbytes`` of the shards that have a limit, against the
+  share of the forecast memory those shards hold (:func:`memory_by_cluster`). A shard with
+  ``maxmemory 0`` has no limit: it is not sized, and the row says how many shards are so.
 
 A cluster may use at most ``1 - headroom`` of any capacity at the predicted peak, the headroom
 depending on its business's star level (``capacity_headroom``: star 1..5). Status: ``over``
@@ -97,8 +100,24 @@ def _need(upper: float, per_unit: float, max_util: float, have: int) -> int:
     return max(0, math.ceil(upper / (per_unit * max_util) - 1e-9) - int(have))
 
 
+def memory_by_cluster(latest: pd.DataFrame) -> pd.DataFrame:
+    """Per cluster, from the shards' latest memory [cluster, instance, mem_used, mem_max] (masters):
+    ``limit`` (summed limits of the shards that have one; NaN when none has), ``share`` (their
+    part of the cluster's used memory), ``unlimited`` (shards with ``maxmemory 0``) and ``shards``."""
+    if latest.empty:
+        return pd.DataFrame(columns=["limit", "share", "unlimited", "shards"])
+    m = latest.assign(limited=latest["mem_max"] > 0, unlimited=latest["mem_max"] == 0)
+    g = m.groupby("cluster")
+    used = g["mem_used"].sum(min_count=1)
+    limited_used = m[m["limited"]].groupby("cluster")["mem_used"].sum(min_count=1).reindex(used.index)
+    limit = m[m["limited"]].groupby("cluster")["mem_max"].sum().reindex(used.index)
+    share = (limited_used / used).where(used > 0).fillna(1.0)
+    return pd.DataFrame({"limit": limit, "share": share.where(limit.notna()),
+                         "unlimited": g["unlimited"].sum().astype(int), "shards": g.size()})
+
+
 def plan(forecasts: pd.DataFrame, clusters: pd.DataFrame, businesses: pd.DataFrame,
-         proxies: pd.Series, mem_max: pd.Series, limits: CapacityLimits = CapacityLimits()) -> pd.DataFrame:
+         proxies: pd.Series, mem_max, limits: CapacityLimits = CapacityLimits()) -> pd.DataFrame:
     """Capacity plan per cluster, ranked by risk.
 
     Args:
@@ -106,14 +125,17 @@ def plan(forecasts: pd.DataFrame, clusters: pd.DataFrame, businesses: pd.DataFra
         clusters: ``store.clusters()`` frame.
         businesses: ``store.businesses()`` frame (for the star level).
         proxies: number of Twemproxy proxies per cluster name (missing = 0).
-        mem_max: memory limit in bytes per cluster name (missing = unknown).
+        mem_max: :func:`memory_by_cluster` per cluster name, or a Series of memory limits in bytes
+            (every shard limited; missing = unknown).
         limits: per-instance limits and headroom, usually ``CapacityLimits.from_settings``.
     """
     wide = _forecast_columns(forecasts) if not forecasts.empty else pd.DataFrame()
     star = dict(zip(businesses["name"], businesses["star"]))
+    memory = mem_max if isinstance(mem_max, pd.DataFrame) else \
+        pd.DataFrame({"limit": mem_max, "share": 1.0, "unlimited": 0}, index=mem_max.index)
     rows = [_plan_row(c, wide.loc[c["name"]] if c["name"] in wide.index else None,
                       star.get(c["business"], 3), int(proxies.get(c["name"], 0)),
-                      float(mem_max.get(c["name"], np.nan)), limits)
+                      memory.loc[c["name"]] if c["name"] in memory.index else None, limits)
             for c in clusters.to_dict("records")]
     out = pd.DataFrame(rows)
     if out.empty:
@@ -129,17 +151,22 @@ def _util(value: float, capacity: float) -> float:
     return value / capacity if capacity and capacity > 0 and pd.notna(value) else np.nan
 
 
-def _plan_row(c: dict, f, star, proxies: int, mem_max: float, limits: CapacityLimits) -> dict:
+def _plan_row(c: dict, f, star, proxies: int, memory, limits: CapacityLimits) -> dict:
     get = (lambda k: float(f.get(k, np.nan))) if f is not None else (lambda k: np.nan)
     max_util = limits.max_util(star)
     per_inst = limits.qps_per_instance(c["service"], c.get("qps_per_instance") or 0)
     shards = int(c["shard_count"])
+    mem_max = float(memory["limit"]) if memory is not None and pd.notna(memory["limit"]) else np.nan
+    share = float(memory["share"]) if memory is not None and pd.notna(memory["share"]) else 1.0
+    unlimited = int(memory["unlimited"]) if memory is not None and pd.notna(memory["unlimited"]) else 0
+    fronted = proxies > 0 or c["service"] == "twemproxy"
     row = dict(cluster=c["name"], business=c["business"], product_line=c.get("product_line"), star=star,
                service=c["service"], max_util=max_util, shards=shards, proxies=proxies, mem_max=mem_max,
                qps_point=get("qps_point"), qps_upper=get("qps_upper"), qps_capacity=shards * per_inst,
                proxy_qps_point=get("proxy_qps_point"), proxy_qps_upper=get("proxy_qps_upper"),
-               proxy_capacity=proxies * limits.proxy_qps if c["service"] == "twemproxy" else np.nan,
-               mem_point=get("mem_point"), mem_upper=get("mem_upper"))
+               proxy_capacity=proxies * limits.proxy_qps if fronted else np.nan,
+               # the memory of the limited shards only: a shard with no limit is not sized
+               mem_point=get("mem_point") * share, mem_upper=get("mem_upper") * share)
     for k in ("qps", "proxy", "mem"):
         cap = {"qps": row["qps_capacity"], "proxy": row["proxy_capacity"], "mem": mem_max}[k]
         src = "proxy_qps" if k == "proxy" else k
@@ -148,11 +175,14 @@ def _plan_row(c: dict, f, star, proxies: int, mem_max: float, limits: CapacityLi
     mem_per_shard = mem_max / shards if shards and pd.notna(mem_max) else np.nan
     row["add_shards"] = max(_need(row["qps_upper"], per_inst, max_util, shards),
                             _need(row["mem_upper"], mem_per_shard, max_util, shards))
-    row["add_proxies"] = _need(row["proxy_qps_upper"], limits.proxy_qps, max_util, proxies) \
-        if c["service"] == "twemproxy" else 0
+    row["add_proxies"] = _need(row["proxy_qps_upper"], limits.proxy_qps, max_util, proxies) if fronted else 0
     row["add_mem_bytes"] = max(0.0, row["mem_upper"] / max_util - mem_max) \
         if pd.notna(row["mem_upper"]) and pd.notna(mem_max) else 0.0
-    return _confidence(_status(row), f)
+    row = _confidence(_status(row), f)
+    if unlimited:
+        row["reason"] += (f"; {unlimited} of {int(memory['shards'])} shards have no memory limit (maxmemory 0): "
+                          f"their memory is not sized")
+    return row
 
 
 def _confidence(row: dict, f) -> dict:

@@ -27,7 +27,7 @@ from core.errors import ForecastError
 from forecasting.backtest import LEADS, naive_last, naive_year, peak_of
 from forecasting.backtest import CANDIDATE_COLUMNS
 from forecasting.backtest import ROW_COLUMNS as ROW_COLUMNS_BT
-from forecasting.capacity import CapacityLimits, plan
+from forecasting.capacity import CapacityLimits, memory_by_cluster, plan
 from forecasting.events import Event, check_events, events_from_frame, pick_target
 from forecasting.lifts import fit_kind_model, kind_prior_weight, kind_rows
 from forecasting.model import forecast_event_peak, forecast_unscored
@@ -356,7 +356,22 @@ def capacity_plan(store, forecast: FleetForecast, limits: CapacityLimits = Capac
     inst = store.instances()
     live = inst[inst["removed_at"].isna()]
     proxies = live[live["role"] == "proxy"].groupby("cluster").size()
-    end = int(forecast.cutoff.timestamp())
-    mem = store.aggregate("cluster", "mem_max", end - 6 * 3600, end + 1, max_points=10_000)
-    mem_max = mem.sort_values("ts").groupby("group")["value"].last() if not mem.empty else pd.Series(dtype=float)
-    return plan(cl, store.clusters(), store.businesses(), proxies, mem_max, limits)
+    return plan(cl, store.clusters(), store.businesses(), proxies, memory_by_cluster(_shard_memory(store, live)),
+                limits)
+
+
+def _shard_memory(store, live: pd.DataFrame) -> pd.DataFrame:
+    """[cluster, instance, mem_used, mem_max]: the latest memory of every live shard (masters; a
+    replica holds its master's data). mem_max 0 is a shard without a limit."""
+    series = store.series()
+    masters = set(live.loc[live["role"] == "master", "name"])
+    s = series[series["metric"].isin(["mem_used", "mem_max"]) & series["instance"].isin(masters)]
+    if s.empty:
+        return pd.DataFrame(columns=["cluster", "instance", "mem_used", "mem_max"])
+    latest = store.latest(s["id"].tolist()).merge(s[["id", "instance", "cluster", "metric"]], left_on="series_id",
+                                                  right_on="id")
+    wide = latest.pivot_table(index=["cluster", "instance"], columns="metric", values="value", aggfunc="last")
+    for col in ("mem_used", "mem_max"):
+        if col not in wide:
+            wide[col] = np.nan
+    return wide.reset_index()[["cluster", "instance", "mem_used", "mem_max"]]

@@ -147,3 +147,28 @@ def test_a_replicas_replayed_writes_are_counted_once(prod):
     want = masters + by[("order-redis-01r", "redis.commands.reads.rate")]
     got = store.aggregate("cluster", "qps", last - 60, last + 1, groups=["order-redis"])
     np.testing.assert_allclose(got["value"].iloc[-1], want, rtol=1e-9)
+
+
+def test_forecast_backtest_and_capacity_work_on_the_zabbix_store_with_no_other_step(prod, monkeypatch, capsys):
+    """The built-in calendar (11.11, 12.12, 6.18) is enough: the next 12.12 is forecast, past
+    promotions are backtested, and the plan sizes proxies and memory the way the fleet is built."""
+    import app
+    from forecasting.capacity import CapacityLimits
+    from forecasting.fleet import capacity_plan, forecast_fleet
+    store = prod["store"]
+    monkeypatch.setenv("PEAKWATCH_STORE_URL", store.url)
+    assert app.main(["forecast"]) == 0
+    out = capsys.readouterr().out
+    assert "forecast for 12.12 2026" in out and "order-redis" in out
+    assert app.main(["forecast", "--backtest"]) == 0
+    assert "backtest: qps per business" in capsys.readouterr().out
+    fc = forecast_fleet(store, levels=("cluster",), metrics=("qps", "proxy_qps", "mem_used"), workers=1)
+    row = capacity_plan(store, fc, CapacityLimits()).set_index("cluster").loc["order-redis"]
+    assert row["shards"] == 5 and row["qps_capacity"] == 5 * 80_000          # proxies are not shards
+    assert row["proxies"] == 2 and row["proxy_capacity"] == 2 * 50_000       # and are sized as proxies
+    # memory: only the three shards with maxmemory count, against their share of the used memory
+    assert row["mem_max"] == 3 * 8 * 2**30
+    assert row["mem_util_point"] < 0.75
+    assert "2 of 5 shards have no memory limit" in row["reason"]
+    stock = capacity_plan(store, fc, CapacityLimits()).set_index("cluster").loc["stock-redis"]
+    assert np.isnan(stock["mem_max"]) and stock["add_mem_bytes"] == 0       # no limit: nothing to add

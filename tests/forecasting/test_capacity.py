@@ -105,3 +105,33 @@ def test_the_csv_export_neutralises_cells_a_spreadsheet_would_run(tmp_path):
     assert [r["cluster"] for r in rows] == ["'=HYPERLINK(\"http://x\")", "'+1+2", "'-2+3", "'@SUM(A1)", "'\tcmd",
                                             "cart-cache"]
     assert [r["qps_util_pct_point"] for r in rows][:2] == ["50.0", "-25.0"] and rows[0]["add_shards"] == "-1"
+
+
+def test_mixed_memory_limits_size_only_the_limited_shards():
+    """Two shards at 8 GiB with 3.4 and 3.5 GiB used, two without maxmemory holding 6 GiB each:
+    dividing all 19 GiB by the 16 GiB of limits said 118% (a false alarm); the limited shards are at
+    43%, and the plan says how many shards it cannot size."""
+    from forecasting.capacity import memory_by_cluster
+    latest = pd.DataFrame({"cluster": ["c"] * 4, "instance": list("abcd"),
+                           "mem_used": [3.4 * GIB, 3.5 * GIB, 6 * GIB, 6 * GIB], "mem_max": [8 * GIB, 8 * GIB, 0, 0]})
+    mem = memory_by_cluster(latest)
+    assert mem.loc["c", "limit"] == 16 * GIB and mem.loc["c", "unlimited"] == 2
+    clusters = pd.DataFrame([dict(name="c", business="b", product_line="p", service="redis", shard_count=4,
+                                  qps_per_instance=0.0, mem_per_instance=0.0)])
+    fc = pd.DataFrame([("c", "mem_used", 18.9 * GIB, 18.9 * GIB)], columns=["group", "metric", "point", "upper"])
+    row = plan(fc, clusters, pd.DataFrame([dict(name="b", star=3)]), pd.Series(dtype=int), mem).iloc[0]
+    assert row["mem_util_point"] == pytest.approx(6.9 / 16)
+    assert row["status"] == "ok" and "2 of 4 shards have no memory limit" in row["reason"]
+    unlimited = memory_by_cluster(latest.assign(mem_max=0.0))
+    row = plan(fc, clusters, pd.DataFrame([dict(name="b", star=3)]), pd.Series(dtype=int), unlimited).iloc[0]
+    assert pd.isna(row["mem_util_point"]) and row["add_mem_bytes"] == 0
+
+
+def test_proxies_in_a_redis_cluster_are_sized_as_proxies():
+    clusters = pd.DataFrame([dict(name="r", business="b", product_line="p", service="redis", shard_count=4,
+                                  qps_per_instance=0.0, mem_per_instance=0.0)])
+    fc = pd.DataFrame([("r", "qps", 200_000, 220_000), ("r", "proxy_qps", 90_000, 100_000)],
+                      columns=["group", "metric", "point", "upper"])
+    row = plan(fc, clusters, pd.DataFrame([dict(name="b", star=3)]), pd.Series({"r": 2}), pd.Series(dtype=float)).iloc[0]
+    assert row["qps_capacity"] == 4 * 80_000 and row["proxy_capacity"] == 2 * 50_000
+    assert row["proxy_util_point"] == pytest.approx(0.9) and row["add_proxies"] == 1
