@@ -93,7 +93,7 @@ def layout(level=None, group=None, metric=None, kind=None, scale=None, **_ignore
 @inputs.guarded_callback(2)
 def group_options(level):
     """The groups of the chosen level (the first one selected)."""
-    names = fd.groups(context.current(), inputs.choice(level, fd.LEVELS, "level"))
+    names = fd.groups(context.current(), inputs.choice(level, fd.COMPARE_LEVELS, "level"))
     return names, names[0] if names else None
 
 
@@ -101,7 +101,7 @@ def group_options(level):
 def compare(level, group, metric, kind, scale):
     """Overlay and lift table of the selection (cached per data version)."""
     ctx = context.current()
-    level = inputs.choice(level, fd.LEVELS, "level")
+    level = inputs.choice(level, fd.COMPARE_LEVELS, "level")
     group = inputs.text(group, "group")
     metric = inputs.choice(metric, fd.FORECAST_METRICS, "metric")
     kind = inputs.text(kind, "kind", 40)
