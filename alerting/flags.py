@@ -195,8 +195,8 @@ def problem_flags(problems: pd.DataFrame, instances: pd.DataFrame) -> pd.DataFra
     """Active Zabbix problems of collected instances, as flags.
 
     Args:
-        problems: ``collectors.zabbix.problems.active`` (instance is None for hosts not collected;
-            those belong to no business and are dropped).
+        problems: ``Store.problems()`` (severity names, ``level`` 0..5; instance is None for hosts
+            not collected: those belong to no business and are dropped).
         instances: the store's instances [name, cluster, business].
     Returns:
         one row per problem: business, cluster, instance, host, name, zabbix_severity (0-5), clock,
@@ -208,7 +208,7 @@ def problem_flags(problems: pd.DataFrame, instances: pd.DataFrame) -> pd.DataFra
     p = problems[problems["instance"].isin(owner.index)]
     if p.empty:
         return pd.DataFrame(columns=PROBLEM_COLUMNS)
-    zsev = p["severity"].astype(int).clip(0, 5)
+    zsev = p["level"].astype(int).clip(0, 5)
     sev = zsev.map(ZABBIX_FLAG)
     out = pd.DataFrame({
         "business": p["instance"].map(owner["business"]).to_numpy(object),

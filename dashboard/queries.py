@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from alerting import flags as fl
-from collectors.zabbix import problems as zabbix_problems
 
 SPARK_SECONDS = 2 * 3600
 SPARK_POINTS = 24
@@ -97,7 +96,7 @@ def _owners(store) -> pd.DataFrame:
 def problem_flags(store, plan: Plan | None = None) -> pd.DataFrame:
     """Active Zabbix problems of collected instances as flags (``alerting.flags.problem_flags``)."""
     owners = plan.owners if plan is not None and plan.owners is not None else _owners(store)
-    return fl.problem_flags(zabbix_problems.active(store), owners)
+    return fl.problem_flags(store.problems(), owners)
 
 
 def latest_flags(store, settings, now: int, plan: Plan | None = None) -> pd.DataFrame:

@@ -10,7 +10,6 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
-from collectors.zabbix import problems as zabbix_problems
 from dashboard import business_data as bd
 from dashboard import cached
 from dashboard import components as cp
@@ -19,11 +18,12 @@ from dashboard import figures as fg
 from dashboard import instance_rows as ir
 from dashboard import labels as lb
 from dashboard import queries as q
+from store.alerts import PROBLEM_SEVERITIES
 
 dash.register_page(__name__, path_template="/business/<name>", title="Peakwatch · business", name="business")
 
 WINDOWS = (1, 3, 6)
-ZABBIX_SEVERITY_NAMES = zabbix_problems.SEVERITIES
+ZABBIX_SEVERITY_NAMES = dict(enumerate(PROBLEM_SEVERITIES))
 OVERLAY_DAYS = 364   # same weekday a year earlier
 
 
