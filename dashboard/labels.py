@@ -94,6 +94,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_add_proxies": ("+ proxies", "+ 代理"), "col_add_mem": ("+ memory", "+ 内存"),
     "col_reason": ("why", "原因"),
     "computing": ("Forecasting the whole fleet (once per hour of new data)…", "正在预测全部集群（每小时新数据计算一次）…"),
+    # alerting (issue 13): acknowledged / silenced flags on the wall and the business page
+    "acked": ("acknowledged", "已确认"),
+    "silenced": ("silenced", "已静默"),
+    "alert_state": ("state", "状态"),
 }
 
 

@@ -302,6 +302,14 @@ class AlertsMixin:
                                 .group_by(t.c.recipient)).fetchall()
         return {r: int(n) for r, n in rows}
 
+    def queued_digests(self) -> dict[str, int]:
+        """idem_key -> alerts held in each digest not yet sent (routing adds the next overflow)."""
+        t = schema.outbox
+        with self._ro() as conn:
+            rows = conn.execute(select(t.c.idem_key, t.c.alert_ids).where(and_(t.c.kind == "digest",
+                                                                              t.c.state == "queued"))).fetchall()
+        return {k: len(json.loads(v)) for k, v in rows}
+
     def notify_groups(self) -> pd.DataFrame:
         t = schema.notify_state
         with self._ro() as conn:
@@ -377,12 +385,18 @@ def _insert_outbox(conn, rows: list[dict], ids: dict[str, int]) -> int:
         return 0
     t = schema.outbox
     keys = [r["idem_key"] for r in rows]
-    existing = {k for chunk in _chunks(keys) for (k,) in conn.execute(select(t.c.idem_key).where(t.c.idem_key.in_(chunk)))}
+    existing = {k: (i, kind, state, ids_) for chunk in _chunks(keys) for k, i, kind, state, ids_ in conn.execute(
+        select(t.c.idem_key, t.c.id, t.c.kind, t.c.state, t.c.alert_ids).where(t.c.idem_key.in_(chunk)))}
     fresh = []
     for r in rows:
         if r["idem_key"] in existing:
+            oid, kind, state, old_ids = existing[r["idem_key"]]
+            if kind == "digest" and state == "queued":   # a digest not yet sent takes the new overflow
+                more = [ids[a] if isinstance(a, str) else int(a) for a in r.get("alert_ids", [])]
+                conn.execute(update(t).where(and_(t.c.id == oid, t.c.state == "queued")).values(
+                    body=r["body"], alert_ids=json.dumps(json.loads(old_ids) + more)))
             continue
-        existing.add(r["idem_key"])
+        existing[r["idem_key"]] = (None, r["kind"], "new", "[]")
         alert_ids = [ids[a] if isinstance(a, str) else int(a) for a in r.get("alert_ids", [])]
         fresh.append({"idem_key": r["idem_key"], "created_at": int(r["created_at"]), "kind": r["kind"],
                       "recipient": r["recipient"], "gateway": r["gateway"], "group_key": r.get("group_key", ""),

@@ -160,3 +160,14 @@ def write_history(store, inv: Inventory, ids: dict, until: int, days: int, rng) 
         store.write_rollups(np.full(n, ids[spec.key]), hours[keep], avg[keep] * 0.8, avg[keep], avg[keep] * 1.2,
                             np.full(n, 60))
     store.backdate_instances()       # as a trend backfill does: instances are as old as their data
+
+
+def evaluate(store, now: int, **settings):
+    """One alert-engine cycle at ``now`` (cycles of one second, so each distinct ``now`` is a new
+    one): the wall and the business page show what the engine stored, as in the running app."""
+    from alerting import config as acfg
+    from alerting.engine import Engine
+    from core.settings import load_settings
+    env = {"PEAKWATCH_STORE_URL": store.url}
+    return Engine(store, load_settings(cli=settings, env=env), acfg.parse({"interval": 1}),
+                  holder="tests").run_once(now)

@@ -1,0 +1,115 @@
+"""A loopback stand-in for SMS and chat gateways: a real HTTP server on 127.0.0.1 that checks what
+the real service checks (JSON body, required fields, DingTalk's signature within an hour,
+WeCom's key) and, like a real SMS gateway, accepts a message once per idempotency key.
+
+``mode`` plays faults: ``ok``, ``500``, ``timeout`` (answers after ``delay`` s), ``garbage`` (200,
+not JSON), ``400``. ``fail_first`` answers the fault that many times, then recovers.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+
+class Loopback:
+    def __init__(self, kind: str = "http", secret: str = "", mode: str = "ok", fail_first: int = 0,
+                 delay: float = 3.0, answer_delay: float = 0.0):
+        self.kind, self.secret, self.mode, self.fail_first, self.delay = kind, secret, mode, fail_first, delay
+        self.answer_delay = answer_delay      # accepted at once, answered later (a crash can fall between)
+        self.lock = threading.Lock()
+        self.requests: list[dict] = []          # every request that arrived
+        self.delivered: dict[str, dict] = {}    # idempotency key -> first accepted body
+        self.duplicates = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # ---------------------------------------------------------------- what the real service checks
+    def check(self, path: str, query: dict, headers, body: dict) -> tuple[int, dict]:
+        if self.kind == "http":
+            key = headers.get("Idempotency-Key")
+            if not key or not body.get("to") or not body.get("text"):
+                return 400, {"code": 400, "message": "to, text and an Idempotency-Key header are required"}
+            return 200, {"code": 0, "id": f"gw-{hashlib.sha1(key.encode()).hexdigest()[:10]}", "_key": key}
+        if self.kind == "dingtalk":
+            ts, sign = query.get("timestamp", [""])[0], query.get("sign", [""])[0]
+            if self.secret:
+                want = base64.b64encode(hmac.new(self.secret.encode(), f"{ts}\n{self.secret}".encode(),
+                                                 hashlib.sha256).digest()).decode()
+                if sign != want or abs(time.time() * 1000 - int(ts or 0)) > 3600_000:
+                    return 200, {"errcode": 310000, "errmsg": "sign not match"}
+            if body.get("msgtype") != "text" or not body.get("text", {}).get("content"):
+                return 200, {"errcode": 40035, "errmsg": "missing text content"}
+            return 200, {"errcode": 0, "errmsg": "ok", "_key": body["text"]["content"]}
+        if self.kind == "wecom":
+            if query.get("key", [""])[0] != "robot-key":
+                return 200, {"errcode": 93000, "errmsg": "invalid webhook url"}
+            if not body.get("text", {}).get("content"):
+                return 200, {"errcode": 44004, "errmsg": "empty content"}
+            return 200, {"errcode": 0, "errmsg": "ok", "_key": body["text"]["content"]}
+        raise AssertionError(self.kind)
+
+    def _handler(self):
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):  # noqa: N802 - http.server API
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                u = urlparse(self.path)
+                with outer.lock:
+                    outer.requests.append({"path": u.path, "headers": dict(self.headers), "raw": raw})
+                    fault = outer.mode if outer.fail_first > 0 or outer.mode != "ok" else "ok"
+                    if outer.fail_first > 0:
+                        outer.fail_first -= 1
+                        if outer.fail_first == 0:
+                            outer.mode = "ok"
+                if fault == "timeout":
+                    time.sleep(outer.delay)
+                    return self._answer(200, {"code": 0, "late": True})   # too late: the client gave up
+                if fault == "500":
+                    return self._answer(500, {"message": "internal error"})
+                if fault == "400":
+                    return self._answer(400, {"code": "isv.MOBILE_NUMBER_ILLEGAL", "message": "bad number"})
+                if fault == "garbage":
+                    return self._answer(200, None, b"<html>gateway maintenance</html>")
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    return self._answer(400, {"message": "body is not JSON"})
+                status, doc = outer.check(u.path, parse_qs(u.query), self.headers, body)
+                key = doc.pop("_key", None)
+                if key is not None:
+                    with outer.lock:
+                        if key in outer.delivered:
+                            outer.duplicates += 1
+                        else:
+                            outer.delivered[key] = body
+                time.sleep(outer.answer_delay)
+                self._answer(status, doc)
+
+            def _answer(self, status, doc, raw=None):
+                data = raw if raw is not None else json.dumps(doc).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+        return Handler
