@@ -59,6 +59,7 @@ class Config:
     deviation: dict = field(default_factory=lambda: {"enabled": True, "metric": "qps", "weeks": 4, "warn_z": 5.0,
                                                      "crit_z": 8.0, "min_change": 0.5, "min_star": 3})
     watchdog_intervals: int = 10
+    self_oncall: tuple[str, ...] = ()         # told about Peakwatch itself (the watchdog), as route "oncall"
     group_wait_s: int = 0
     group_interval_s: int = 300
     repeat_interval_s: int = 4 * 3600
@@ -200,6 +201,7 @@ def parse(section: dict, tz: str = "Asia/Shanghai") -> Config:
     changes["watchdog_intervals"] = int(t.get("watchdog_intervals", cfg.watchdog_intervals, int))
     if changes["watchdog_intervals"] < 2:
         raise ConfigError(f"{t.key('watchdog_intervals')} must be at least 2 collection intervals.")
+    changes["self_oncall"] = _strs(t, "self_oncall")
     changes.update(cr.parse_zabbix(t.get("zabbix", {}), "alerting.zabbix"))
     changes["deviation"] = cr.parse_deviation(t.get("deviation", {}), "alerting.deviation", cfg.deviation)
     changes.update(cr.parse_grouping(t.get("grouping", {}), "alerting.grouping"))

@@ -61,7 +61,8 @@ class Engine:
 
     # ------------------------------------------------------------------ scheduling
     def cycle_of(self, now: int) -> int:
-        return int(now) // self.cfg.interval_s
+        """The cycle's start (epoch seconds): comparable across evaluators with other intervals."""
+        return int(now) - int(now) % self.cfg.interval_s
 
     def due(self, now: int) -> bool:
         lease = self.store.lease(LEASE)
@@ -116,8 +117,9 @@ class Engine:
         s = self.settings
         biz = self.store.businesses()
         oncall = {n: [c for c in str(o).splitlines() if c.strip()] for n, o in zip(biz["name"], biz["oncall"])}
-        sil = self.store.silences(active_at=now).to_dict("records")
-        groups = {(g["group_key"], g["recipient"]): g for g in self.store.notify_groups().to_dict("records")}
+        oncall[ev.SELF] = list(self.cfg.self_oncall)
+        sil = lifecycle.records(self.store.silences(active_at=now))
+        groups = {(g["group_key"], g["recipient"]): g for g in lifecycle.records(self.store.notify_groups())}
         base = self.cfg.link_base or f"http://{s.host}:{s.port}"
         return routing.Router(self.cfg, s.timezone, base, self.cfg.language or s.language, oncall, sil, groups,
                               self.store.sent_counts(now - 3600), self.store.sent_counts(now - 86400), now, cycle,

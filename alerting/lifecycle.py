@@ -27,6 +27,13 @@ def _changed(old, new) -> bool:
     return abs(a - b) > VALUE_STEP * max(abs(a), abs(b), 1e-9)
 
 
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with None (not NaN) for missing values: pandas turns a nullable integer
+    column with a gap into floats with NaN, which is truthy and compares false."""
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in frame.to_dict("records")]
+
+
 def advance(open_alerts: pd.DataFrame, hits: pd.DataFrame, for_s: dict[str, int], now: int,
             write: CycleWrite) -> tuple[list[dict], list[dict]]:
     """Fill ``write`` with new, changed, deleted alerts and their events.
@@ -35,7 +42,7 @@ def advance(open_alerts: pd.DataFrame, hits: pd.DataFrame, for_s: dict[str, int]
         (open alerts after this cycle as dicts (new ones carry their open_key as ``ref``),
          alerts resolved in this cycle)
     """
-    current = {r["open_key"]: r for r in open_alerts.to_dict("records")}
+    current = {r["open_key"]: r for r in records(open_alerts)}
     after: list[dict] = []
     resolved: list[dict] = []
     seen = set()

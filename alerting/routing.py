@@ -116,7 +116,8 @@ class Router:
         active: dict[tuple[str, str], dict] = {}
         for a in after:
             sid = silenced_by(a, self.silences, self.now)
-            if sid != (int(a["silenced_by"]) if a.get("silenced_by") is not None else None):
+            old = a.get("silenced_by")
+            if sid != (None if old is None or old != old else int(old)):      # old != old: NaN
                 self._set(a, write, silenced_by=sid)
                 if sid is not None:
                     write.events.append((_ref(a), self.now, "silenced", "", f"silence {sid}"))
