@@ -90,8 +90,6 @@ def cmd_test(args, settings) -> int:
             raise ConfigError(f"unknown gateway {name!r}; configured: {', '.join(sorted(gateways))} "
                               f"(add [alerting.gateways.{name}]).")
         to = check_address(args.to, gateways[name].kind, "--to")
-        if gateways[name].kind in ("http",) and to.startswith("+"):
-            check_address(to, "aliyun", "--to")
         now = int(time.time())
         body = render("test", [], cfg.language or settings.language, settings.timezone, "", now)
         key = f"test|{to}|{now}"

@@ -100,7 +100,8 @@ class _Table:
         if kind is not None and (not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float))):
             names = {bool: "true or false", int: "a whole number", float: "a number", str: "text",
                      list: "a list", dict: "a table"}
-            want = " or ".join(names.get(k, k.__name__) for k in (kind if isinstance(kind, tuple) else (kind,)))
+            want = ("a number" if kind == (int, float) else
+                    " or ".join(names.get(k, k.__name__) for k in (kind if isinstance(kind, tuple) else (kind,))))
             raise ConfigError(f"{self.key(key)} = {value!r} must be {want}.")
         return value
 

@@ -20,7 +20,7 @@ CONTACT = re.compile(r"^\s*(?P<name>[^<]*?)\s*<(?P<addr>[^>]+)>\s*$")
 GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
            "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 GSM7_EXT = set("^{}\\[~]|€")          # two septets each
-SMS_GATEWAYS = ("aliyun", "tencent", "http", "console")
+SMS_GATEWAYS = ("aliyun", "tencent", "http")          # recipients are E.164 numbers
 
 TEXT = {
     "en": {"firing": "[{SEV}] {biz} ({star}*): {what} since {since}", "more": " +{n} more",
@@ -51,7 +51,7 @@ def is_e164(number: str) -> bool:
 def check_address(who: str, gateway_type: str, where: str) -> str:
     """The address in ``who`` if it suits the gateway: an E.164 number for SMS gateways."""
     _, addr = parse_contact(who)
-    if gateway_type in ("aliyun", "tencent") and not is_e164(addr):
+    if gateway_type in SMS_GATEWAYS and not is_e164(addr):
         raise ConfigError(f"{where}: {addr!r} is not an E.164 phone number; write it as +8613800138000.")
     return addr
 

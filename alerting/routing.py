@@ -110,6 +110,7 @@ class Router:
         self.hour, self.day = dict(hour_counts), dict(day_counts)
         self.now, self.cycle = now, cycle
         self.digests: dict[tuple[str, str], list[dict]] = {}
+        self.unroutable: set = set()
         self.digest_counts = digest_counts or {}     # idem_key -> alerts already held in a queued digest
 
     def run(self, after: list[dict], resolved: list[dict], write: CycleWrite) -> None:
@@ -128,7 +129,7 @@ class Router:
                 self._escalate(a, route, write)
                 if a["state"] != "firing":
                     continue                       # acknowledged: no more notifications
-                for rcp in recipients(route.to, a, self.oncall, self.cfg, self.now):
+                for rcp in self._addresses(route, route.to, a, write):
                     g = active.setdefault((f"{a['business']}|{route.name}", rcp),
                                           {"route": route, "alerts": [], "star": int(a["star"])})
                     g["alerts"].append(a)
@@ -136,6 +137,20 @@ class Router:
             self._group(gkey, rcp, g, write)
         self._resolved(active, resolved, write)
         self._flush_digests(write)
+
+    def _addresses(self, route: Route, targets: tuple, a: dict, write: CycleWrite) -> list[str]:
+        """Recipients that suit the route's gateway (an SMS gateway needs E.164 numbers: a contact
+        without one is recorded on the alert's timeline, not sent to)."""
+        kind = self.cfg.gateways.get(route.gateway, {}).get("type", "console")
+        out = []
+        for rcp in recipients(targets, a, self.oncall, self.cfg, self.now):
+            if kind in msg.SMS_GATEWAYS and not msg.is_e164(rcp):
+                if (a["dedup_key"], rcp) not in self.unroutable:
+                    self.unroutable.add((a["dedup_key"], rcp))
+                    write.events.append((_ref(a), self.now, "unroutable", "", f"{rcp!r} is not an E.164 number"))
+                continue
+            out.append(rcp)
+        return out
 
     def _set(self, a: dict, write: CycleWrite, **values) -> None:
         if "id" in a and a.get("ref") is None:
@@ -181,7 +196,7 @@ class Router:
         if (not route.escalate_after_s or a["state"] != "firing" or a.get("escalated_at")
                 or self.now - int(a["fired_at"]) < route.escalate_after_s):
             return
-        for rcp in recipients(route.escalate_to, a, self.oncall, self.cfg, self.now):
+        for rcp in self._addresses(route, route.escalate_to, a, write):
             self._send("escalation", f"{a['business']}|{route.name}|esc", rcp, route.gateway, [a], write)
         self._set(a, write, escalated_at=self.now)
         a["escalated_at"] = self.now
