@@ -19,7 +19,8 @@ import pandas as pd
 
 from alerting import config as acfg
 from alerting import evaluate as ev
-from alerting import lifecycle, routing
+from alerting import deviation, lifecycle, routing
+from alerting.prepared import Prepared, inventory_key, prepare
 from store.alerts import CycleWrite
 
 log = logging.getLogger("peakwatch.alerting")
@@ -58,6 +59,9 @@ class Engine:
         self.clock = clock
         self.holder = holder or holder_id("evaluator")
         self._sources: tuple[float, pd.Series] | None = None
+        self._prep: Prepared | None = None
+        self._deviation: tuple[int, pd.DataFrame] | None = None
+        self.deviation_ms = 0.0
 
     # ------------------------------------------------------------------ scheduling
     def cycle_of(self, now: int) -> int:
@@ -91,19 +95,43 @@ class Engine:
     def hits(self, now: int) -> pd.DataFrame:
         """Every finding of this cycle (thresholds, staleness, watchdog, Zabbix problems), inhibited."""
         s = self.settings
-        frame = ev.latest_frame(self.store.series(), self.store.latest())
-        frame["source"] = frame["instance"].map(self._instance_sources()).fillna("")
+        prep = self.prepared()
+        ts, value = prep.readings(self.store.latest())
         stale_after = s.stale_after_intervals * s.collect_interval
-        owners = self.store.instances()
-        owners = owners[owners["removed_at"].isna()]
+        problems = self.store.problems()
         found = ev.combine(
-            ev.threshold_hits(frame, self.cfg.rules, self.cfg.tighten, now, stale_after),
-            ev.stale_hits(frame, now, stale_after),
-            ev.watchdog_hits(frame[frame["source"] != ""], now, self.cfg.watchdog_intervals * s.collect_interval),
-            ev.problem_hits(self.store.problems(), owners, self.cfg.zabbix_map, self.cfg.zabbix_honour_ack,
-                            self.store.businesses()),
+            ev.threshold_hits(prep, ts, value, self.cfg.rules, self.cfg.tighten, now, stale_after),
+            ev.stale_hits(prep, ts, now, stale_after),
+            ev.watchdog_hits(prep, ts, now, self.cfg.watchdog_intervals * s.collect_interval),
+            self._problem_hits(problems) if len(problems) else pd.DataFrame(columns=ev.HIT_COLUMNS),
+            self.deviation_hits(now),
         )
         return ev.inhibit(found)
+
+    def deviation_hits(self, now: int) -> pd.DataFrame:
+        """Traffic against the same hour of past weeks, judged once per hour (rollups are hourly)."""
+        dev = self.cfg.deviation
+        if not dev["enabled"]:
+            return pd.DataFrame(columns=ev.HIT_COLUMNS)
+        hour = now - now % 3600
+        if self._deviation is None or self._deviation[0] != hour:
+            started = time.perf_counter()
+            self._deviation = (hour, deviation.business_hits(self.store, dev, now))
+            self.deviation_ms = (time.perf_counter() - started) * 1000
+        return self._deviation[1]
+
+    def _problem_hits(self, problems: pd.DataFrame) -> pd.DataFrame:
+        owners = self.store.instances()
+        owners = owners[owners["removed_at"].isna()]
+        return ev.problem_hits(problems, owners, self.cfg.zabbix_map, self.cfg.zabbix_honour_ack,
+                               self.store.businesses())
+
+    def prepared(self) -> Prepared:
+        """The inventory side, rebuilt only when the inventory changed."""
+        series = self.store.series()
+        if self._prep is None or self._prep.key != inventory_key(series):
+            self._prep = prepare(series, self._instance_sources(fresh=True))
+        return self._prep
 
     def plan(self, now: int, cycle: int) -> tuple[CycleWrite, list[dict], pd.DataFrame]:
         hits = self.hits(now)
@@ -125,9 +153,9 @@ class Engine:
                               self.store.sent_counts(now - 3600), self.store.sent_counts(now - 86400), now, cycle,
                               self.store.queued_digests())
 
-    def _instance_sources(self) -> pd.Series:
+    def _instance_sources(self, fresh: bool = False) -> pd.Series:
         """Instance name -> source (synthetic, zabbix): which writer's silence the watchdog watches."""
-        if self._sources is None or time.monotonic() - self._sources[0] > INSTANCES_TTL:
+        if fresh or self._sources is None or time.monotonic() - self._sources[0] > INSTANCES_TTL:
             inst = self.store.instances()
             self._sources = (time.monotonic(), pd.Series(inst["source"].to_numpy(), index=inst["name"].to_numpy()))
         return self._sources[1]

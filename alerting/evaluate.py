@@ -1,6 +1,6 @@
 """One evaluation's findings ("hits"), pure functions over frames: threshold rules (with star
 tightening and the clear threshold), staleness (per instance; a whole cluster silent is one
-``cluster_down``), the watchdog (a source that stopped writing), active Zabbix problems.
+``cluster_stale``), the watchdog (a source that stopped writing), active Zabbix problems.
 
 A hit is one row per dedup target: key = ``business|rule|instance-or-cluster``, with business,
 product_line, star, cluster, instance, rule, metric, severity (``stale``, ``warn``, ``crit``, or
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from alerting import flags as fl
+from alerting.prepared import Prepared
 
 HIT_COLUMNS = ["key", "business", "product_line", "star", "cluster", "instance", "rule", "metric", "severity",
                "value", "threshold", "below", "reason", "ack", "inhibited", "source"]
@@ -20,61 +21,42 @@ LEVEL = {"hold": 0, "stale": 1, "warn": 2, "crit": 3}
 SELF = "peakwatch"           # the business the watchdog's alerts belong to
 
 
-def latest_frame(series: pd.DataFrame, latest: pd.DataFrame) -> pd.DataFrame:
-    """Live series with their latest ts and value (NaN when never reported)."""
-    s = series[series["removed_at"].isna()] if "removed_at" in series else series
-    ids = s["id"].to_numpy()
-    lid = latest["series_id"].to_numpy()
-    order = np.argsort(lid, kind="stable")
-    lid = lid[order]
-    pos = np.clip(np.searchsorted(lid, ids), 0, max(len(lid) - 1, 0))
-    found = (lid[pos] == ids) if len(lid) else np.zeros(len(ids), bool)
-    ts = np.where(found, latest["ts"].to_numpy(np.float64)[order][pos] if len(lid) else 0.0, np.nan)
-    val = np.where(found, latest["value"].to_numpy(np.float64)[order][pos] if len(lid) else 0.0, np.nan)
-    return s.assign(ts=ts, value=val).reset_index(drop=True)
-
-
 def _rows(frame: pd.DataFrame, idx: np.ndarray, **cols) -> pd.DataFrame:
     sub = frame.iloc[idx]
     out = pd.DataFrame({c: sub[c].to_numpy(object) for c in ("business", "product_line", "cluster", "instance")})
+    out["instance"] = [i if isinstance(i, str) else None for i in out["instance"]]
     out["star"] = sub["star"].fillna(3).to_numpy(np.int64)
-    out["source"] = sub["source"].to_numpy(object) if "source" in sub else ""
+    out["source"] = sub["source"].to_numpy(object)
     for k, v in cols.items():
         out[k] = v
     return out
 
 
-def threshold_hits(frame: pd.DataFrame, rules, tighten: dict, now: int, stale_after: int) -> pd.DataFrame:
+def threshold_hits(prep: Prepared, ts: np.ndarray, value: np.ndarray, rules, tighten: dict, now: int,
+                   stale_after: int) -> pd.DataFrame:
     """Rule breaches of fresh series, worst per (business, rule, instance-or-cluster)."""
-    value = frame["value"].to_numpy(np.float64)
-    star = frame["star"].fillna(3).to_numpy(np.int64)
-    ts = frame["ts"].to_numpy(np.float64)
     fresh = ~(np.isnan(ts) | (ts < now - stale_after))
-    metric = frame["metric"].to_numpy(object)
     parts = []
     for rule in rules:
-        hit = (metric == rule.metric) & fresh
-        if rule.services:
-            hit &= frame["service"].isin(rule.services).to_numpy()
-        if rule.roles:
-            hit &= frame["role"].isin(rule.roles).to_numpy()
-        if not hit.any():
+        idx = np.flatnonzero(prep.rule_mask(rule) & fresh)
+        if not len(idx):
             continue
-        idx = np.flatnonzero(hit)
-        warn, crit = fl.thresholds_for(rule, star[idx], tighten)
         v = value[idx]
-        bad = (lambda x, t: x > t) if rule.above else (lambda x, t: x < t)
+        warn, crit = fl.thresholds_for(rule, prep.star[idx], tighten)
         clear = warn if rule.clear is None else np.full(len(v), rule.clear)
-        level = np.where(bad(v, crit), 3, np.where(bad(v, warn), 2, np.where(bad(v, clear), 0, -1)))
+        with np.errstate(invalid="ignore"):
+            if rule.above:
+                level = np.where(v > crit, 3, np.where(v > warn, 2, np.where(v > clear, 0, -1)))
+            else:
+                level = np.where(v < crit, 3, np.where(v < warn, 2, np.where(v < clear, 0, -1)))
         keep = level >= 0
         if not keep.any():
             continue
         level, v, idx = level[keep], v[keep], idx[keep]
         thr = np.where(level == 3, crit[keep], warn[keep])
         sev = np.array(["hold", "", "warn", "crit"], dtype=object)[level]
-        rows = _rows(frame, idx, rule=rule.name, metric=rule.metric, severity=sev, value=v, threshold=thr,
-                     below=not rule.above, level=level)
-        parts.append(rows)
+        parts.append(_rows(prep.frame, idx, rule=rule.name, metric=rule.metric, severity=sev, value=v,
+                           threshold=thr, below=not rule.above))
     if not parts:
         return pd.DataFrame(columns=HIT_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
@@ -82,53 +64,55 @@ def threshold_hits(frame: pd.DataFrame, rules, tighten: dict, now: int, stale_af
     return finish(out)
 
 
-def stale_hits(frame: pd.DataFrame, now: int, stale_after: int) -> pd.DataFrame:
-    """One ``stale`` hit per silent instance (or cluster-level target); a cluster whose every
-    instance is silent is one ``cluster_stale`` hit, and its instances' stale hits are inhibited
-    (one flag, not one per instance). Stale stays grey: silence says nothing about the values."""
-    ts = frame["ts"].to_numpy(np.float64)
+def stale_hits(prep: Prepared, ts: np.ndarray, now: int, stale_after: int) -> pd.DataFrame:
+    """One ``stale`` hit per silent target (an instance, or a cluster-level series' cluster: silent
+    when every series of it is stale); a cluster whose every instance is silent is one
+    ``cluster_stale`` hit, and its instances' stale hits are inhibited (one flag, not one per
+    instance). Stale stays grey: silence says nothing about the values."""
     stale = np.isnan(ts) | (ts < now - stale_after)
     if not stale.any():
         return pd.DataFrame(columns=HIT_COLUMNS)
-    target = frame["instance"].where(frame["instance"].notna(), frame["cluster"]).to_numpy(object)
-    per = pd.DataFrame({"target": target, "stale": stale, "ts": ts})
-    # an instance is silent when every series of it is
-    silent = per.groupby("target", sort=False)["stale"].all()
-    last = per.groupby("target", sort=False)["ts"].max()
-    first = pd.Series(np.arange(len(frame)), index=target).groupby(level=0).first()
-    names = silent.index[silent.to_numpy()]
-    if not len(names):
+    n_t = len(prep.target_names)
+    silent = np.bincount(prep.target, weights=stale, minlength=n_t) == np.bincount(prep.target, minlength=n_t)
+    codes = np.flatnonzero(silent)
+    if not len(codes):
         return pd.DataFrame(columns=HIT_COLUMNS)
-    idx = first.reindex(names).to_numpy()
-    ages = now - last.reindex(names).to_numpy()
-    reason = ["no data" if np.isnan(a) else f"no data for {int(a // 60)} min" for a in ages]
-    out = _rows(frame, idx, rule="stale", metric="", severity="stale", value=np.nan, threshold=np.nan,
-                below=False, reason=reason, level=1)
-    out["instance"] = [i if isinstance(i, str) else None for i in out["instance"]]
-    inst = frame[frame["instance"].notna()]
-    per_cluster = inst.groupby("cluster")["instance"].nunique()
-    silent_inst = out[out["instance"].notna()].groupby("cluster")["instance"].nunique()
-    down = [c for c, n in silent_inst.items() if n == per_cluster.get(c, -1) and n > 1]
+    last = np.full(n_t, -np.inf)
+    rows = np.isin(prep.target, codes)
+    np.fmax.at(last, prep.target[rows], ts[rows])
+    ages = now - last[codes]
+    reason = ["no data" if not np.isfinite(a) else f"no data for {int(a // 60)} min" for a in ages]
+    out = _rows(prep.frame, prep.target_first[codes], rule="stale", metric="", severity="stale", value=np.nan,
+                threshold=np.nan, below=False, reason=reason)
+    inst_t = prep.target_is_instance
+    n_c = int(prep.target_cluster.max()) + 1
+    per_cluster = np.bincount(prep.target_cluster[inst_t], minlength=n_c)
+    silent_per = np.bincount(prep.target_cluster[inst_t & silent], minlength=n_c)
+    down = set(np.flatnonzero((per_cluster > 1) & (silent_per == per_cluster)))
     out = finish(out)
     if down:
-        out.loc[out["cluster"].isin(down), "inhibited"] = True
-        first_rows = out[out["cluster"].isin(down)].drop_duplicates("cluster").copy()
+        names = set(prep.frame["cluster"].to_numpy(object)[prep.target_first[[c for c in codes
+                                                                              if prep.target_cluster[c] in down]]])
+        out.loc[out["cluster"].isin(names) & out["instance"].notna(), "inhibited"] = True
+        first_rows = out[out["cluster"].isin(names)].drop_duplicates("cluster").copy()
         first_rows["instance"] = None
-        first_rows["rule"], first_rows["severity"], first_rows["inhibited"] = "cluster_stale", "stale", False
+        first_rows["rule"], first_rows["inhibited"] = "cluster_stale", False
         first_rows["reason"] = "every instance silent"
         out = pd.concat([out, finish(first_rows)], ignore_index=True)
     return out
 
 
-def watchdog_hits(frame: pd.DataFrame, now: int, silent_after: int) -> pd.DataFrame:
+def watchdog_hits(prep: Prepared, ts: np.ndarray, now: int, silent_after: int) -> pd.DataFrame:
     """One crit hit per source (collector or demo) that wrote nothing for ``silent_after`` s."""
-    if frame.empty or "source" not in frame:
+    if not len(prep.source_names):
         return pd.DataFrame(columns=HIT_COLUMNS)
-    newest = frame.groupby("source")["ts"].max()
+    newest = np.full(len(prep.source_names), -np.inf)
+    ok = prep.source >= 0
+    np.fmax.at(newest, prep.source[ok], np.nan_to_num(ts[ok], nan=-np.inf))
     rows = []
-    for source, ts in newest.items():
-        if np.isnan(ts) or ts < now - silent_after:
-            age = "ever" if np.isnan(ts) else f"{int((now - ts) // 60)} min"
+    for source, t in zip(prep.source_names, newest):
+        if t < now - silent_after:
+            age = "ever" if not np.isfinite(t) else f"{int((now - t) // 60)} min"
             rows.append({"business": SELF, "product_line": SELF, "star": 5, "cluster": str(source), "instance": None,
                          "rule": "watchdog", "metric": "", "severity": "crit", "value": np.nan,
                          "threshold": np.nan, "below": False, "reason": f"no data from {source} for {age}",
@@ -169,7 +153,7 @@ def finish(out: pd.DataFrame) -> pd.DataFrame:
     for col, default in (("ack", False), ("inhibited", False), ("source", ""), ("reason", "")):
         if col not in out:
             out[col] = default
-    out["level"] = out["severity"].map(LEVEL)
+    out["level"] = out["severity"].map(LEVEL).astype("int64")
     out = out.sort_values("level", ascending=False, kind="stable").drop_duplicates("key")
     return out[HIT_COLUMNS + ["level"]].reset_index(drop=True)
 

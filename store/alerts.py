@@ -228,22 +228,21 @@ class AlertsMixin:
 
     def claim_outbox(self, holder: str, now: int, lease_s: int = 60, limit: int = 50) -> list[dict]:
         """Claim due messages for sending (queued or retry and due, or claimed by a sender whose
-        claim ran out: it crashed). Each row is claimed by one conditional update, so two senders
-        never hold one message."""
+        claim ran out: it crashed) in one conditional update, so two senders never hold one message."""
         t = schema.outbox
         due = or_(and_(t.c.state.in_(("queued", "retry")), t.c.next_at <= int(now)),
                   and_(t.c.state == "sending", t.c.claimed_until < int(now)))
-        with self._ro() as conn:
-            ids = [r[0] for r in conn.execute(select(t.c.id).where(due).order_by(t.c.next_at, t.c.id).limit(limit))]
-        claimed = []
-        for oid in ids:
-            with self._tx() as conn:
-                res = conn.execute(update(t).where(and_(t.c.id == oid, due)).values(
-                    state="sending", claimed_by=holder, claimed_until=int(now) + int(lease_s)))
-                if res.rowcount:
-                    row = conn.execute(select(t).where(t.c.id == oid)).one()
-                    claimed.append(dict(zip(OUTBOX_COLUMNS, row)))
-        return claimed
+        until = int(now) + int(lease_s)
+        pick = select(t.c.id).where(due).order_by(t.c.next_at, t.c.id).limit(limit).scalar_subquery()
+        with self._tx() as conn:
+            # one statement claims the batch (no read-then-write race on SQLite); a row another
+            # sender claimed meanwhile no longer matches ``due`` (PostgreSQL re-checks it after the
+            # row lock) and stays theirs
+            conn.execute(update(t).where(and_(t.c.id.in_(pick), due)).values(
+                state="sending", claimed_by=holder, claimed_until=until))
+            rows = conn.execute(select(t).where(and_(t.c.claimed_by == holder, t.c.state == "sending",
+                                                     t.c.claimed_until == until)).order_by(t.c.id)).fetchall()
+        return [dict(zip(OUTBOX_COLUMNS, r)) for r in rows]
 
     def record_attempt(self, outbox_id: int, holder: str, now: int, status: str, answer: str = "",
                        gateway_id: str | None = None, next_at: int | None = None,

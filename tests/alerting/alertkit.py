@@ -50,3 +50,14 @@ def engine(store, config: dict | None = None, clock=None, **settings) -> Engine:
     s = load_settings(cli=settings, env={"PEAKWATCH_STORE_URL": store.url})
     cfg = acfg.parse({"interval": 60, **(config or {})})
     return Engine(store, s, cfg, clock=clock or (lambda: 0), holder="test")
+
+
+class Clock:
+    def __init__(self, t: float):
+        self.t = float(t)
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds

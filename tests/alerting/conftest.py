@@ -22,14 +22,3 @@ def loopback():
     yield start
     for lb in started:
         lb.close()
-
-
-class Clock:
-    def __init__(self, t: float):
-        self.t = float(t)
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds

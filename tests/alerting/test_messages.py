@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import Clock
+from alertkit import Clock
 
 from alerting import messages as msg
 from alerting.gateways import Message, build

@@ -9,7 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from conftest import Clock
+from alertkit import Clock
 
 from alerting.gateways import build
 from alerting.sender import Sender
