@@ -59,8 +59,14 @@ def advance(open_alerts: pd.DataFrame, hits: pd.DataFrame, for_s: dict[str, int]
             write.deleted.append(int(a["id"]))
             continue
         after.append(_update(a, h, for_s.get(h["rule"], 0), now, write))
+    silent_inst = set(hits.loc[hits["rule"] == "stale", "instance"].dropna())
+    silent_cl = set(hits.loc[hits["rule"] == "cluster_stale", "cluster"].dropna()) | \
+        set(hits.loc[(hits["rule"] == "stale") & hits["instance"].isna(), "cluster"].dropna())
     for key, a in current.items():
         if key in seen:
+            continue
+        if a["rule"] not in ("stale", "cluster_stale") and (a["instance"] in silent_inst or a["cluster"] in silent_cl):
+            after.append(dict(a, below=False))     # no data is not a recovery: kept as it was
             continue
         if a["state"] == "pending":
             write.deleted.append(int(a["id"]))

@@ -128,10 +128,13 @@ def link(base: str, business: str, ts: int, tz: str, metric: str = "") -> str:
     return f"{base}/business/{quote(business)}?end={local(ts, tz, '%Y-%m-%d')}{tail}"
 
 
-def what(alert: dict, lang: str) -> str:
-    """``mem_util 97.3 > 95 @ pay-cache-0:6379`` (value vs threshold where the rule has them)."""
+def what(alert: dict, lang: str, values: bool = True) -> str:
+    """``mem_util 97.3 > 95 @pay-cache-0:6379`` (value vs threshold where the rule has them; with
+    ``values`` False just what and where, for resolved notices)."""
     where = alert.get("instance") or alert.get("cluster") or ""
-    if alert.get("threshold") is not None and alert.get("value") is not None and alert.get("metric"):
+    if not values:
+        text = alert.get("metric") or alert.get("rule", "")
+    elif alert.get("threshold") is not None and alert.get("value") is not None and alert.get("metric"):
         below = alert.get("below", False)
         key = "vs_below" if below else "vs"
         text = TEXT[lang][key].format(metric=alert["metric"], value=f"{alert['value']:.4g}",
@@ -149,7 +152,8 @@ def render(kind: str, alerts: list[dict], lang: str, tz: str, base: str, now: in
         return tpl["test"].format(at=local(now, tz))
     top = alerts[0]
     sev = SEV_TEXT[lang].get(top["severity"], top["severity"].upper())
-    fields = {"SEV": sev, "biz": top["business"], "star": top.get("star", 3), "what": what(top, lang),
+    fields = {"SEV": sev, "biz": top["business"], "star": top.get("star", 3),
+              "what": what(top, lang, values=kind != "resolved"),
               "since": local(top.get("fired_at") or top.get("started_at") or now, tz, "%H:%M"),
               "at": local(now, tz, "%H:%M")}
     text = tpl[kind].format(**fields)

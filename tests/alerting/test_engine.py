@@ -202,3 +202,19 @@ def test_a_flood_is_capped_per_recipient_with_one_digest(tmp_path):
     assert "more alerts" in digest["body"] and str(250 - 9 - 50) not in "" and int(digest["next_at"]) > T0
     assert len(__import__("json").loads(digest["alert_ids"])) >= 240
     store.close()
+
+
+def test_a_silent_instance_keeps_its_alert_open_no_data_is_not_a_recovery(fleet):
+    store = fleet.store
+    inst = fleet.instance("biz3")
+    eng = engine(store)
+    fleet.write(T0, {inst: 97.0})
+    cycle(eng, T0)
+    others = [x.name for x in fleet.inv.instances if x.name != inst]
+    for k in range(1, 8):                                   # biz3-0 stops reporting; the rest goes on
+        fleet.write(T0 + 60 * k, only=others)
+        cycle(eng, T0 + 60 * k)
+    alerts = open_by_key(store)
+    assert alerts.loc[f"biz3|mem_util|{inst}", "state"] == "firing"
+    assert alerts.loc[f"biz3|stale|{inst}", "severity"] == "stale"
+    assert "resolved" not in set(store.outbox()["kind"])
