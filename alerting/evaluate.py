@@ -16,7 +16,7 @@ from alerting import flags as fl
 from alerting.prepared import Prepared
 
 HIT_COLUMNS = ["key", "business", "product_line", "star", "cluster", "instance", "rule", "metric", "severity",
-               "value", "threshold", "below", "reason", "ack", "inhibited", "source"]
+               "value", "threshold", "below", "reason", "ack", "inhibited", "source", "since"]
 LEVEL = {"hold": 0, "stale": 1, "warn": 2, "crit": 3}
 SELF = "peakwatch"           # the business the watchdog's alerts belong to
 
@@ -84,6 +84,7 @@ def stale_hits(prep: Prepared, ts: np.ndarray, now: int, stale_after: int) -> pd
     reason = ["no data" if not np.isfinite(a) else f"no data for {int(a // 60)} min" for a in ages]
     out = _rows(prep.frame, prep.target_first[codes], rule="stale", metric="", severity="stale", value=np.nan,
                 threshold=np.nan, below=False, reason=reason)
+    out["since"] = np.where(np.isfinite(last[codes]), last[codes], now).astype(np.int64)   # silent since
     inst_t = prep.target_is_instance
     n_c = int(prep.target_cluster.max()) + 1
     per_cluster = np.bincount(prep.target_cluster[inst_t], minlength=n_c)
@@ -150,7 +151,7 @@ def finish(out: pd.DataFrame) -> pd.DataFrame:
     out = out.copy()
     target = out["instance"].where(out["instance"].notna(), out["cluster"]).fillna("")
     out["key"] = out["business"].astype(str) + "|" + out["rule"].astype(str) + "|" + target.astype(str)
-    for col, default in (("ack", False), ("inhibited", False), ("source", ""), ("reason", "")):
+    for col, default in (("ack", False), ("inhibited", False), ("source", ""), ("reason", ""), ("since", None)):
         if col not in out:
             out[col] = default
     out["level"] = out["severity"].map(LEVEL).astype("int64")

@@ -80,12 +80,14 @@ def advance(open_alerts: pd.DataFrame, hits: pd.DataFrame, for_s: dict[str, int]
 
 def _new(h: dict, for_s: int, now: int, write: CycleWrite) -> dict:
     firing = for_s <= 0
+    since = h.get("since")
+    start = int(since) if since is not None and since == since else now    # stale: since the data stopped
     state = ("acknowledged" if h.get("ack") else "firing") if firing else "pending"
     row = {"dedup_key": h["key"], "open_key": h["key"], "business": h["business"],
            "product_line": h["product_line"] or "", "star": int(h["star"]), "cluster": h["cluster"],
            "instance": h["instance"], "rule": h["rule"], "metric": h["metric"] or "", "severity": h["severity"],
            "state": state, "value": _num(h["value"]), "threshold": _num(h["threshold"]), "reason": h["reason"],
-           "started_at": now, "fired_at": now if firing else None, "updated_at": now,
+           "started_at": start, "fired_at": start if firing else None, "updated_at": now,
            "acked_by": "source" if state == "acknowledged" else None,
            "acked_at": now if state == "acknowledged" else None, "ack_comment": None, "resolved_at": None,
            "escalated_at": None, "silenced_by": None, "inhibited": int(bool(h["inhibited"]))}
