@@ -80,8 +80,7 @@ def stale_hits(prep: Prepared, ts: np.ndarray, now: int, stale_after: int) -> pd
     last = np.full(n_t, -np.inf)
     rows = np.isin(prep.target, codes)
     np.fmax.at(last, prep.target[rows], ts[rows])
-    ages = now - last[codes]
-    reason = ["no data" if not np.isfinite(a) else f"no data for {int(a // 60)} min" for a in ages]
+    reason = "no data"          # how long: ``since`` (the wall and messages show it in their language)
     out = _rows(prep.frame, prep.target_first[codes], rule="stale", metric="", severity="stale", value=np.nan,
                 threshold=np.nan, below=False, reason=reason)
     out["since"] = np.where(np.isfinite(last[codes]), last[codes], now).astype(np.int64)   # silent since
