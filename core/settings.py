@@ -101,7 +101,7 @@ SETTINGS: tuple[Setting, ...] = (
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 ENV_PREFIX = "PEAKWATCH_"
 #: config-file tables owned by packages (read with Settings.section)
-SECTIONS: set[str] = {"keymap", "promotions", "capacity", "thresholds", "alerting"}
+SECTIONS: set[str] = {"keymap", "promotions", "capacity", "alerting"}   # [alerting] is validated by alerting.config
 
 
 def _suggest(name: str) -> str:
@@ -235,6 +235,9 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
         for key, value in read_config_file(path).items():
             if key in SECTIONS and isinstance(value, dict):
                 sections[key] = value
+            elif key == "thresholds":
+                raise ConfigError(f"[thresholds] in config file {path} is not read: thresholds are rules in "
+                                  f"[[alerting.rules]] (see docs/alerting.md); move them there.")
             elif key in BY_NAME:
                 file_values[key] = value
             else:

@@ -96,3 +96,11 @@ def test_silence_from_the_cli(tmp_path):
     bad = subprocess.run(base + ["--match", "colour=red", "--for", "2h", "--by", "x"], cwd=ROOT, capture_output=True,
                          text=True, timeout=120)
     assert bad.returncode == 2 and "not one of" in bad.stderr
+
+
+def test_a_thresholds_table_is_not_silently_ignored(tmp_path):
+    from core.settings import load_settings
+    cfg = tmp_path / "p.toml"
+    cfg.write_text("[thresholds]\nmem_util = 90\n")
+    with pytest.raises(ConfigError, match=r"\[\[alerting.rules\]\]"):
+        load_settings(env={}, config_path=cfg)
