@@ -3,6 +3,7 @@ English and Chinese; the business page says who acknowledged."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -34,9 +35,9 @@ def test_acknowledged_and_silenced_flags_are_shown_as_such(page, tmp_path, serve
     page.wait_for_selector("#wall-flags a.flag.silenced", timeout=20_000)
     sil_flag = page.locator("#wall-flags a.flag.silenced").first
     assert fleetdata.STALE in sil_flag.inner_text() and silenced in sil_flag.inner_text().upper()
-    from conftest import ARTIFACTS
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"wall-alert-marks-{lang}.png"))
+    shots = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"wall-alert-marks-{lang}.png"))
     page.goto(f"{server.url}/business/{first['business']}")
     page.wait_for_selector("#flags-table", timeout=30_000)
     assert "li.wei" in page.locator("#flags-table").inner_text()
