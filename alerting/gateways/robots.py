@@ -16,7 +16,7 @@ from alerting.messages import is_e164
 
 DINGTALK_RETRY = {130101, -1}          # sending too fast, system busy
 WECOM_RETRY = {45009, -1}              # API frequency limit, system busy
-FEISHU_RETRY = {9499, 11232}           # too many requests
+FEISHU_RETRY = {11232}                  # frequency limited (9499 is a bad request: not retried)
 
 
 def _mobile(recipient: str) -> list[str]:

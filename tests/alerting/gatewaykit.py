@@ -85,6 +85,15 @@ class Loopback:
             if body.get("msgtype") != "text" or not body.get("text", {}).get("content"):
                 return 200, {"errcode": 40035, "errmsg": "missing text content"}
             return 200, {"errcode": 0, "errmsg": "ok", "_key": body["text"]["content"]}
+        if self.kind == "feishu":
+            if self.secret:
+                key = f"{body.get('timestamp', '')}\n{self.secret}".encode()
+                want = base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+                if body.get("sign") != want or abs(time.time() - int(body.get("timestamp") or 0)) > 3600:
+                    return 200, {"code": 19021, "msg": "sign match fail or timestamp is not within one hour"}
+            if body.get("msg_type") != "text" or not body.get("content", {}).get("text"):
+                return 200, {"code": 9499, "msg": "Bad Request"}
+            return 200, {"code": 0, "msg": "success", "_key": body["content"]["text"]}
         if self.kind == "wecom":
             if query.get("key", [""])[0] != "robot-key":
                 return 200, {"errcode": 93000, "errmsg": "invalid webhook url"}

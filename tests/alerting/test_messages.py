@@ -106,3 +106,13 @@ def test_console_gateway_prints_with_numbers_masked():
     from alerting.gateways.console import ConsoleGateway
     res = ConsoleGateway("console", {}, {}, stream=out).send(Message("Li Wei +8613800138000", "[CRIT] x", "k"))
     assert res.status == "sent" and "+86138****8000" in out.getvalue() and "13800138000" not in out.getvalue()
+
+
+def test_feishu_signed_bot(loopback):
+    lb = loopback(kind="feishu", secret="fs-secret")
+    good = build("fs", {"type": "feishu", "url": lb.url + "/open-apis/bot/v2/hook/x", "secret_env": "S"},
+                 {"S": "fs-secret"})
+    assert good.send(Message("+8613800138000", "[CRIT] pay", "k")).status == "sent"
+    bad = build("fs", {"type": "feishu", "url": lb.url + "/open-apis/bot/v2/hook/x", "secret_env": "S"}, {"S": "x"})
+    res = bad.send(Message("+8613800138000", "[CRIT] pay", "k2"))
+    assert res.status == "failed" and "19021" in res.answer and len(lb.delivered) == 1
