@@ -145,7 +145,8 @@ class Router:
         out = []
         for rcp in recipients(targets, a, self.oncall, self.cfg, self.now):
             if kind in msg.SMS_GATEWAYS and not msg.is_e164(rcp):
-                if (a["dedup_key"], rcp) not in self.unroutable:
+                # noted once, when the alert fires (not every cycle)
+                if (a["dedup_key"], rcp) not in self.unroutable and (a.get("ref") or a.get("fired_at") == self.now):
                     self.unroutable.add((a["dedup_key"], rcp))
                     write.events.append((_ref(a), self.now, "unroutable", "", f"{rcp!r} is not an E.164 number"))
                 continue
