@@ -218,3 +218,22 @@ def test_a_silent_instance_keeps_its_alert_open_no_data_is_not_a_recovery(fleet)
     assert alerts.loc[f"biz3|mem_util|{inst}", "state"] == "firing"
     assert alerts.loc[f"biz3|stale|{inst}", "severity"] == "stale"
     assert "resolved" not in set(store.outbox()["kind"])
+
+
+def test_a_contact_without_an_e164_number_is_not_texted_and_noted_once(fleet):
+    import dataclasses
+    store = fleet.store
+    inv = fleet.inv
+    inv.businesses = [dataclasses.replace(b, oncall=("Desk <ext 1234>", f"Owner <{phone(3)}>"))
+                      if b.name == "biz3" else b for b in inv.businesses]
+    store.upsert_inventory(inv)
+    cfg = {"gateways": {"sms": {"type": "http", "url": "http://127.0.0.1:9/send"}},
+           "routes": [{"name": "sms", "to": ["oncall"], "gateway": "sms"}]}
+    eng = engine(store, cfg)
+    for k in range(3):
+        fleet.write(T0 + 60 * k, {fleet.instance("biz3"): 97.0})
+        cycle(eng, T0 + 60 * k)
+    assert list(store.outbox()["recipient"]) == [phone(3)]
+    aid = int(store.open_alerts().iloc[0]["id"])
+    ev = store.alert_events(aid)
+    assert list(ev.loc[ev["kind"] == "unroutable", "detail"]) == ["'ext 1234' is not an E.164 number"]
