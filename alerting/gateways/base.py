@@ -85,10 +85,11 @@ def post(url: str, *, json_body=None, data=None, headers=None, timeout: float = 
 
 
 def build(name: str, conf: dict, env: Mapping[str, str] | None = None) -> Gateway:
-    from alerting.gateways import aliyun, console, http, robots
+    from alerting.gateways import aliyun, console, http, robots, tencent
     env = os.environ if env is None else env
     makers = {"console": console.ConsoleGateway, "http": http.HttpGateway, "dingtalk": robots.DingTalkGateway,
-              "wecom": robots.WeComGateway, "feishu": robots.FeishuGateway, "aliyun": aliyun.AliyunGateway}
+              "wecom": robots.WeComGateway, "feishu": robots.FeishuGateway, "aliyun": aliyun.AliyunGateway,
+              "tencent": tencent.TencentGateway}
     kind = conf.get("type")
     if kind not in makers:
         raise ConfigError(f"gateway {name!r}: type {kind!r} is not available in this build; use one of "

@@ -17,6 +17,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, parse_qsl, quote, urlparse
 
 ALIYUN_KEY = ("AKID-test", "aliyun-secret")
+TENCENT_KEY = ("AKID-tc-test", "tencent-secret")
+
+
+def tc3_signature(headers, body: bytes, secret: str, date: str, service: str, signed: list[str]) -> str:
+    """Tencent Cloud's TC3-HMAC-SHA256 signature of a POST to /, computed as the service does."""
+    ch = "".join(f"{h}:{headers.get(h, '').strip().lower() if h == 'content-type' else headers.get(h, '').strip()}\n"
+                 for h in signed)
+    canonical = "\n".join(["POST", "/", "", ch, ";".join(signed), hashlib.sha256(body).hexdigest()])
+    scope = f"{date}/{service}/tc3_request"
+    to_sign = "\n".join(["TC3-HMAC-SHA256", headers.get("X-TC-Timestamp", ""), scope,
+                          hashlib.sha256(canonical.encode()).hexdigest()])
+    k = hmac.new(("TC3" + secret).encode(), date.encode(), hashlib.sha256).digest()
+    k = hmac.new(k, service.encode(), hashlib.sha256).digest()
+    k = hmac.new(k, b"tc3_request", hashlib.sha256).digest()
+    return hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
 
 
 def acs3_signature(method: str, path: str, query: str, headers, body: bytes, secret: str, signed: list[str]) -> str:
@@ -68,6 +83,30 @@ class Loopback:
         text = json.loads(q.get("TemplateParam", "{}")).get("text", "")
         return 200, {"Code": "OK", "Message": "OK", "BizId": f"{abs(hash(q.get('OutId'))) % 10**12}^0",
                      "RequestId": "F655A8D5", "_key": q.get("OutId") or text, "_body": q}
+
+    def check_tencent(self, headers, raw: bytes) -> tuple[int, dict]:
+        def error(code, msg):
+            return 200, {"Response": {"Error": {"Code": code, "Message": msg}, "RequestId": "r-1"}}
+        auth = headers.get("Authorization", "")
+        fields = dict(p.strip().split("=", 1) for p in auth.removeprefix("TC3-HMAC-SHA256 ").split(",") if "=" in p)
+        sid, _, rest = fields.get("Credential", "").partition("/")
+        date, service = (rest.split("/") + ["", ""])[:2]
+        if sid != TENCENT_KEY[0]:
+            return error("AuthFailure.SecretIdNotFound", "The SecretId is not found.")
+        want = tc3_signature(headers, raw, TENCENT_KEY[1], date, service, fields.get("SignedHeaders", "").split(";"))
+        if not hmac.compare_digest(fields.get("Signature", ""), want) or headers.get("X-TC-Action") != "SendSms":
+            return error("AuthFailure.SignatureFailure", "The provided credentials could not be validated.")
+        body = json.loads(raw)
+        for p in ("PhoneNumberSet", "SmsSdkAppId", "TemplateId"):
+            if not body.get(p):
+                return error("MissingParameter", f"The request is missing a required parameter `{p}`.")
+        number = body["PhoneNumberSet"][0]
+        code = "Ok" if number.startswith("+") and number[1:].isdigit() else "InvalidParameterValue.IncorrectPhoneNumber"
+        return 200, {"Response": {"SendStatusSet": [{"SerialNo": "2433:338", "PhoneNumber": number, "Fee": 1,
+                                                     "SessionContext": body.get("SessionContext", ""), "Code": code,
+                                                     "Message": "send success" if code == "Ok" else "bad number",
+                                                     "IsoCode": "CN"}], "RequestId": "r-1"},
+                     "_key": body.get("SessionContext") if code == "Ok" else None, "_body": body}
 
     def check(self, path: str, query: dict, headers, body: dict) -> tuple[int, dict]:
         if self.kind == "http":
@@ -131,8 +170,9 @@ class Loopback:
                     return self._answer(400, {"code": "isv.MOBILE_NUMBER_ILLEGAL", "message": "bad number"})
                 if fault == "garbage":
                     return self._answer(200, None, b"<html>gateway maintenance</html>")
-                if outer.kind == "aliyun":
-                    status, doc = outer.check_aliyun(self.command, self.path, self.headers, raw)
+                if outer.kind in ("aliyun", "tencent"):
+                    status, doc = (outer.check_aliyun(self.command, self.path, self.headers, raw)
+                                   if outer.kind == "aliyun" else outer.check_tencent(self.headers, raw))
                     body = doc.pop("_body", {})
                 else:
                     try:
