@@ -29,6 +29,7 @@ log = logging.getLogger("peakwatch")
 PACKAGE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("collectors.zabbix.cli", "register"),
     ("forecasting.cli", "register"),
+    ("forecasting.promotions_cli", "register"),
     ("alerting.cli", "register"),
 )
 

@@ -75,7 +75,10 @@ def evaluate(latest: pd.DataFrame, now: int, stale_after_s: int, rules: tuple[Ru
         latest: one row per series with columns metric, service, role, star, cluster, business,
             product_line, instance, ts (NaN when the series never reported) and value.
         now: evaluation time, UTC epoch seconds.
-        stale_after_s: a series whose latest point is older than this is ``stale``.
+        stale_after_s: an instance (or, for cluster-level series, a cluster) whose newest point
+            is older than this is ``stale``: every series of it is. One series without a recent
+            value in an instance that reports (a hit ratio without traffic, memory use against
+            no limit) is not stale: it has no value to judge and stays ``ok``.
     Returns:
         ``latest`` plus ``severity``, its ``rank`` (index in SEVERITIES) and ``reason`` (empty for ok).
     """
@@ -103,9 +106,11 @@ def evaluate(latest: pd.DataFrame, now: int, stale_after_s: int, rules: tuple[Ru
         sev[idx[worse]] = level[worse]
         pending.append((idx[worse], rule.metric, v[worse]))
     ts = out["ts"].to_numpy(np.float64)
-    stale = np.isnan(ts) | (ts < now - stale_after_s)
+    old = np.isnan(ts) | (ts < now - stale_after_s)
+    stale = _source_silent(out, ts, now - stale_after_s)
+    sev[old & ~stale] = RANK["ok"]     # an old value of a reporting instance says nothing about now
     for where, metric, v in pending:   # text only for rows that stay flagged by that rule
-        keep = ~stale[where]
+        keep = ~old[where]
         reason[where[keep]] = [f"{metric} {x:.4g}" for x in v[keep]]
     # a stale value says nothing about now: staleness replaces whatever the old value said
     sev[stale] = RANK["stale"]
@@ -114,6 +119,24 @@ def evaluate(latest: pd.DataFrame, now: int, stale_after_s: int, rules: tuple[Ru
     out["rank"] = sev
     out["reason"] = reason
     return out
+
+
+def freshness_groups(latest: pd.DataFrame) -> np.ndarray:
+    """Integer code per row: its instance, or its cluster for a cluster-level series (callers that
+    evaluate the same inventory often may keep it in a ``fresh_group`` column)."""
+    inst = latest["instance"].to_numpy(object)
+    key = np.where(pd.isna(inst), "cluster:" + latest["cluster"].astype(str).to_numpy(object), inst)
+    return pd.factorize(key)[0]
+
+
+def _source_silent(latest: pd.DataFrame, ts: np.ndarray, cut: float) -> np.ndarray:
+    """True for rows whose instance (cluster for cluster-level rows) has no point newer than ``cut``."""
+    if not len(latest):
+        return np.zeros(0, bool)
+    codes = latest["fresh_group"].to_numpy(np.int64) if "fresh_group" in latest else freshness_groups(latest)
+    newest = np.full(int(codes.max()) + 1, -np.inf)
+    np.fmax.at(newest, codes, ts)
+    return ~(newest[codes] >= cut)
 
 
 def worst_of(flags: pd.DataFrame, by: str, now: int) -> pd.DataFrame:

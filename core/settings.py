@@ -61,6 +61,8 @@ SETTINGS: tuple[Setting, ...] = (
             "e.g. '/?kiosk=1,/fleet?kiosk=1' (empty: no rotation)."),
     Setting("wall_rotate_seconds", 60, "Seconds each playlist page stays on screen.", int, minimum=5, maximum=3600),
     Setting("wall_sound", False, "Beep on a new critical flag on the wall (the wall has a mute button).", bool),
+    Setting("calendar_editable", True, "Allow adding and removing promotions on the /promotions page (until "
+            "accounts exist anyone who can open the page can; turn off for wall screens).", bool),
     # collection
     Setting("collect_interval", 60, "Seconds between collection passes (demo live points and Zabbix).", int,
             minimum=5, maximum=3600),
@@ -80,8 +82,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("zabbix_batch_items", 500, "Items per history.get / trend.get call.", int, minimum=1, maximum=100000),
     Setting("zabbix_batch_window", 21600, "Seconds of history per history.get call; longer ranges are split.", int,
             minimum=60),
-    Setting("zabbix_overlap", 300, "Seconds re-read before each series' watermark to catch late values "
-            "(proxies); writes are idempotent.", int, minimum=0),
+    Setting("zabbix_overlap", 300, "Seconds re-read before each series' newest sample on every pass; writes "
+            "are idempotent.", int, minimum=0),
+    Setting("zabbix_pass_seconds", 300.0, "Longest time one collection pass may take (calls and retries "
+            "included; 0: no limit); what it wrote stays and the next pass continues from there.", float,
+            minimum=0),
+    Setting("zabbix_late_window", 7200, "Seconds before the end of the last read within which values may "
+            "still arrive with older clocks (a Zabbix proxy's buffer after a network cut): a series waiting "
+            "for data is re-read this far back, never less than from its newest sample.", int, minimum=0),
     Setting("zabbix_first_window", 3600, "Seconds of history the first incremental pass reads for a new series.",
             int, minimum=60),
     Setting("zabbix_host_group", "", "Collect only hosts in this Zabbix host group (empty: all monitored hosts)."),

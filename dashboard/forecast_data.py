@@ -39,7 +39,7 @@ class PageInputError(PeakwatchError):
 def data_version(ctx: Context) -> str:
     """The newest hour of data and a digest of the promotion calendar, re-read once a minute."""
     def compute():
-        promos = ctx.store.promotions()
+        promos = ctx.store.calendar(now=last_data_ts(ctx.store))
         digest = hashlib.blake2b(pd.util.hash_pandas_object(promos, index=False).values, digest_size=6)
         return f"{last_data_ts(ctx.store) // 3600}:{digest.hexdigest()}"
     return ctx.cached("fc:version", VERSION_TTL, compute)

@@ -21,7 +21,7 @@ def front_qps_series(series: pd.DataFrame) -> pd.DataFrame:
     """The series that carry a cluster's client traffic: proxy_qps for Twemproxy pools (their
     backends' qps would count requests twice), qps otherwise; cluster-level where present."""
     live = series[series["removed_at"].isna()]
-    front = np.where(live["service"] == "twemproxy", "proxy_qps", "qps")
+    front = np.where(live["cluster_service"] == "twemproxy", "proxy_qps", "qps")
     s = live[live["metric"].to_numpy() == front]
     cluster_level = s["instance"].isna()
     has_cluster = set(s.loc[cluster_level, "cluster"])
@@ -82,6 +82,7 @@ def inventory_plan(store) -> Plan:
     for col in ("metric", "service", "role", "business", "cluster", "product_line"):
         live[col] = fast_category(live[col])
     live["instance"] = live["instance"].to_numpy(object)
+    live["fresh_group"] = fl.freshness_groups(live)    # staleness is per instance: computed once here
     front = front_qps_series(series)[["id", "business"]].reset_index(drop=True)
     biz = store.businesses()[["name", "product_line", "star"]].rename(columns={"name": "business"})
     return Plan(live, front, biz, _owners(store))
@@ -211,7 +212,7 @@ def instance_table(store, flags: pd.DataFrame, name: str, now: int) -> pd.DataFr
     out = inst[["cluster", "host", "port", "role", "shard", "zabbix_hostid"]].join(wide, how="left")
     out = out.join(worst[["severity", "reason"]], how="left")
     out["severity"] = out["severity"].fillna("stale")
-    out["service"] = out["cluster"].map(store.clusters().set_index("name")["service"])
+    out["service"] = inst["service"].reindex(out.index)
     return out.reset_index(names="instance").sort_values(["cluster", "shard", "role", "instance"])
 
 

@@ -75,7 +75,9 @@ def load_history(store, level: str, metric: str, end: int, days: int = HISTORY_D
 
 
 def store_events(store) -> list[Event]:
-    return check_events(events_from_frame(store.promotions()))
+    """The store's promotion calendar (entered promotions and the yearly kinds' occurrences
+    around its data) as events."""
+    return check_events(events_from_frame(store.calendar(now=last_data_ts(store))))
 
 
 def last_data_ts(store) -> int:

@@ -37,6 +37,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import zabbix_prodfleet as prodfleet  # noqa: E402 - next to this script
+
 STEP = 900                    # seconds between trapper values
 SPAN_DAYS = 135               # history span of the trapper hosts at the first run
 HISTORY = "30d"               # trapper items keep raw history this long ...
@@ -369,10 +372,11 @@ def ensure_twemproxy_items(api: Api, hostid: str) -> int:
     return len(new)
 
 
-def ensure_trapper_items(api: Api, hostid: str, keys: dict[str, int]) -> int:
+def ensure_trapper_items(api: Api, hostid: str, keys: dict[str, int], history: str = HISTORY,
+                         trends: str = TRENDS) -> int:
     have = existing_keys(api, hostid)
     new = [{"hostid": hostid, "name": key, "key_": key, "type": TRAPPER, "value_type": vt,
-            "history": HISTORY, "trends": TRENDS} for key, vt in keys.items() if key not in have]
+            "history": history, "trends": trends} for key, vt in keys.items() if key not in have]
     if new:
         api.call("item.create", new)
     return len(new)
@@ -393,6 +397,7 @@ def ensure_token(api: Api, state: str) -> str:
         probe.auth = token
         try:
             probe.call("host.get", {"limit": 1, "output": ["hostid"]})
+            os.chmod(path, 0o600)      # a token is a password: readable by its owner only
             return token
         except SystemExit:
             pass
@@ -402,7 +407,7 @@ def ensure_token(api: Api, state: str) -> str:
     tokenid = api.call("token.create", {"name": TOKEN_NAME, "userid": "1"})["tokenids"][0]
     token = api.call("token.generate", [tokenid])[0]["token"]
     tmp = path + ".tmp"
-    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), "w") as fh:
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as fh:
         fh.write(token + "\n")
     os.replace(tmp, path)
     return token
@@ -513,6 +518,8 @@ def main() -> int:
     for spec in TRAPPER_HOSTS:
         hostids[spec["host"]], _ = ensure_host(api, spec, trapper_group, [], agent=False)
         created += ensure_trapper_items(api, hostids[spec["host"]], spec["keys"])
+    prod_ids, prod_values, prod_created = prodfleet.ensure(api, st, ensure_group, ensure_host, ensure_trapper_items)
+    created += prod_created
     ensure_triggers(api)
     print(f"  hosts and items ready ({created} items created or templates linked"
           f"{', add-on template imported' if imported else ''}) in {time.time() - t0:.1f}s")
@@ -536,6 +543,7 @@ def main() -> int:
     for t in range(last + STEP, now + 1, STEP):
         for h in TRAPPER_HOSTS:
             values.extend(trapper_values(h, t, promos, counters))
+    values.extend(prod_values)
     # interleave items so the history syncers work on many items at once
     values.sort(key=lambda v: v["clock"])
     t1 = time.time()
@@ -546,14 +554,18 @@ def main() -> int:
               f" up to {time.strftime('%Y-%m-%d %H:%M', time.gmtime(now))} UTC in {time.time() - t1:.1f}s")
         st.update({"first_clock": first, "last_clock": now, "counters": counters})
         save_state(state_path, st)
-        items = api.call("item.get", {"hostids": [hostids[h["host"]] for h in TRAPPER_HOSTS],
+        hostids.update(prod_ids)
+        items = api.call("item.get", {"hostids": list({hostids[v["host"]] for v in values}),
                                       "output": ["itemid", "hostid", "key_", "value_type"]})
         host_of = {v: k for k, v in hostids.items()}
-        waits = []
-        for i in items:
-            since = now - 29 * 86400 if i["key_"] in late.get(host_of[i["hostid"]], ()) else last + STEP
-            since = max(since, now - 29 * 86400)
-            waits.append((i["itemid"], int(i["value_type"]), since, len(range(since, now + 1, STEP))))
+        since = now - 29 * 86400                  # history keeps 30 days: older values are only trends
+        want: dict[tuple[str, str], int] = {}
+        for v in values:
+            if v["clock"] >= since:
+                want[(v["host"], v["key"])] = want.get((v["host"], v["key"]), 0) + 1
+        first_sent = min(v["clock"] for v in values)
+        waits = [(i["itemid"], int(i["value_type"]), max(since, first_sent), want[(host_of[i["hostid"]], i["key_"])])
+                 for i in items if (host_of[i["hostid"]], i["key_"]) in want]
         wait_history(api, waits, now)
     else:
         print("  trapper history already up to date")
@@ -563,7 +575,8 @@ def main() -> int:
                 "promotions": promos, "trapper_hosts": [h["host"] for h in TRAPPER_HOSTS],
                 "agent_hosts": [h["host"] for h in AGENT_HOSTS], "group": GROUP,
                 "hot_trigger": TRIGGERS[0]["description"], "addon_template": ADDON,
-                "addon_hosts": [h["host"] for h in AGENT_HOSTS if ADDON in h["templates"]]}
+                "addon_hosts": [h["host"] for h in AGENT_HOSTS if ADDON in h["templates"]],
+                "prod": prodfleet.description(st)}
     tmp = os.path.join(args.state, "fixtures.json.tmp")
     json.dump(fixtures, open(tmp, "w"), indent=1)
     os.replace(tmp, os.path.join(args.state, "fixtures.json"))

@@ -8,7 +8,9 @@ gets its own width so a large level does not widen every delta), else float64. L
 whose scaled integers would not give back every value exactly is stored as float64.
 
 Rollup tier: one row per (series, UTC day) holding up to 24 hourly (min, avg, max, count)
-slots. ``avg`` is rounded to 4 decimals, like Zabbix trends.
+slots. ``avg`` is rounded to 4 decimals (like Zabbix trends, so its chain stays narrow) only where
+that keeps it within ``AVG_RTOL`` of the true mean: a low rate such as one timeout an hour
+(0.000278/s) is kept as it is, not turned into 0.0003.
 
 Raw encoding and decoding are vectorised over many chunks at once: callers pass concatenated
 arrays sorted by chunk plus the chunk boundaries; per chunk only a header is packed in Python.
@@ -21,6 +23,8 @@ import zlib
 import numpy as np
 
 MAX_DECIMALS = 4
+#: the largest relative change rounding a rollup average to MAX_DECIMALS may make
+AVG_RTOL = 1e-9
 _SCALE = 10.0 ** np.arange(MAX_DECIMALS + 1)
 _WIDTHS = (np.dtype("<i1"), np.dtype("<i2"), np.dtype("<i4"), np.dtype("<i8"))
 # n, width code (bits 0-2: 0..3 ints, 4 = float64; bits 3-4: width of the first value), decimals,
@@ -341,6 +345,13 @@ def decode_rollup_days(blobs: list[bytes], fields=FIELDS) -> tuple[np.ndarray, .
     return (lengths, slots, *out, count)
 
 
+def _rounded_avg(vavg: np.ndarray) -> np.ndarray:
+    """Averages rounded to MAX_DECIMALS where that stays within AVG_RTOL, else unchanged."""
+    vavg = np.asarray(vavg, np.float64)
+    r = np.round(vavg, MAX_DECIMALS)
+    return np.where(np.abs(r - vavg) <= AVG_RTOL * np.abs(vavg), r, vavg)
+
+
 def encode_rollup_days(bounds: np.ndarray, slots: np.ndarray, vmin: np.ndarray, vavg: np.ndarray,
                        vmax: np.ndarray, count: np.ndarray) -> list[bytes]:
     """Encode many day rows; ``bounds`` delimit rows in the (row-sorted, slot-sorted) arrays."""
@@ -358,7 +369,7 @@ def encode_rollup_days(bounds: np.ndarray, slots: np.ndarray, vmin: np.ndarray, 
     chunk_bounds = np.concatenate([starts[nonempty], [bounds[-1]]])
     zeros = np.zeros(len(slots), np.int64)
     chains = [iter(encode_raw_chunks(zeros, np.asarray(v, np.float64), chunk_bounds))
-              for v in (vmin, np.round(vavg, MAX_DECIMALS), vmax)]
+              for v in (vmin, _rounded_avg(vavg), vmax)]
     cnt = np.minimum(count, 65535).astype("<u2").tobytes()
     pack = _DAY_HDR.pack
     out = []

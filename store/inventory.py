@@ -41,6 +41,8 @@ def validate(inv: Inventory) -> None:
             raise StoreInputError(f"instance {i.name!r} names cluster {i.cluster!r} which is not in the inventory.")
         if i.role not in ROLES:
             raise StoreInputError(f"instance {i.name!r} has role {i.role!r}; use one of {', '.join(ROLES)}.")
+        if i.service is not None and i.service not in SERVICES:
+            raise StoreInputError(f"instance {i.name!r} has service {i.service!r}; use one of {', '.join(SERVICES)}.")
     inst = {i.name for i in inv.instances}
     keys = set()
     for s in inv.series:
@@ -68,9 +70,9 @@ def upsert_inventory(conn: Connection, inv: Inventory, source: str, full: bool) 
     ci = _ids(conn, "clusters")
     known = _ids(conn, "instances")
     upsert_rows(conn, "instances", ("name", "cluster_id", "host", "port", "role", "shard", "zabbix_hostid",
-                                    "source", "removed_at"), ("name",),
-                [(i.name, ci[i.cluster], i.host, int(i.port), i.role, int(i.shard), i.zabbix_hostid, source, None)
-                 for i in inv.instances])
+                                    "source", "removed_at", "service", "notes"), ("name",),
+                [(i.name, ci[i.cluster], i.host, int(i.port), i.role, int(i.shard), i.zabbix_hostid, source, None,
+                  i.service, i.notes or None) for i in inv.instances])
     now = int(time.time())
     _set_added_at(conn, inv, known, now)
     if full:
@@ -119,17 +121,25 @@ def _insert_names(conn: Connection, names: list[str]) -> None:
                              [(n,) for n in names])
 
 
+#: an instance's service: its own, else Twemproxy for a proxy, else its cluster's
+INSTANCE_SERVICE = "COALESCE(i.service, CASE WHEN i.role = 'proxy' THEN 'twemproxy' ELSE c.service END)"
+
+
 def series_frame(conn: Connection) -> pd.DataFrame:
-    sql = """
+    """One row per series; ``service`` is the instance's own (a proxy in a Redis cluster is
+    twemproxy), ``cluster_service`` its cluster's (what its shards are)."""
+    sql = f"""
         SELECT s.id, s.key, s.metric, c.name AS cluster, b.name AS business, p.name AS product_line,
-               i.name AS instance, s.units, s.label, s.zabbix_itemid, c.service, i.role, b.star,
+               i.name AS instance, s.units, s.label, s.zabbix_itemid,
+               CASE WHEN i.id IS NULL THEN c.service ELSE {INSTANCE_SERVICE} END, c.service, i.role, b.star,
                i.removed_at
         FROM series s JOIN clusters c ON c.id = s.cluster_id JOIN businesses b ON b.id = c.business_id
         JOIN product_lines p ON p.id = b.product_line_id LEFT JOIN instances i ON i.id = s.instance_id
         ORDER BY s.id"""
     return pd.DataFrame(conn.exec_driver_sql(sql).fetchall(),
                         columns=["id", "key", "metric", "cluster", "business", "product_line", "instance", "units",
-                                 "label", "zabbix_itemid", "service", "role", "star", "removed_at"])
+                                 "label", "zabbix_itemid", "service", "cluster_service", "role", "star",
+                                 "removed_at"])
 
 
 def businesses_frame(conn: Connection) -> pd.DataFrame:
@@ -149,19 +159,19 @@ def clusters_frame(conn: Connection) -> pd.DataFrame:
 
 
 def instances_frame(conn: Connection) -> pd.DataFrame:
-    sql = """SELECT i.id, i.name, c.name, b.name, i.host, i.port, i.role, i.shard, i.zabbix_hostid, i.source,
-                    i.removed_at, i.added_at
+    sql = f"""SELECT i.id, i.name, c.name, b.name, i.host, i.port, i.role, i.shard, i.zabbix_hostid, i.source,
+                    i.removed_at, i.added_at, {INSTANCE_SERVICE}, COALESCE(i.notes, '')
              FROM instances i JOIN clusters c ON c.id = i.cluster_id JOIN businesses b ON b.id = c.business_id
              ORDER BY i.name"""
     return pd.DataFrame(conn.exec_driver_sql(sql).fetchall(),
                         columns=["id", "name", "cluster", "business", "host", "port", "role", "shard",
-                                 "zabbix_hostid", "source", "removed_at", "added_at"])
+                                 "zabbix_hostid", "source", "removed_at", "added_at", "service", "notes"])
 
 
 def instance_counts(conn: Connection, day_ends) -> pd.DataFrame:
     """[ts, product_line, service, instances]: instances in the fleet at each of ``day_ends``
     (joined at or before it, not removed by then; an unknown join date counts as always there)."""
-    sql = """SELECT p.name, c.service, i.added_at, i.removed_at
+    sql = f"""SELECT p.name, {INSTANCE_SERVICE}, i.added_at, i.removed_at
              FROM instances i JOIN clusters c ON c.id = i.cluster_id JOIN businesses b ON b.id = c.business_id
              JOIN product_lines p ON p.id = b.product_line_id"""
     df = pd.DataFrame(conn.exec_driver_sql(sql).fetchall(), columns=["product_line", "service", "added", "removed"])

@@ -45,6 +45,12 @@ class Instance:
     #: UTC epoch the instance joined the fleet; None = when the store first sees it (a source
     #: that knows better, such as a trend backfill, moves it back: ``Store.backdate_instances``)
     added_at: int | None = None
+    #: the instance's own service when it differs from its cluster's (a Twemproxy host tagged with
+    #: the Redis cluster it fronts); None: the cluster's (a proxy role is Twemproxy)
+    service: str | None = None
+    #: what the source had to assume for this instance, e.g. "tag star='abc' is not 1..5: star 5
+    #: from business 订单's other hosts" (shown by `collect --report` and on the business page)
+    notes: str = ""
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ instances = Table(
     Column("source", String(40), nullable=False, default="synthetic"),
     Column("removed_at", BigInteger),
     Column("added_at", BigInteger),
+    Column("service", String(20)),         # NULL: the cluster's (a proxy role: twemproxy)
+    Column("notes", Text),                 # what the source assumed for it (malformed tags)
 )
 
 series = Table(
@@ -102,6 +104,19 @@ promotions = Table(
     Column("end", BigInteger, nullable=False),
     Column("preheat_days", Integer, nullable=False, default=0),
     Column("tz", String(60), nullable=False, default="Asia/Shanghai"),
+    Column("origin", String(20), nullable=False, server_default="user"),
+    Column("skipped", Integer, nullable=False, server_default="0"),
+)
+
+promotion_kinds = Table(
+    "promotion_kinds", metadata,
+    Column("kind", String(40), primary_key=True),
+    Column("month", Integer, nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("preheat_days", Integer, nullable=False),
+    Column("length_days", Integer, nullable=False),
+    Column("tz", String(60), nullable=False),
+    Column("enabled", Integer, nullable=False),
 )
 
 meta = Table(

@@ -12,12 +12,15 @@ from sqlalchemy.engine import Connection
 
 from core.errors import StoreInputError
 from store import aggregate as agg
+from store import calendar as cal
 from store import engine as eng
 from store import inventory, reader, schema, writer
 from store.alerts import AlertsMixin
 from store.codec import FIELDS
 from store.inventory_types import Inventory, Promotion
 
+FIRST_KEY = "data.first_ts"
+PROMOTION_COLUMNS = ["id", "name", "kind", "start", "end", "preheat_days", "tz", "origin"]
 RAW_RANGE_LIMIT = 2 * 86400  # ranges up to two days read the raw tier when it covers them
 INVENTORY_TTL = 30.0
 
@@ -34,6 +37,7 @@ class Store(AlertsMixin):
         self._by_metric: dict[str, pd.DataFrame] = {}
         self._picked: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] = {}
         self._known_ids: np.ndarray | None = None
+        self._first: tuple[float, int | None] | None = None    # (read at, data_start)
 
     # ----------------------------------------------------------------- life cycle
     @classmethod
@@ -142,6 +146,8 @@ class Store(AlertsMixin):
         with self._tx() as conn:
             n, _ = writer.write_samples(conn, series_id, ts, value, known=self._unknown_ids,
                                         pruned=writer.pruned_before(conn))
+        if n:
+            self._note_first(int(np.min(ts)))
         return n
 
     def _unknown_ids(self, ids: np.ndarray) -> np.ndarray:
@@ -170,7 +176,31 @@ class Store(AlertsMixin):
             raise StoreInputError(f"unknown series id {', '.join(map(str, unknown[:5]))}; use the ids "
                                   f"Store.upsert_inventory returned.")
         with self._tx() as conn:
-            return writer.write_rollup_hours(conn, sid, hour, vmin, vavg, vmax, count)
+            n = writer.write_rollup_hours(conn, sid, hour, vmin, vavg, vmax, count)
+        if len(hour):
+            self._note_first(int(hour.min()))
+        return n
+
+    def data_start(self) -> int | None:
+        """UTC epoch of the oldest data in the store (hour precision; None when empty). Kept in
+        meta by every write (migration 0003 set it for older stores), re-read at most once a
+        minute (a backfill in another process moves it back)."""
+        now = time.monotonic()
+        if self._first is None or now - self._first[0] >= INVENTORY_TTL * 2:
+            value = self.get_meta(FIRST_KEY)
+            self._first = (now, None if value is None else int(value))
+        return self._first[1]
+
+    def _note_first(self, ts: int) -> None:
+        """Move data_start back when a write reaches further back than it."""
+        known = self.data_start()
+        if known is not None and ts >= known:
+            return
+        with self._tx() as conn:
+            current = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == FIRST_KEY)).scalar()
+            if current is None or ts < int(current):
+                writer.upsert_rows(conn, "meta", ("key", "value"), ("key",), [(FIRST_KEY, str(ts // 3600 * 3600))])
+        self._first = (time.monotonic(), min(ts // 3600 * 3600, known if known is not None else ts))
 
     def prune(self, now: int | None = None) -> int:
         """Drop raw chunks older than the retention; rollups are kept."""
@@ -196,26 +226,93 @@ class Store(AlertsMixin):
                                 .where(schema.watermarks.c.source == source)).fetchall()
         return {int(a): int(b) for a, b in rows}
 
-    def upsert_promotions(self, promotions: Iterable[Promotion]) -> int:
+    # ------------------------------------------------------------ promotion calendar
+    def upsert_promotions(self, promotions: Iterable[Promotion], origin: str = "user") -> int:
+        """Enter promotions (by name: an existing one is replaced); ``origin`` says who entered
+        them (user, import, suggestion, synthetic). Bad input changes nothing."""
+        if origin not in cal.ORIGINS:
+            raise StoreInputError(f"promotion origin {origin!r}; use one of {', '.join(cal.ORIGINS)}.")
         rows = []
         for p in promotions:
+            if not str(p.name).strip() or not str(p.kind).strip():
+                raise StoreInputError(f"promotion {p.name!r} of kind {p.kind!r}: give both a name and a kind.")
             if p.end <= p.start:
                 raise StoreInputError(f"promotion {p.name!r} ends before it starts; fix its start/end.")
-            rows.append((p.name, p.kind, int(p.start), int(p.end), int(p.preheat_days), p.tz))
+            cal.check_tz(p.tz)
+            rows.append((p.name, p.kind, int(p.start), int(p.end), int(p.preheat_days), p.tz, origin, 0))
         with self._tx() as conn:
-            writer.upsert_rows(conn, "promotions", ("name", "kind", "start", '"end"', "preheat_days", "tz"),
-                               ("name",), rows)
+            writer.upsert_rows(conn, "promotions", ("name", "kind", "start", '"end"', "preheat_days", "tz", "origin",
+                                                    "skipped"), ("name",), rows)
         return len(rows)
 
     def promotions(self) -> pd.DataFrame:
+        """The promotions entered (not the yearly ones: see :meth:`calendar`), by start."""
         with self._ro() as conn:
-            rows = conn.execute(select(schema.promotions).order_by(schema.promotions.c.start)).fetchall()
-        return pd.DataFrame(rows, columns=["id", "name", "kind", "start", "end", "preheat_days", "tz"])
+            rows = conn.execute(select(*[schema.promotions.c[c] for c in PROMOTION_COLUMNS])
+                                .where(schema.promotions.c.skipped == 0)
+                                .order_by(schema.promotions.c.start)).fetchall()
+        return pd.DataFrame(rows, columns=PROMOTION_COLUMNS)
 
     def delete_promotion(self, name: str) -> bool:
+        """Remove an entered promotion (a skipped yearly occurrence comes back); False when none."""
         with self._tx() as conn:
             res = conn.execute(schema.promotions.delete().where(schema.promotions.c.name == name))
             return bool(res.rowcount)
+
+    def skip_promotion(self, promo: Promotion) -> None:
+        """Leave a yearly occurrence out of the calendar (it did not happen for this fleet)."""
+        with self._tx() as conn:
+            writer.upsert_rows(conn, "promotions", ("name", "kind", "start", '"end"', "preheat_days", "tz", "origin",
+                                                    "skipped"), ("name",),
+                               [(promo.name, promo.kind, int(promo.start), int(promo.end), int(promo.preheat_days),
+                                 promo.tz, "user", 1)])
+
+    def promotion_kinds(self) -> pd.DataFrame:
+        """Yearly kinds in effect: built-in (maybe changed or disabled) and the user's own."""
+        with self._ro() as conn:
+            rows = conn.execute(select(schema.promotion_kinds)).fetchall()
+        return cal.kinds(pd.DataFrame(rows, columns=[c.name for c in schema.promotion_kinds.columns]))
+
+    def set_promotion_kind(self, kind: "cal.Kind") -> None:
+        """Add a yearly kind or change one (a built-in one too); bad input changes nothing."""
+        k = kind.check()
+        with self._tx() as conn:
+            writer.upsert_rows(conn, "promotion_kinds", ("kind", "month", "day", "preheat_days", "length_days", "tz",
+                                                         "enabled"), ("kind",),
+                               [(k.kind, int(k.month), int(k.day), int(k.preheat_days), int(k.length_days), k.tz,
+                                 int(k.enabled))])
+
+    def remove_promotion_kind(self, kind: str) -> bool:
+        """Stop a yearly kind (a built-in one is disabled, a user's deleted); False when unknown."""
+        if kind in cal.BUILTIN:
+            b = cal.BUILTIN[kind]
+            self.set_promotion_kind(cal.Kind(b.kind, b.month, b.day, b.preheat_days, b.length_days, b.tz, False))
+            return True
+        with self._tx() as conn:
+            return bool(conn.execute(schema.promotion_kinds.delete()
+                                     .where(schema.promotion_kinds.c.kind == kind)).rowcount)
+
+    def calendar(self, first_year: int | None = None, last_year: int | None = None,
+                 now: int | None = None) -> pd.DataFrame:
+        """The promotion calendar (see store/calendar.py): entered promotions plus the yearly
+        kinds' occurrences from ``first_year`` to ``last_year`` (default next year). By default
+        the yearly ones begin with the store's data (those that ended before it are left out;
+        two years before ``now`` for an empty store). Columns: name, kind, start, end,
+        preheat_days, tz, origin."""
+        now = int(time.time() if now is None else now)
+        year = time.gmtime(now).tm_year
+        since = self.data_start() if first_year is None else None
+        if first_year is None:
+            first_year = time.gmtime(since).tm_year if since is not None else year - 2
+        with self._ro() as conn:
+            entered = conn.execute(select(*[schema.promotions.c[c] for c in (*cal.COLUMNS, "skipped")])).fetchall()
+            kinds = conn.execute(select(schema.promotion_kinds)).fetchall()
+        out = cal.effective(pd.DataFrame(entered, columns=[*cal.COLUMNS, "skipped"]),
+                            pd.DataFrame(kinds, columns=[c.name for c in schema.promotion_kinds.columns]),
+                            first_year, year + 1 if last_year is None else last_year)
+        if since is not None:
+            out = out[(out["origin"] != "yearly") | (out["end"] > since)].reset_index(drop=True)
+        return out
 
     def set_meta(self, key: str, value: str) -> None:
         with self._tx() as conn:

@@ -13,8 +13,11 @@ from typing import Callable
 
 from tqdm import tqdm
 
+from core.errors import PeakwatchError
+
 log = logging.getLogger("peakwatch.demo")
 PRUNE_EVERY_S = 3600
+MAX_PAUSE_S = 600
 
 
 class DemoRunner:
@@ -49,16 +52,28 @@ class DemoRunner:
             bar.close()
 
     def run_forever(self) -> None:
-        try:
-            self.bootstrap(progress=True)
-            last_prune = 0.0
-            while not self.stop.is_set():
+        """Generate, then append live points every collect_interval until ``stop`` is set. A failed
+        step (the store locked by another writer, a full disk) is logged and tried again after a
+        growing pause: the demo never stops for good, and meanwhile the wall shows its data ageing."""
+        interval = float(self.settings.collect_interval)
+        bootstrapped, last_prune, failures = False, 0.0, 0
+        while not self.stop.is_set():
+            try:
+                if not bootstrapped:
+                    self.bootstrap(progress=True)
+                    bootstrapped = True
                 now = self.clock()
                 self.source.tick(int(now))
                 if now - last_prune > PRUNE_EVERY_S:
                     self.store.prune(int(now))
                     last_prune = now
-                self.stop.wait(self.settings.collect_interval)
-        except BaseException as exc:  # reported to the main thread; the web app keeps serving
-            self.error = exc
-            log.exception("the demo generator stopped: %s", exc)
+                failures, self.error = 0, None
+                wait = interval
+            except Exception as exc:  # noqa: BLE001 - logged and retried; the web app keeps serving
+                failures += 1
+                self.error = exc
+                wait = min(MAX_PAUSE_S, max(1.0, interval / 4) * 2 ** min(failures - 1, 10))
+                log.error("the demo generator failed (%d in a row), trying again in %.0f s: %s", failures, wait,
+                          exc, exc_info=not isinstance(exc, PeakwatchError),
+                          extra={"fields": {"error": type(exc).__name__, "failures": failures}})
+            self.stop.wait(wait)

@@ -157,7 +157,7 @@ class SyntheticSource:
         report = progress or (lambda done, total, what="": None)
         self.write_inventory()
         self.store.upsert_promotions(calendar.default_promotions(
-            self.model.anchor, years=max(2.0, history_days / 365.25)))
+            self.model.anchor, years=max(2.0, history_days / 365.25)), origin="synthetic")
         self.tick(int(self.clock()))
         units = self.plan(history_days, raw_hours)
         # the series count too: a store bootstrapped by a fleet with other series (before the

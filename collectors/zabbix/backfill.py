@@ -13,9 +13,10 @@ import time
 import numpy as np
 
 from collectors.zabbix import derive
-from collectors.zabbix.history import (LOOKBACK, SOURCE, Fetcher, PassReport, Writer, chunk_outputs,
-                                       parse_values, windows, write_outputs)
+from collectors.zabbix.history import (CHECKED, LOOKBACK, SOURCE, Carry, Fetcher, PassReport, Writer,
+                                       chunk_outputs, parse_values, seed, windows, write_outputs)
 from collectors.zabbix.inventory import Discovery
+from collectors.zabbix.keymap import is_counter, is_slow
 
 log = logging.getLogger("peakwatch.zabbix")
 
@@ -48,7 +49,7 @@ def _write_rollups(store, ids, group, trends, keep_from, report, mark) -> None:
         sid = ids.get(out.key)
         if sid is None:
             continue
-        r = derive.compute_rollups(out, trends, report.skipped)
+        r = derive.compute_rollups(out, trends, report.skipped, since=keep_from)
         keep = (r["ts"] >= keep_from) & np.isfinite(r["avg"])
         cols["sid"].append(np.full(int(keep.sum()), sid, np.int64))
         for k in ("ts", "min", "avg", "max", "count"):
@@ -58,6 +59,14 @@ def _write_rollups(store, ids, group, trends, keep_from, report, mark) -> None:
         report.rollups_written += int(store.write_rollups(*(np.concatenate(cols[k]) for k in
                                                              ("sid", "ts", "min", "avg", "max", "count"))))
     store.set_watermarks(TRENDS_SOURCE, marks)
+
+
+def _write_raw(store, ids, g, data, a, b, now, report, carry: Carry, newest: dict[int, int]) -> None:
+    carry.apply(data, a, {r.itemid for o in g for r in o.items})
+    for sid, ts in write_outputs(store, ids, g, data, a, now, report).items():
+        newest[sid] = max(ts, newest.get(sid, 0))
+    store.set_watermarks(RAW_SOURCE, {ids[o.key]: b for o in g if o.key in ids})
+    carry.update(data, b)
 
 
 def backfill(client, store, disc: Discovery, ids: dict[str, int], span: int, *, batch_items: int,
@@ -77,17 +86,20 @@ def backfill(client, store, disc: Discovery, ids: dict[str, int], span: int, *, 
     groups = chunk_outputs(outputs, batch_items)
     tmarks, rmarks = store.watermarks(TRENDS_SOURCE), store.watermarks(RAW_SOURCE)
     plan = []
-    for g in groups:
+    for gi, g in enumerate(groups):
         sids = [ids[o.key] for o in g]
         for a, b in windows(start, raw_from, TREND_WINDOW):
             if not all(tmarks.get(s, 0) >= b for s in sids):
-                plan.append(("trends", g, a, b))
+                plan.append(("trends", gi, a, b))
         for a, b in windows(raw_from, now + 1, batch_window):
             if not all(rmarks.get(s, 0) >= b for s in sids):
-                plan.append(("raw", g, a, b))
+                plan.append(("raw", gi, a, b))
     writer = Writer()
+    carries: dict[int, Carry] = {}
+    newest: dict[int, int] = {}
     try:
-        for done, (phase, g, a, b) in enumerate(plan, 1):
+        for done, (phase, gi, a, b) in enumerate(plan, 1):
+            g = groups[gi]
             items = {r.itemid: r.value_type for o in g for r in o.items}
             if phase == "trends":
                 rows = fetch.trends(list(items), a - HOUR, b)
@@ -95,18 +107,24 @@ def backfill(client, store, disc: Discovery, ids: dict[str, int], span: int, *, 
                 trends = parse_trends(rows)
                 writer.submit(lambda g=g, t=trends, a=a, b=b: _write_rollups(store, ids, g, t, a, report, b))
             else:
+                if gi not in carries:
+                    # the group's first raw window in this run (after trends, or resuming): the
+                    # newest earlier point of counters and limits sampled less often than LOOKBACK
+                    carries[gi] = Carry()
+                    seed(fetch, carries[gi], {r.itemid: r.value_type for o in g for r in o.items
+                                              if is_counter(r.rule) or is_slow(r.rule)}, a)
                 rows = fetch.history(items, a - LOOKBACK, b)
                 report.values_read += len(rows)
-                data = parse_values(rows, report.skipped)
-                writer.submit(lambda g=g, d=data, a=a, b=b: write_outputs(store, ids, g, d, a, now, report,
-                                                                          RAW_SOURCE, b))
+                writer.submit(lambda g=g, rows=rows, a=a, b=b, c=carries[gi]: _write_raw(
+                    store, ids, g, parse_values(rows, report.skipped, since=a), a, b, now, report, c, newest))
             if progress:
                 progress(done, len(plan))
     finally:
         writer.close()
-    # the incremental pass continues from where the backfill ended
+    # the incremental pass continues from the newest sample of each series and the end of this read
     current = store.watermarks(SOURCE)
-    store.set_watermarks(SOURCE, {ids[o.key]: max(current.get(ids[o.key], 0), now) for o in outputs})
+    store.set_watermarks(SOURCE, {sid: max(current.get(sid, 0), ts) for sid, ts in newest.items()})
+    store.set_watermarks(CHECKED, {ids[o.key]: now for o in outputs})
     # instances joined the fleet when their data begins, not when Peakwatch first saw them
     report.instances_backdated = store.backdate_instances()
     report.seconds = time.monotonic() - t_start

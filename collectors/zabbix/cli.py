@@ -139,6 +139,13 @@ def print_report(source) -> int:
     print(f"unmapped hosts: {len(disc.unmapped_hosts)}")
     for host, reason in disc.unmapped_hosts:
         print(f"  {host}: {reason}")
+    print(f"hosts collected with assumed values: {len(disc.notes)} (fix their tags to make these certain)")
+    for host, note in sorted(disc.notes.items()):
+        print(f"  {host}: {note}")
+    proxies = [i.name for i in inv.instances if i.service == "twemproxy"]
+    if proxies:
+        print(f"proxies in a cluster of another service: {len(proxies)} ({', '.join(proxies[:5])}"
+              f"{' ...' if len(proxies) > 5 else ''}): sized as proxies, not counted as shards")
     print(f"hosts with unmapped numeric items: {len(disc.unmapped_items)}")
     for host, keys in sorted(disc.unmapped_items.items()):
         print(f"  {host}: {len(keys)} items, e.g. {', '.join(keys[:3])}")
@@ -149,6 +156,10 @@ def print_report(source) -> int:
               f"has no reads/writes series")
         if lacking:
             print(f"  without: {', '.join(lacking[:5])}{f' and {len(lacking) - 5} more' if len(lacking) > 5 else ''}")
+            replicas = {i.name for i in inv.instances if i.role == "slave"} & set(lacking)
+            if replicas:
+                print(f"  {len(replicas)} of them are replicas: their qps includes the writes they replay from "
+                      f"their master (counted twice in cluster sums until the add-on template is linked)")
     for inst, src in sorted(source.mem_limit_sources().items()):
         print(f"  memory limit of {inst}: {src}")
     return 0

@@ -1,5 +1,11 @@
 """The Zabbix API client: pyzabbix with a timeout on every call, retries with backoff, re-login
-when a session expires, and the one place where upstream errors become Peakwatch errors.
+when a session expires, a deadline for a whole collection pass, and the one place where upstream
+errors become Peakwatch errors.
+
+Zabbix versions: the server's version (``apiinfo.version``, asked without credentials) decides how
+to authenticate, as each version accepts: 6.0 takes the token or session in the JSON body's
+``auth`` field and ``user.login(user=...)``; 6.4 and later take ``Authorization: Bearer`` and
+``user.login(username=...)``; 7.2 refuses the ``auth`` field.
 
     requests / pyzabbix failure                    ->  core.errors
     ---------------------------------------------      ------------------------------------------
@@ -9,6 +15,8 @@ when a session expires, and the one place where upstream errors become Peakwatch
     bad URL (no scheme, invalid)                   ->  ZabbixProtocolError (names zabbix_url)
     bad token or password, session expired twice   ->  ZabbixAuthError
     any other API error object                     ->  ZabbixAPIError
+    an answer without ``result``, or not the shape ->  ZabbixProtocolError (names the method and field)
+    the pass deadline passed                       ->  ZabbixUnavailable   (no retry)
 """
 from __future__ import annotations
 
@@ -18,6 +26,7 @@ import time
 from typing import Any, Callable, Iterator
 
 import requests
+from packaging.version import InvalidVersion, Version
 from pyzabbix import ZabbixAPI, ZabbixAPIException
 from requests import exceptions as rex
 
@@ -140,8 +149,12 @@ class ZabbixClient:
         session = session or requests.Session()
         session.verify = verify_tls
         self.api = ZabbixAPI(url, session=session, timeout=timeout, detect_version=False)
+        self.timeout = timeout
         self.calls = 0
         self._logged_in = False
+        self.server_version: Version | None = None
+        self.deadline: float | None = None        # time.monotonic() by which the current pass must end
+        self._deadline_s = 0.0
 
     @classmethod
     def from_settings(cls, settings, **kw) -> "ZabbixClient":
@@ -150,7 +163,15 @@ class ZabbixClient:
                    retries=settings.zabbix_retries, backoff=settings.zabbix_backoff, **kw)
 
     def login(self) -> None:
-        """Authenticate (token or user/password); errors are mapped."""
+        """Authenticate (token or user/password) the way the server's version expects; errors are mapped."""
+        if self.server_version is None:
+            text = self.version()
+            try:
+                self.server_version = Version(str(text))
+            except InvalidVersion as exc:
+                raise ZabbixProtocolError(f"Zabbix API {self.url} (apiinfo.version) answered {_short(text, 40)!r}, "
+                                          f"not a version; check that zabbix_url is the Zabbix frontend.") from exc
+            self.api.version = self.server_version     # pyzabbix: Bearer header and username from 6.4 / 5.4
         with mapped_errors(self.url, "user.login"):
             self._with_retries("user.login", self._login_once)
         self._logged_in = True
@@ -162,8 +183,27 @@ class ZabbixClient:
             self.api.login(user=self._user, password=self._password)
 
     def version(self) -> str:
-        with mapped_errors(self.url, "apiinfo.version"):
-            return self._with_retries("apiinfo.version", lambda: self.api.do_request("apiinfo.version")["result"])
+        return self._call_mapped("apiinfo.version", None)
+
+    # ---------------------------------------------------------------- the pass deadline
+    def start_pass(self, seconds: float) -> None:
+        """Every call from now on must end within ``seconds`` (0: no deadline): each HTTP call's
+        timeout is cut to the time left and nothing is retried past it."""
+        self._deadline_s = float(seconds)
+        self.deadline = time.monotonic() + seconds if seconds > 0 else None
+
+    def end_pass(self) -> None:
+        self.deadline = None
+
+    def _time_left(self, method: str) -> float | None:
+        if self.deadline is None:
+            return None
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise ZabbixUnavailable(f"the collection pass used its {self._deadline_s:g} s (zabbix_pass_seconds) "
+                                    f"before {method}; what was written stays and the next pass continues from "
+                                    f"there. Raise zabbix_pass_seconds if Zabbix is only slow.")
+        return left
 
     def call(self, method: str, params: Any = None) -> Any:
         """Call one API method; retries ZabbixUnavailable, logs in again once on an expired session."""
@@ -183,11 +223,17 @@ class ZabbixClient:
 
     def _call_mapped(self, method: str, params: Any) -> Any:
         with mapped_errors(self.url, method):
-            return self._with_retries(method, lambda: self.api.do_request(method, params)["result"])
+            answer = self._with_retries(method, lambda: self.api.do_request(method, params))
+        if not isinstance(answer, dict) or "result" not in answer:
+            raise ZabbixProtocolError(f"Zabbix API {self.url} ({method}) answered JSON without a result "
+                                      f"({_short(answer, 120)}); check that zabbix_url is the Zabbix frontend.")
+        return answer["result"]
 
     def _with_retries(self, method: str, fn: Callable[[], Any]) -> Any:
         delay = self.backoff
         for attempt in range(self.retries + 1):
+            left = self._time_left(method)
+            self.api.timeout = self.timeout if left is None else max(0.1, min(self.timeout, left))
             self.calls += 1
             try:
                 return fn()
@@ -195,8 +241,24 @@ class ZabbixClient:
                 err = map_exception(exc, self.url, method)
                 if not isinstance(err, ZabbixUnavailable) or attempt == self.retries:
                     raise err from exc
-                log.warning("Zabbix call failed, retrying in %.1fs (%d/%d): %s", delay, attempt + 1, self.retries,
+                left = self._time_left(method)
+                wait = delay if left is None else min(delay, left)
+                log.warning("Zabbix call failed, retrying in %.1fs (%d/%d): %s", wait, attempt + 1, self.retries,
                             err, extra={"fields": {"method": method, "retry": attempt + 1}})
-                self._sleep(delay)
+                self._sleep(wait)
                 delay = min(MAX_BACKOFF, delay * 2 if delay else 0)
         raise AssertionError("unreachable")
+
+
+def rows_of(result: Any, method: str, fields: tuple[str, ...]) -> list[dict]:
+    """``result`` as a list of objects that each hold ``fields``, else a ZabbixProtocolError
+    naming the method and what was wrong (the collector never meets a KeyError)."""
+    if not isinstance(result, list):
+        raise ZabbixProtocolError(f"Zabbix {method} answered {type(result).__name__} {_short(result, 80)!r} where "
+                                  f"a list of objects belongs; is zabbix_url a Zabbix frontend of version 6.0 or later?")
+    for row in result:
+        if not isinstance(row, dict) or any(f not in row for f in fields):
+            missing = [f for f in fields if not isinstance(row, dict) or f not in row]
+            raise ZabbixProtocolError(f"Zabbix {method} answered a row without {', '.join(missing)} "
+                                      f"({_short(row, 80)}); is zabbix_url a Zabbix frontend of version 6.0 or later?")
+    return result

@@ -25,15 +25,26 @@ def _get(data: Mapping[str, Arrays], itemid: str) -> Arrays:
     return data.get(itemid, EMPTY)
 
 
-def rate(ts: np.ndarray, v: np.ndarray, problems: Problems | None = None) -> Arrays:
+def _count(problems: Problems | None, reason: str, bad: np.ndarray, ts: np.ndarray, since: int | None) -> None:
+    """Count the ``bad`` points at or after ``since`` (points before it were counted by the window
+    that wrote them: a window re-reads a little of the previous one)."""
+    if problems is None or not bad.any():
+        return
+    if since is not None:
+        bad = bad & (ts >= since)
+    n = int(bad.sum())
+    if n:
+        problems[reason] += n
+
+
+def rate(ts: np.ndarray, v: np.ndarray, problems: Problems | None = None, since: int | None = None) -> Arrays:
     """Per-second rate of a counter; a decrease (reset, restart) yields no point for that step."""
     if len(ts) < 2:
         return EMPTY
     dt = np.diff(ts).astype(np.float64)
     dv = np.diff(v)
     ok = (dt > 0) & (dv >= 0)
-    if problems is not None and (dv < 0).any():
-        problems["counter reset"] += int((dv < 0).sum())
+    _count(problems, "counter reset", dv < 0, ts[1:], since)
     return ts[1:][ok], dv[ok] / dt[ok]
 
 
@@ -46,13 +57,12 @@ def join(*series: Arrays) -> tuple[np.ndarray, list[np.ndarray]]:
     return ts, vals
 
 
-def hit_ratio(hits: Arrays, misses: Arrays, problems: Problems | None = None) -> Arrays:
+def hit_ratio(hits: Arrays, misses: Arrays, problems: Problems | None = None, since: int | None = None) -> Arrays:
     """hits / (hits + misses) in %; no traffic gives no value (not 0, not 100)."""
     ts, (h, m) = join(hits, misses)
     total = h + m
     ok = total > 0
-    if problems is not None and (~ok).any():
-        problems["no traffic (no hit ratio)"] += int((~ok).sum())
+    _count(problems, "no traffic (no hit ratio)", ~ok, ts, since)
     return ts[ok], h[ok] / total[ok] * 100.0
 
 
@@ -66,7 +76,8 @@ def prev_fill(grid: np.ndarray, ts: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def mem_limit(out: Output, data: Mapping[str, Arrays]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ts, limit bytes, source code) on the mem_used grid. Source codes: 1 maxmemory/limit_maxbytes,
-    2 cluster capacity (maxmemory 0 = no limit), 3 host memory, 0 unknown (no value)."""
+    2 cluster capacity (maxmemory 0 = no limit), 3 host memory, 4 no limit (maxmemory 0 and neither
+    of those: the limit is 0, as Redis says it), 0 unknown (no value)."""
     used = _get(data, out.items[0].itemid)
     ts = used[0]
     limit = np.full(len(ts), np.nan)
@@ -84,10 +95,15 @@ def mem_limit(out: Output, data: Mapping[str, Arrays]) -> tuple[np.ndarray, np.n
         hm = prev_fill(ts, *_get(data, refs["_host_mem"].itemid))
         ok = todo & (hm > 0)
         limit[ok], source[ok] = hm[ok], 3
+    todo = np.isnan(limit)
+    if "_mem_max" in refs and todo.any():
+        unlimited = todo & (mx == 0)
+        limit[unlimited], source[unlimited] = 0.0, 4
     return ts, limit, source
 
 
-LIMIT_SOURCES = {1: "configured limit", 2: "cluster capacity", 3: "host memory", 0: "unknown"}
+LIMIT_SOURCES = {1: "configured limit", 2: "cluster capacity", 3: "host memory", 4: "no limit (maxmemory 0)",
+                 0: "unknown"}
 
 
 def mem_source(out: Output, data: Mapping[str, Arrays]) -> str:
@@ -96,31 +112,37 @@ def mem_source(out: Output, data: Mapping[str, Arrays]) -> str:
     return LIMIT_SOURCES[int(source[-1])] if len(source) else "no data"
 
 
-def compute(out: Output, data: Mapping[str, Arrays], problems: Problems | None = None) -> Arrays:
-    """The (ts, value) of one output from its items' arrays."""
+def compute(out: Output, data: Mapping[str, Arrays], problems: Problems | None = None,
+            since: int | None = None) -> Arrays:
+    """The (ts, value) of one output from its items' arrays; skipped points at or after ``since``
+    (all when None) are counted in ``problems``."""
     how = out.how
     refs = out.items
     if how == "gauge":
         ts, v = _get(data, refs[0].itemid)
         return ts, v
     if how == "rate":
-        return rate(*_get(data, refs[0].itemid), problems)
+        return rate(*_get(data, refs[0].itemid), problems, since)
     if how == "hit_ratio_counters":
-        return hit_ratio(rate(*_get(data, refs[0].itemid), problems), rate(*_get(data, refs[1].itemid), problems),
-                         problems)
+        return hit_ratio(rate(*_get(data, refs[0].itemid), problems, since),
+                         rate(*_get(data, refs[1].itemid), problems, since), problems, since)
     if how == "hit_ratio_rates":
-        return hit_ratio(_get(data, refs[0].itemid), _get(data, refs[1].itemid), problems)
+        return hit_ratio(_get(data, refs[0].itemid), _get(data, refs[1].itemid), problems, since)
     if how == "sum":
         ts, vals = join(*[_get(data, r.itemid) for r in refs])
         return ts, np.sum(vals, axis=0) if vals else np.zeros(0)
+    if how == "minus":      # a replica's client commands: its ops less the writes it replays
+        ts, (a, b) = join(_get(data, refs[0].itemid), _get(data, refs[1].itemid))
+        return ts, np.maximum(a - b, 0.0)
     if how == "cpu":
-        ts, vals = join(*[rate(*_get(data, r.itemid), problems) for r in refs])
+        ts, vals = join(*[rate(*_get(data, r.itemid), problems, since) for r in refs])
         return ts, np.sum(vals, axis=0) * 100.0 if vals else np.zeros(0)
     if how in ("mem_max", "mem_util"):
         ts, limit, _ = mem_limit(out, data)
-        ok = ~np.isnan(limit)
-        if problems is not None and (~ok).any() and how == "mem_util":
-            problems["no memory limit (maxmemory 0, no capacity, no host memory)"] += int((~ok).sum())
+        # mem_max 0 is "no limit" (stored: the pages say so); utilisation against no limit is no value
+        ok = ~np.isnan(limit) if how == "mem_max" else limit > 0
+        if how == "mem_util":
+            _count(problems, "no memory limit (maxmemory 0, no capacity tag): no utilisation", ~ok, ts, since)
         if how == "mem_max":
             return ts[ok], limit[ok]
         used = _get(data, refs[0].itemid)[1]
@@ -129,7 +151,7 @@ def compute(out: Output, data: Mapping[str, Arrays], problems: Problems | None =
 
 
 def compute_rollups(out: Output, trends: Mapping[str, dict[str, np.ndarray]],
-                    problems: Problems | None = None) -> dict[str, np.ndarray]:
+                    problems: Problems | None = None, since: int | None = None) -> dict[str, np.ndarray]:
     """Hourly (ts, min, avg, max, count) of one output from ``trend.get`` arrays per item.
 
     Gauges keep Zabbix's min/avg/max; memory utilisation divides each by the limit; other
@@ -145,7 +167,7 @@ def compute_rollups(out: Output, trends: Mapping[str, dict[str, np.ndarray]],
     for name in ("min", "avg", "max"):
         if name != "avg" and not keep_spread:
             continue
-        per[name] = compute(out, col(name), problems if name == "avg" else None)
+        per[name] = compute(out, col(name), problems if name == "avg" else None, since)
     ts, avg = per["avg"]
     lo = per["min"][1] if keep_spread else avg
     hi = per["max"][1] if keep_spread else avg

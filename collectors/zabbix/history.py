@@ -19,11 +19,14 @@ import numpy as np
 
 from collectors.zabbix import derive
 from collectors.zabbix.inventory import Discovery, Output
+from collectors.zabbix.keymap import is_slow
+from collectors.zabbix.client import rows_of
 from core.errors import ZabbixTooLarge
 
 log = logging.getLogger("peakwatch.zabbix")
 
-SOURCE = "zabbix"
+SOURCE = "zabbix"              # watermark: newest sample written per series
+CHECKED = "zabbix-checked"     # watermark: end of the history read per series
 LOOKBACK = 900          # extra seconds read before a window so counters have a previous point
 FUTURE_SLACK = 300      # a clock further ahead than this is a bad clock, skipped and counted
 FUTURE_HORIZON = 86400  # how far ahead a pass looks for such clocks (to count them)
@@ -49,8 +52,9 @@ class PassReport:
                 "instances_backdated": self.instances_backdated}
 
 
-def parse_values(rows: list[dict], problems: derive.Problems) -> dict[str, derive.Arrays]:
-    """history.get rows (sorted by clock) -> {itemid: (ts, value)}; unparsable values are counted."""
+def parse_values(rows: list[dict], problems: derive.Problems, since: int | None = None) -> dict[str, derive.Arrays]:
+    """history.get rows (sorted by clock) -> {itemid: (ts, value)}; unparsable values at or after
+    ``since`` (all when None) are counted (earlier ones were counted by the window that wrote them)."""
     if not rows:
         return {}
     ids = np.array([r["itemid"] for r in rows])
@@ -61,8 +65,9 @@ def parse_values(rows: list[dict], problems: derive.Problems) -> dict[str, deriv
     except ValueError:
         v = np.array([_num(x) for x in raw], dtype=np.float64)
     bad = ~np.isfinite(v)
-    if bad.any():
-        problems["not a finite number"] += int(bad.sum())
+    counted = bad if since is None else bad & (ts >= since)
+    if counted.any():
+        problems["not a finite number"] += int(counted.sum())
     return _group(ids, ts, v, ~bad)
 
 
@@ -137,7 +142,8 @@ class Fetcher:
         params = dict(base, itemids=ids, time_from=t0, time_till=t1 - 1)
         try:
             self.report.api_calls += 1
-            return self.client.call(method, params)
+            fields = tuple(base["output"])
+            return rows_of(self.client.call(method, params), method, fields)
         except ZabbixTooLarge:
             if depth >= MAX_SPLIT_DEPTH or (len(ids) == 1 and t1 - t0 <= 60):
                 raise
@@ -186,64 +192,160 @@ class Writer:
             raise self.error
 
 
+class Carry:
+    """The newest point of each item before the window being read.
+
+    A window re-reads only ``LOOKBACK`` seconds before its start. An item sampled less often has
+    no point there: an hourly counter would lose its first step in the window, and a memory limit
+    that the official templates store only when it changes (Memcached's ``limit_maxbytes``:
+    "discard unchanged with heartbeat 30m") would leave the window without a limit. The carried
+    point stands in for it. A collector process keeps one Carry across its passes; the writer
+    thread applies and updates it window after window, in order."""
+
+    def __init__(self, seed: dict[str, derive.Arrays] | None = None):
+        self.last: dict[str, tuple[int, float]] = {}
+        if seed:
+            self.update(seed, None)
+
+    def apply(self, data: dict[str, derive.Arrays], start: int, itemids: Iterable[str]) -> None:
+        """Give each of ``itemids`` whose data has no point before ``start`` its carried point."""
+        for itemid in itemids:
+            prev = self.last.get(itemid)
+            if prev is None or prev[0] >= start:
+                continue
+            ts, v = data.get(itemid, derive.EMPTY)
+            if not len(ts) or ts[0] >= start:
+                data[itemid] = (np.r_[np.int64(prev[0]), ts], np.r_[prev[1], v])
+
+    def update(self, data: dict[str, derive.Arrays], end: int | None) -> None:
+        """Remember each item's newest point before ``end`` (all points when None)."""
+        for itemid, (ts, v) in data.items():
+            i = len(ts) if end is None else int(np.searchsorted(ts, end))
+            if i and (itemid not in self.last or self.last[itemid][0] <= int(ts[i - 1])):
+                self.last[itemid] = (int(ts[i - 1]), float(v[i - 1]))
+
+    def missing(self, items: dict[str, int]) -> dict[str, int]:
+        return {i: vt for i, vt in items.items() if i not in self.last}
+
+
+#: widening look-backs for an item's newest point before a window (see :func:`seed`)
+SEED_STEPS = (3600, 6 * 3600, 86400, 7 * 86400)
+
+
+def seed(fetch: "Fetcher", carry: Carry, items: dict[str, int], start: int, gap: int = LOOKBACK) -> None:
+    """Find the newest point before ``start - gap`` (the window re-reads ``gap``) of each of
+    ``items`` that the carry lacks, looking back further for the items not found yet (an item
+    sampled every minute is found in the first hour, a limit stored once a day in the third step):
+    bounded work, done once per process."""
+    todo = carry.missing(items)
+    hi = start - gap
+    for back in SEED_STEPS:
+        if not todo:
+            return
+        lo = start - back
+        if lo < hi:
+            found = parse_values(fetch.history(todo, lo, hi), derive.Problems())
+            carry.update({i: found[i] for i in found if i in todo}, hi)
+            todo = {i: vt for i, vt in todo.items() if i not in found}
+        hi = lo
+
+
 def write_outputs(store, ids: dict[str, int], outs: Iterable[Output], data: dict[str, derive.Arrays],
-                  keep_from: int, now: int, report: PassReport, source: str, mark: int) -> None:
-    """Derive, write the samples of ``[keep_from, now]``, then move the outputs' watermarks to ``mark``."""
+                  keep_from: int, now: int, report: PassReport) -> dict[int, int]:
+    """Derive and write the samples of ``[keep_from, now]``; returns {series id: newest ts written}
+    for the outputs that got samples."""
     sids, tss, vals = [], [], []
-    marks = {}
+    newest: dict[int, int] = {}
     for out in outs:
         sid = ids.get(out.key)
         if sid is None:
             continue
-        ts, v = derive.compute(out, data, report.skipped)
+        ts, v = derive.compute(out, data, report.skipped, since=keep_from)
         keep = (ts >= keep_from) & np.isfinite(v)
         future = ts > now + FUTURE_SLACK
         if future.any():
             report.skipped["clock in the future"] += int(future.sum())
             keep &= ~future
-        sids.append(np.full(int(keep.sum()), sid, np.int64))
-        tss.append(ts[keep])
-        vals.append(v[keep])
-        marks[sid] = mark
+        if keep.any():
+            sids.append(np.full(int(keep.sum()), sid, np.int64))
+            tss.append(ts[keep])
+            vals.append(v[keep])
+            newest[sid] = int(ts[keep].max())
     if sids:
         n = store.write_samples(np.concatenate(sids), np.concatenate(tss), np.concatenate(vals))
         report.values_written += int(n)
-    store.set_watermarks(source, marks)
+    return newest
 
 
-def _parse_and_write(store, ids: dict[str, int], rows: list[dict], data: dict[str, derive.Arrays],
-                     ready: list[Output], keep_from: int, now: int, report: PassReport, mark: int) -> None:
+def _parse_and_write(store, ids: dict[str, int], rows: list[dict], item_ids: list[str],
+                     data: dict[str, derive.Arrays], ready: list[Output], keep_from: int, now: int,
+                     report: PassReport, mark: int, carry: Carry) -> None:
     """Writer-thread job: add one answer's values to the window's ``data``, then write the outputs
-    whose items have all arrived (none yet: nothing to write)."""
-    data.update(parse_values(rows, report.skipped))
-    if ready:
-        write_outputs(store, ids, ready, data, keep_from, now, report, SOURCE, mark)
+    whose items have all arrived (none yet: nothing to write). Watermarks: ``SOURCE`` follows the
+    newest sample written (a value arriving late, e.g. from a Zabbix proxy's buffer, is still read
+    next pass), ``CHECKED`` the end of the window read."""
+    parsed = parse_values(rows, report.skipped, since=keep_from)
+    carry.apply(parsed, keep_from, item_ids)
+    data.update(parsed)
+    if not ready:
+        return
+    newest = write_outputs(store, ids, ready, data, keep_from, now, report)
+    if newest:
+        store.set_watermarks(SOURCE, newest)
+    store.set_watermarks(CHECKED, {ids[o.key]: mark for o in ready if o.key in ids})
+    carry.update({i: data[i] for o in ready for i in (r.itemid for r in o.items) if i in data}, mark + 1)
+
+
+def start_times(outputs: list[Output], ids: dict[str, int], data_marks: dict[int, int], checked: dict[int, int],
+                now: int, *, overlap: int, first_window: int, late_window: int) -> dict[str, int]:
+    """Where each output's pass starts reading: ``overlap`` before its newest sample, but not
+    earlier than ``late_window`` before the end of what was already read (a series that stopped
+    reporting is not re-read from its last value on every pass); a new series reads
+    ``first_window`` back."""
+    out = {}
+    for o in outputs:
+        sid = ids[o.key]
+        data, seen = data_marks.get(sid), checked.get(sid)
+        if data is None and seen is None:
+            out[o.key] = now - first_window
+            continue
+        a = (data - overlap) if data is not None else seen
+        if seen is not None:
+            a = max(a, seen - late_window)
+        out[o.key] = max(0, min(a, now - overlap))
+    return out
 
 
 def incremental_pass(client, store, disc: Discovery, ids: dict[str, int], *, batch_items: int, batch_window: int,
-                     overlap: int, first_window: int, now: int | None = None,
-                     report: PassReport | None = None) -> PassReport:
-    """One incremental collection pass over every planned output."""
+                     overlap: int, first_window: int, late_window: int = 7200, now: int | None = None,
+                     report: PassReport | None = None, carry: Carry | None = None) -> PassReport:
+    """One incremental collection pass over every planned output.
+
+    ``carry``: the collector's :class:`Carry`, kept across passes (a new one when None)."""
     t_start = time.monotonic()
     report = report or PassReport()
     now = int(time.time()) if now is None else int(now)
-    marks = store.watermarks(SOURCE)
     fetch = Fetcher(client, report)
     writer = Writer()
     outputs = [o for o in disc.outputs if o.key in ids]
     report.series = len(outputs)
-    start_of = {o.key: max(0, marks.get(ids[o.key], now - first_window) - overlap) for o in outputs}
+    start_of = start_times(outputs, ids, store.watermarks(SOURCE), store.watermarks(CHECKED), now,
+                           overlap=overlap, first_window=first_window, late_window=late_window)
     outputs.sort(key=lambda o: start_of[o.key])
+    carry = Carry() if carry is None else carry
     try:
         for group in chunk_outputs(outputs, batch_items):
             items = {r.itemid: r.value_type for o in group for r in o.items}
             t0 = min(start_of[o.key] for o in group)
             spans = list(windows(t0, now + 1, batch_window))
             spans[-1] = (spans[-1][0], now + FUTURE_HORIZON)     # the last call also sees bad future clocks
+            # slow inputs (memory limits) need their newest point before the window: once per process
+            seed(fetch, carry, {r.itemid: r.value_type for o in group for r in o.items if is_slow(r.rule)}, t0)
             for a, b in spans:
-                # each window re-reads LOOKBACK seconds so counters have their previous point. Each
-                # value type's answer is parsed, derived and written by the writer thread while the
-                # next call is in flight: an output is written once every item it needs has arrived.
+                # each window re-reads LOOKBACK seconds so counters have their previous point (and
+                # the carry holds it for items sampled less often). Each value type's answer is
+                # parsed, derived and written by the writer thread while the next call is in flight:
+                # an output is written once every item it needs has arrived.
                 data: dict[str, derive.Arrays] = {}
                 arrived: set[str] = set()
                 pending = list(group)
@@ -253,8 +355,8 @@ def incremental_pass(client, store, disc: Discovery, ids: dict[str, int], *, bat
                     complete = [all(r.itemid in arrived for r in o.items) for o in pending]
                     ready = [o for o, done in zip(pending, complete) if done]
                     pending = [o for o, done in zip(pending, complete) if not done]
-                    writer.submit(lambda rows=rows, d=data, g=ready, a=a, m=min(b - 1, now):
-                                  _parse_and_write(store, ids, rows, d, g, a, now, report, m))
+                    writer.submit(lambda rows=rows, i=item_ids, d=data, g=ready, a=a, m=min(b - 1, now):
+                                  _parse_and_write(store, ids, rows, i, d, g, a, now, report, m, carry))
     finally:
         writer.close()
     report.seconds = time.monotonic() - t_start

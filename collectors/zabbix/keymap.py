@@ -28,6 +28,10 @@ from store.metrics import METRICS
 INPUTS = {"_hits", "_misses", "_hits_rate", "_misses_rate", "_mem_max", "_host_mem", "_cpu_sys", "_cpu_user",
           "_get_rate", "_set_rate"}
 KINDS = ("gauge", "counter", "input")
+#: inputs that are running totals (their rates are derived), like rules of kind "counter"
+COUNTER_INPUTS = {"_hits", "_misses", "_cpu_sys", "_cpu_user"}
+#: inputs that change rarely (configured limits): the newest value before a window applies in it
+SLOW_INPUTS = {"_mem_max", "_host_mem"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,17 @@ DEFAULTS: dict[str, Rule] = {
     "twemproxy.server.in_queue": Rule("in_queue", "gauge"),
     "twemproxy.server.out_queue": Rule("out_queue", "gauge"),
 }
+
+
+def is_counter(rule: Rule) -> bool:
+    """Whether values of this rule are a running total (a rate needs the previous point)."""
+    return rule.kind == "counter" or rule.metric in COUNTER_INPUTS
+
+
+def is_slow(rule: Rule) -> bool:
+    """Whether values of this rule change rarely and may be stored only when they change (memory
+    limits: a window may hold none, the newest earlier value applies)."""
+    return rule.metric in SLOW_INPUTS
 
 
 def base_key(key: str) -> str:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import time
+
+import numpy as np
 from typing import Callable
 
 from collectors.zabbix import backfill as bf
 from collectors.zabbix import derive, problems
 from collectors.zabbix.client import ZabbixClient
-from collectors.zabbix.history import PassReport, incremental_pass
+from collectors.zabbix.history import Carry, PassReport, incremental_pass
 from collectors.zabbix.inventory import Discovery, discover
 from collectors.zabbix.keymap import KeyMap
 
@@ -23,10 +25,13 @@ SOURCE_NAME = "zabbix"
 class ZabbixSource:
     def __init__(self, client: ZabbixClient, store, keymap: KeyMap, *, batch_items: int = 500,
                  batch_window: int = 21600, overlap: int = 300, first_window: int = 3600, host_group: str = "",
-                 raw_days: int = 14, clock: Callable[[], float] = time.time):
+                 raw_days: int = 14, late_window: int = 7200, pass_seconds: float = 300.0,
+                 clock: Callable[[], float] = time.time):
         self.client, self.store, self.keymap = client, store, keymap
         self.batch_items, self.batch_window, self.overlap = batch_items, batch_window, overlap
         self.first_window, self.host_group, self.raw_days, self.clock = first_window, host_group, raw_days, clock
+        self.late_window, self.pass_seconds = late_window, pass_seconds
+        self.carry = Carry()     # items' newest points between passes (limits stored only when changed)
         self.discovery: Discovery | None = None
         self.ids: dict[str, int] = {}
 
@@ -35,7 +40,8 @@ class ZabbixSource:
         return cls(client or ZabbixClient.from_settings(settings), store, KeyMap.from_settings(settings),
                    batch_items=settings.zabbix_batch_items, batch_window=settings.zabbix_batch_window,
                    overlap=settings.zabbix_overlap, first_window=settings.zabbix_first_window,
-                   host_group=settings.zabbix_host_group, raw_days=settings.raw_retention_days, **kw)
+                   host_group=settings.zabbix_host_group, raw_days=settings.raw_retention_days,
+                   late_window=settings.zabbix_late_window, pass_seconds=settings.zabbix_pass_seconds, **kw)
 
     def discover(self) -> Discovery:
         """Read hosts and items, update the store's inventory (removed hosts are marked removed)."""
@@ -51,11 +57,15 @@ class ZabbixSource:
         """One pass: inventory, incremental history, problems."""
         now = int(self.clock()) if now is None else int(now)
         report = PassReport()
-        disc = self.discover()
-        incremental_pass(self.client, self.store, disc, self.ids, batch_items=self.batch_items,
-                         batch_window=self.batch_window, overlap=self.overlap, first_window=self.first_window,
-                         now=now, report=report)
-        problems.save(self.store, problems.fetch(self.client, disc.hosts))
+        self.client.start_pass(self.pass_seconds)
+        try:
+            disc = self.discover()
+            incremental_pass(self.client, self.store, disc, self.ids, batch_items=self.batch_items,
+                             batch_window=self.batch_window, overlap=self.overlap, first_window=self.first_window,
+                             late_window=self.late_window, now=now, report=report, carry=self.carry)
+            problems.save(self.store, problems.fetch(self.client, disc.hosts))
+        finally:
+            self.client.end_pass()
         report.api_calls = self.client.calls
         return report
 
@@ -67,15 +77,15 @@ class ZabbixSource:
         report.api_calls = self.client.calls
         return report
 
-    def mem_limit_sources(self, window: int = 3600) -> dict[str, str]:
-        """{instance: "maxmemory" | "cluster capacity" | "host memory" | "unknown"} from recent history."""
+    def mem_limit_sources(self) -> dict[str, str]:
+        """{instance: which memory limit its utilisation uses} from each item's newest value (looked
+        for further back when none is recent: a limit may be stored once a day)."""
+        from collectors.zabbix.history import Fetcher, seed
         disc = self.discovery or self.discover()
         now = int(self.clock())
-        out = {}
-        from collectors.zabbix.history import Fetcher, parse_values
-        fetch = Fetcher(self.client, PassReport())
-        for o in disc.outputs:
-            if o.how == "mem_util":
-                rows = fetch.history({r.itemid: r.value_type for r in o.items}, now - window, now + 1)
-                out[o.instance] = derive.mem_source(o, parse_values(rows, derive.Problems()))
-        return out
+        outs = [o for o in disc.outputs if o.how == "mem_util"]
+        carry = Carry()
+        seed(Fetcher(self.client, PassReport()), carry, {r.itemid: r.value_type for o in outs for r in o.items},
+             now + 1, gap=0)
+        data = {i: (np.array([ts], np.int64), np.array([v])) for i, (ts, v) in carry.last.items()}
+        return {o.instance: derive.mem_source(o, data) for o in outs}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, dcc, html, no_update
 
+from dashboard import calendar_card
 from dashboard import components as cp
 from dashboard import context
 from dashboard import forecast_data as fd
@@ -53,9 +54,9 @@ def layout(level=None, group=None, metric=None, kind=None, scale=None, **_ignore
     lang = ctx.lang
     cal = fd.calendar(ctx)
     if not cal["past"]:
-        return html.Div([cp.navbar("/promotions", lang), cp.message(
-            lb.t("promotions", lang), "No past promotion in the calendar yet: add them to the promotions file "
-            "(or run the demo) to compare them.", lang)])
+        return html.Div([cp.navbar("/promotions", lang), html.H1(lb.t("promotions", lang)),
+                         html.P(lb.t("no_past_promotion", lang), className="inline-message", id="promo-problems"),
+                         calendar_card.card(ctx, lang)], className="page promotions")
     sel, problems = choose(ctx, cal, level, group, metric, kind)
     level_options = [{"label": lb.t(f"level_{v}", lang), "value": v} for v in fd.LEVELS]
     return html.Div([
@@ -83,6 +84,7 @@ def layout(level=None, group=None, metric=None, kind=None, scale=None, **_ignore
             dcc.Loading(dcc.Graph(id="promo-overlay", config={"displaylogo": False})),
         ], className="card"),
         html.Div([html.H2(lb.t("lift_table", lang)), dcc.Loading(html.Div(id="promo-lifts"))], className="card"),
+        calendar_card.card(ctx, lang),
     ], className="page promotions")
 
 
@@ -116,3 +118,4 @@ def register_callbacks(app: dash.Dash) -> None:
     app.callback(Output("promo-overlay", "figure"), Output("promo-lifts", "children"), Output("promo-msg", "children"),
                  Input("promo-level", "value"), Input("promo-group", "value"), Input("promo-metric", "value"),
                  Input("promo-kind", "value"), Input("promo-scale", "value"))(compare)
+    calendar_card.register_callbacks(app)

@@ -135,3 +135,18 @@ def test_no_problems_document_changes_nothing(tmp_path):
     worst = pd.DataFrame({"business": ["cart"], "severity": ["stale"], "reason": ["no data"], "where": [""],
                           "age": [60.0], "n_flagged": [0]})
     assert pf.empty and fl.raise_with_problems(worst, pf).equals(worst)
+
+
+def test_a_series_without_value_in_a_reporting_instance_is_not_stale():
+    """A Redis without maxmemory has memory use but no utilisation; a cache without traffic has no
+    hit ratio: the instance reports, so its business is not grey, and the old value is not judged."""
+    df = pd.DataFrame([dict(business="nolimit", star=3, metric=m, value=v, ts=t, service="redis", role="master",
+                            cluster="c", instance="r1", product_line="pl")
+                       for m, v, t in (("mem_used", 3.3e9, NOW - 30), ("mem_util", 99.0, NOW - 7200),
+                                       ("hit_ratio", np.nan, np.nan))])
+    out = fl.evaluate(df, NOW, 300)
+    assert list(out["severity"]) == ["ok", "ok", "ok"]
+    worst = fl.worst_of(out, "business", NOW).set_index("business")
+    assert worst.loc["nolimit", "severity"] == "ok"
+    silent = df.assign(ts=[NOW - 900, NOW - 7200, np.nan])
+    assert list(fl.evaluate(silent, NOW, 300)["severity"]) == ["stale", "stale", "stale"]

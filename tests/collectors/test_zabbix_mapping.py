@@ -35,11 +35,13 @@ ITEMS = [item("11", "1", "redis.stats.instantaneous_ops.rate", 0), item("12", "1
 
 def test_hosts_map_by_tags_and_bad_hosts_are_reported_with_the_fix():
     disc = build(HOSTS, ITEMS, KeyMap())
-    assert [(b.name, b.star, b.product_line) for b in disc.inventory.businesses] == [("pay", 5, "trade")]
-    assert [c.shard_count for c in disc.inventory.clusters] == [2]
+    assert [(b.name, b.star, b.product_line) for b in disc.inventory.businesses] == [("legacy", 3, "trade"),
+                                                                                     ("pay", 5, "trade")]
+    assert {c.name: c.shard_count for c in disc.inventory.clusters} == {"legacy": 1, "pay-redis": 2}
+    # a malformed star keeps the host (its data counts); the default and why are noted
+    assert "star='abc'" in disc.notes["legacy"] and "star 3 (default" in disc.notes["legacy"]
     reasons = dict(disc.unmapped_hosts)
-    assert "star='abc'" in reasons["legacy"] and "1..5" in reasons["legacy"]
-    assert "missing tag(s)" in reasons["Zabbix server"]
+    assert list(reasons) == ["Zabbix server"] and "missing tag(s) business, service" in reasons["Zabbix server"]
     assert disc.unmapped_items == {"pay-redis-01": ["redis.clients.blocked"]}
 
 
@@ -47,8 +49,73 @@ def test_series_keys_name_instance_and_metric():
     disc = build(HOSTS, ITEMS, KeyMap())
     keys = {o.key for o in disc.outputs}
     assert {"pay-redis-01:6379/qps", "pay-redis-01:6379/hit_ratio", "pay-redis-01:6379/mem_util",
-            "pay-redis-02:6379/mem_util"} <= keys
-    assert not any("legacy" in k for k in keys)
+            "pay-redis-02:6379/mem_util", "legacy:6379/qps"} <= keys
+
+
+ORDER = dict(product_line="交易", business="订单", star=5, service="redis", cluster="order-redis", role="master")
+
+
+def _order_fleet():
+    hosts = [host(str(n), f"order-redis-0{n}", **{**ORDER, "shard": n - 1}) for n in (1, 2, 3, 4)]
+    hosts.append(host("5", "order-redis-05", **{**ORDER, "star": "abc", "shard": 4}))
+    hosts.append(host("6", "order-redis-01r", **{**ORDER, "role": "slave", "shard": 0}))
+    hosts += [host(f"p{n}", f"order-proxy-0{n}", **{**ORDER, "service": "twemproxy", "role": "proxy"}) for n in (1, 2)]
+    hosts += [host(f"s{n}", f"stock-redis-{n}", product_line="商品", business="库存", star=4, service="redis",
+                   cluster="stock-redis", role="master") for n in ("b", "a")]
+    return hosts
+
+
+def test_a_proxy_carrying_its_redis_clusters_tag_is_a_proxy_not_a_shard():
+    disc = build(_order_fleet(), [], KeyMap())
+    clusters = {c.name: c for c in disc.inventory.clusters}
+    assert clusters["order-redis"].service == "redis" and clusters["order-redis"].shard_count == 5
+    inst = {i.name: i for i in disc.inventory.instances}
+    assert inst["order-proxy-01"].role == "proxy" and inst["order-proxy-01"].service == "twemproxy"
+    assert inst["order-redis-01"].service is None          # the cluster's service
+
+
+def test_shards_come_from_shard_tags_else_a_stable_order():
+    disc = build(_order_fleet(), [], KeyMap())
+    shard = {i.name: i.shard for i in disc.inventory.instances}
+    assert [shard[f"order-redis-0{n}"] for n in range(1, 6)] == [0, 1, 2, 3, 4]
+    assert shard["order-redis-01r"] == 0
+    assert (shard["stock-redis-a"], shard["stock-redis-b"]) == (0, 1)      # by host name, whatever the API order
+    assert (shard["order-proxy-01"], shard["order-proxy-02"]) == (0, 1)
+    again = build(list(reversed(_order_fleet())), [], KeyMap())
+    assert {i.name: i.shard for i in again.inventory.instances} == shard
+
+
+def test_a_malformed_tag_keeps_the_host_with_its_businesss_value_and_a_note():
+    disc = build(_order_fleet(), [item("51", "5", "redis.stats.instantaneous_ops.rate", 0)], KeyMap())
+    assert {b.name: b.star for b in disc.inventory.businesses} == {"订单": 5, "库存": 4}
+    inst = {i.name: i for i in disc.inventory.instances}
+    assert "star='abc'" in inst["order-redis-05"].notes and "star 5 from business 订单" in inst["order-redis-05"].notes
+    assert "order-redis-05/qps" in {o.key for o in disc.outputs}
+    assert disc.unmapped_hosts == []
+
+
+def test_service_from_templates_or_keys_when_the_tag_is_missing_or_wrong():
+    h1 = host("1", "mc-1", product_line="p", business="b", star=2, cluster="mc", service="memcache")
+    h1["parentTemplates"] = [{"host": "Memcached by Zabbix agent 2", "name": "Memcached by Zabbix agent 2"}]
+    h2 = host("2", "r-1", product_line="p", business="b", star=2, cluster="r")
+    h3 = host("3", "x-1", product_line="p", business="b", star=2, cluster="x")
+    disc = build([h1, h2, h3], [item("21", "2", "redis.memory.used_memory")], KeyMap())
+    services = {c.name: c.service for c in disc.inventory.clusters}
+    assert services == {"mc": "memcached", "r": "redis"}
+    assert "service='memcache'" in disc.notes["mc-1"] and "template" in disc.notes["mc-1"]
+    assert "item keys" in disc.notes["r-1"]
+    assert "missing tag(s) service" in dict(disc.unmapped_hosts)["x-1"]
+
+
+def test_a_replicas_qps_leaves_out_the_writes_it_replays():
+    hosts = [host("1", "m", **ORDER), host("2", "r", **{**ORDER, "role": "slave"})]
+    items = [item(f"{h}{k}", h, key, 0) for h in ("1", "2") for k, key in
+             ((1, "redis.stats.instantaneous_ops.rate"), (2, "redis.commands.writes.rate"),
+              (3, "redis.commands.reads.rate"))]
+    outs = {o.key: o for o in build(hosts, items, KeyMap()).outputs}
+    assert outs["m/qps"].how == "gauge" and outs["r/qps"].how == "minus"
+    data = {"21": (np.array([60, 120]), np.array([1300.0, 1500.0])), "22": (np.array([60, 120]), np.array([1000.0, 900.0]))}
+    assert derive.compute(outs["r/qps"], data)[1].tolist() == [300.0, 600.0]
 
 
 def test_group_named_tag_value_fills_a_missing_tag():
@@ -105,6 +172,8 @@ def test_mem_util_uses_maxmemory_then_cluster_capacity_then_host_memory():
     data = {"1": used, "2": (np.array([60, 120]), np.array([100.0, 0.0])), "3": (np.array([60]), np.array([400.0]))}
     out = _mem_output()["mem_util"]
     assert derive.compute(out, data)[1].tolist() == [50.0]          # maxmemory 0 and nothing else: no value
+    assert derive.compute(_mem_output()["mem_max"], data)[1].tolist() == [100.0, 0.0]   # 0: "no limit"
+    assert derive.mem_source(out, data) == "no limit (maxmemory 0)"
     out = _mem_output(capacity=200)["mem_util"]
     assert derive.compute(out, data)[1].tolist() == [50.0, 40.0]    # 80 / cluster capacity 200
     assert derive.mem_source(out, data) == "cluster capacity"
@@ -168,7 +237,7 @@ def test_redis_reads_and_writes_come_from_the_add_on_template_and_the_report_cou
     assert outs["pay-redis-01:6379/reads"].items[0].key == "redis.commands.reads.rate"
     assert outs["pay-redis-01:6379/writes"].how == "gauge"
     assert not any(k.startswith("pay-redis-02") and k.endswith(("/reads", "/writes")) for k in outs)
-    assert disc.redis_without_reads_writes() == (["pay-redis-02:6379"], 2)
+    assert disc.redis_without_reads_writes() == (["legacy:6379", "pay-redis-02:6379"], 3)
 
     class Source:
         def discover(self):
@@ -178,5 +247,5 @@ def test_redis_reads_and_writes_come_from_the_add_on_template_and_the_report_cou
             return {}
     assert print_report(Source()) == 0
     out = capsys.readouterr().out
-    assert "reads/writes: 1 of 2 Redis instances have the items of the Peakwatch add-on template" in out
-    assert "without: pay-redis-02:6379" in out
+    assert "reads/writes: 1 of 3 Redis instances have the items of the Peakwatch add-on template" in out
+    assert "without: legacy:6379, pay-redis-02:6379" in out

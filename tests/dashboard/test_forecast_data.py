@@ -78,5 +78,9 @@ def test_an_unknown_promotion_names_the_ones_to_pick(ctx):
     cal = fd.calendar(context)
     assert [e.name for e in cal["past"]] == ["11.11 2026"]
     assert fd.pick_target(cal, None).name == fd.pick_target(cal, "12.12").name == "12.12 2026"
-    with pytest.raises(fd.PageInputError, match=r"promotion='11.11' is not an upcoming promotion; pick one of: 12.12 2026"):
-        fd.pick_target(cal, "11.11")
+    # the built-in yearly kinds add next year's 6.18 and 11.11 (12.12 2026 is entered, so not added)
+    assert fd.pick_target(cal, "11.11").name == "11.11 2027"
+    with pytest.raises(fd.PageInputError,
+                       match=r"promotion='4.19' is not an upcoming promotion; pick one of: 12.12 2026, 6.18 2027, "
+                             r"11.11 2027"):
+        fd.pick_target(cal, "4.19")

@@ -69,24 +69,34 @@ def rollup_day(draw):
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(rollup_day(), min_size=1, max_size=5))
-def test_rollup_days_round_trip_with_avg_to_four_decimals(days):
+def test_rollup_days_round_trip_with_avg_to_four_decimals_within_a_billionth(days):
     for slots, vmin, vavg, vmax, count in days:
         got = codec.decode_rollup_day(codec.encode_rollup_day(slots, vmin, vavg, vmax, count))
         assert got[0].tolist() == slots.tolist()
         assert got[1].tolist() == vmin.tolist() and got[3].tolist() == vmax.tolist()
-        assert got[2].tolist() == np.round(vavg, 4).tolist()
+        assert got[2].tolist() == codec._rounded_avg(vavg).tolist()
+        np.testing.assert_allclose(got[2], vavg, rtol=codec.AVG_RTOL, atol=0)
         assert got[4].tolist() == count.tolist()
     # the vectorised encoder and decoder agree with the one-row versions
     bounds = np.concatenate([[0], np.cumsum([len(d[0]) for d in days])])
     cols = [np.concatenate([d[k] for d in days]) for k in range(5)]
     blobs = codec.encode_rollup_days(bounds, *cols)
-    assert [codec.decode_rollup_day(b)[2].tolist() for b in blobs] == [np.round(d[2], 4).tolist() for d in days]
+    assert [codec.decode_rollup_day(b)[2].tolist() for b in blobs] == [codec._rounded_avg(d[2]).tolist() for d in days]
     lengths, slots, vmin, vavg, vmax, count = codec.decode_rollup_days(blobs)
     assert lengths.tolist() == np.diff(bounds).tolist()
     assert slots.tolist() == cols[0].tolist() and vmin.tolist() == cols[1].tolist()
-    assert vavg.tolist() == np.round(cols[2], 4).tolist() and vmax.tolist() == cols[3].tolist()
+    assert vavg.tolist() == codec._rounded_avg(cols[2]).tolist() and vmax.tolist() == cols[3].tolist()
     assert count.tolist() == cols[4].tolist()
     assert codec.decode_rollup_days(blobs, fields=("avg",))[3].tolist() == vavg.tolist()
+
+
+def test_a_low_rate_average_is_not_rounded_away():
+    """One event an hour is 0.000277.../s: four decimals would say 0.0003 (8% off)."""
+    rate = 1 / 3600
+    got = codec.decode_rollup_day(codec.encode_rollup_day(np.array([0, 1]), np.array([0.0, 0.0]),
+                                                          np.array([rate, 2 * rate]), np.array([1.0, 1.0]),
+                                                          np.array([60, 60])))
+    assert got[2].tolist() == [rate, 2 * rate]
 
 
 def test_rollup_rows_written_before_the_version_byte_still_read():

@@ -146,4 +146,7 @@ def test_upgrade_to_0002_dates_existing_instances_by_their_first_day_of_data(db_
     engine.dispose()
     with Store.open(db_url) as store:   # migrates to head
         added = store.instances().set_index("name")["added_at"]
+        # 0003: where the data begins (the calendar's yearly promotions start there); a proxy role is Twemproxy
+        assert store.data_start() == day
+        assert set(store.instances()["service"]) == {"redis"} and set(store.instances()["notes"]) == {""}
     assert added["a:6379"] == day and added.isna()["b:6379"]      # no data: unknown, counted as always there
