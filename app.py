@@ -5,6 +5,7 @@
     python app.py serve           the web app on the configured store
     python app.py store info|migrate|prune
     python app.py settings
+    python app.py alerts --once|test|silence|ack|log
 
 Production serving: ``gunicorn -w 3 -b 127.0.0.1:8050 'app:server'`` (settings from the
 environment / PEAKWATCH_CONFIG).
@@ -37,8 +38,9 @@ def package_commands() -> tuple:
     from collectors.zabbix import cli as zabbix_cli
     from forecasting import cli as forecasting_cli
     from forecasting import promotions_cli
+    from alerting import cli as alerting_cli
     from reports import cli as reports_cli
-    return (zabbix_cli, forecasting_cli, promotions_cli, reports_cli)
+    return (zabbix_cli, forecasting_cli, promotions_cli, reports_cli, alerting_cli)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -141,13 +143,22 @@ def cmd_store_prune(args, settings: Settings, store) -> int:
     return 0
 
 
-def make_web_app(store, settings: Settings):
+def start_alerting(store, settings: Settings):
+    """The alert engine and outbox sender in this process (one evaluator across every process: a
+    lease in the store). A bad [alerting] table or a missing gateway credential stops the start."""
+    from alerting.scheduler import Scheduler
+    return Scheduler(store, settings).start()
+
+
+def make_web_app(store, settings: Settings, alerting: bool = True):
     from dashboard.app import create_app
+    if alerting:
+        start_alerting(store, settings)
     return create_app(store, settings)
 
 
-def run_web(store, settings: Settings) -> None:
-    web = make_web_app(store, settings)
+def run_web(store, settings: Settings, alerting: bool = True) -> None:
+    web = make_web_app(store, settings, alerting)
     log.info("serving on http://%s:%s/", settings.host, settings.port)
     web.run(host=settings.host, port=settings.port, debug=False)
 
@@ -188,13 +199,14 @@ def cmd_demo(args, settings: Settings, store) -> int:
     if args.once:
         runner.bootstrap(progress=True)
         return 0
+    start_alerting(store, settings)   # flags fire, notify on the console gateway, resolve
     thread = threading.Thread(target=runner.run_forever, name="demo-generator", daemon=True)
     thread.start()
     if args.no_serve:
         while thread.is_alive():
             time.sleep(1)
         return 1 if runner.error else 0
-    run_web(store, settings)
+    run_web(store, settings, alerting=False)
     return 0
 
 

@@ -27,6 +27,13 @@ class Rule:
     services: tuple[str, ...] = ()  # empty = every service
     roles: tuple[str, ...] = ()     # empty = every role
     tightens: bool = True           # star level moves the thresholds
+    name: str = ""                  # the rule's name in alerts and silences (default: the metric)
+    for_s: int = 0                  # breaching this long before an alert fires
+    clear: float | None = None      # a firing alert resolves only past this value (hysteresis)
+
+    def __post_init__(self):
+        if not self.name:
+            object.__setattr__(self, "name", self.metric)
 
 
 RULES: tuple[Rule, ...] = (
@@ -44,19 +51,19 @@ RULES: tuple[Rule, ...] = (
 TIGHTEN = {1: 1.0, 2: 1.0, 3: 1.0, 4: 0.94, 5: 0.88}
 
 
-def thresholds(rule: Rule, star: int) -> tuple[float, float]:
+def thresholds(rule: Rule, star: int, tighten: dict | None = None) -> tuple[float, float]:
     """(warn, crit) of ``rule`` for a business of ``star`` level."""
     if not rule.tightens:
         return rule.warn, rule.crit
-    k = TIGHTEN.get(int(star), 1.0)
+    k = (TIGHTEN if tighten is None else tighten).get(int(star), 1.0)
     if rule.above:
         return rule.warn * k, rule.crit * k
     return min(100.0, rule.warn / k), min(100.0, rule.crit / k)
 
 
-def thresholds_for(rule: Rule, stars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def thresholds_for(rule: Rule, stars: np.ndarray, tighten: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised :func:`thresholds` over an array of star levels."""
-    table = np.array([thresholds(rule, s) for s in range(6)])
+    table = np.array([thresholds(rule, s, tighten) for s in range(6)])
     s = np.clip(stars, 0, 5)
     return table[s, 0], table[s, 1]
 
@@ -221,8 +228,8 @@ def problem_flags(problems: pd.DataFrame, instances: pd.DataFrame) -> pd.DataFra
     """Active Zabbix problems of collected instances, as flags.
 
     Args:
-        problems: ``collectors.zabbix.problems.active`` (instance is None for hosts not collected;
-            those belong to no business and are dropped).
+        problems: ``Store.problems()`` (severity names, ``level`` 0..5; instance is None for hosts
+            not collected: those belong to no business and are dropped).
         instances: the store's instances [name, cluster, business].
     Returns:
         one row per problem: business, cluster, instance, host, name, zabbix_severity (0-5), clock,
@@ -234,7 +241,7 @@ def problem_flags(problems: pd.DataFrame, instances: pd.DataFrame) -> pd.DataFra
     p = problems[problems["instance"].isin(owner.index)]
     if p.empty:
         return pd.DataFrame(columns=PROBLEM_COLUMNS)
-    zsev = p["severity"].astype(int).clip(0, 5)
+    zsev = p["level"].astype(int).clip(0, 5)
     sev = zsev.map(ZABBIX_FLAG)
     out = pd.DataFrame({
         "business": p["instance"].map(owner["business"]).to_numpy(object),
@@ -274,3 +281,30 @@ def raise_with_problems(worst: pd.DataFrame, problems: pd.DataFrame, by: str = "
     if "n_flagged" in out:
         out["n_flagged"] = out["n_flagged"].fillna(0).astype(int) + key.map(n).fillna(0).astype(int).to_numpy()
     return out
+
+
+# ------------------------------------------------------------------------------ stored alerts
+STORED_COLUMNS = ["business", "severity", "reason", "where", "n_flagged", "since", "age", "acked", "silenced"]
+
+
+def from_alerts(alerts: pd.DataFrame, now: int) -> pd.DataFrame:
+    """Per business, the flag the alert engine stored (``Store.open_alerts(include_pending=False)``):
+    [business, severity, reason, where, n_flagged, since, age, acked, silenced]. ``acked`` /
+    ``silenced``: every alert at the business's worst severity is acknowledged / silenced."""
+    if alerts.empty:
+        return pd.DataFrame(columns=STORED_COLUMNS)
+    a = alerts.copy()
+    a["rank"] = a["severity"].map(RANK).fillna(0).astype(int)
+    a["acked"] = a["state"] == "acknowledged"
+    a["silenced"] = a["silenced_by"].notna()
+    a["where"] = a["instance"].where(a["instance"].notna(), a["cluster"]).fillna("")
+    worst_rank = a.groupby("business")["rank"].transform("max")
+    top = a[a["rank"] == worst_rank].sort_values(["business", "fired_at"], kind="stable")
+    g = top.groupby("business", sort=True)
+    out = g.first()[["severity", "reason", "where"]]
+    out["since"] = g["fired_at"].min().astype("int64")
+    out["acked"] = g["acked"].all()
+    out["silenced"] = g["silenced"].all()
+    out["n_flagged"] = a[a["rank"] >= RANK["warn"]].groupby("business").size().reindex(out.index).fillna(0).astype(int)
+    out["age"] = np.where(out["severity"] == "stale", now - out["since"], 0.0)
+    return out.reset_index()[STORED_COLUMNS]

@@ -83,3 +83,11 @@ def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str]
     root.setLevel(level)
     for noisy in ("alembic", "werkzeug", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def add_secrets(values: Iterable[str]) -> None:
+    """Mask more secrets (gateway credentials read at start) in every installed log filter."""
+    for handler in logging.getLogger().handlers:
+        for f in handler.filters:
+            if isinstance(f, SensitiveFilter):
+                f.secrets.extend(v for v in values if v and v not in f.secrets)

@@ -120,8 +120,9 @@ ENV_PREFIX = "PEAKWATCH_"
 SECTIONS: set[str] = {"keymap", "alerting"}
 #: tables a config file may one day hold but nothing reads yet: an error, not silently ignored
 NOT_YET: dict[str, str] = {
-    "thresholds": "flag thresholds are built in (alerting/flags.py)",
-    "promotions": "edit the promotion calendar with `python app.py` commands or the page",
+    "thresholds": "thresholds are rules in [[alerting.rules]], see docs/alerting.md: move them there",
+    "promotions": "the promotion calendar is edited with `python app.py promotions` (import takes a TOML "
+                  "or CSV file) or on /promotions",
     "capacity": "use the capacity_* settings",
 }
 

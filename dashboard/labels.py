@@ -151,6 +151,10 @@ LABELS: dict[str, tuple[str, str]] = {
                          "see why in the CSV's confidence_note).",
                          "{m} 个需调整的集群中有 {n} 个依据的是低可信度预测（标为“低”；原因见 CSV 的 confidence_note）。"),
     "computing": ("Forecasting the whole fleet (once per hour of new data)…", "正在预测全部集群（每小时新数据计算一次）…"),
+    # alerting (issue 13): acknowledged / silenced flags on the wall and the business page
+    "acked": ("acknowledged", "已确认"),
+    "silenced": ("silenced", "已静默"),
+    "alert_state": ("state", "状态"),
 }
 
 

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from alerting import flags as fl
-from collectors.zabbix import problems as zabbix_problems
 
 SPARK_SECONDS = 2 * 3600
 SPARK_POINTS = 24
@@ -99,7 +98,7 @@ def _owners(store) -> pd.DataFrame:
 def problem_flags(store, plan: Plan | None = None) -> pd.DataFrame:
     """Active Zabbix problems of collected instances as flags (``alerting.flags.problem_flags``)."""
     owners = plan.owners if plan is not None and plan.owners is not None else _owners(store)
-    return fl.problem_flags(zabbix_problems.active(store), owners)
+    return fl.problem_flags(store.problems(), owners)
 
 
 def latest_flags(store, settings, now: int, plan: Plan | None = None) -> pd.DataFrame:
@@ -131,20 +130,22 @@ def traffic_trends(store, plan: Plan, now: int) -> dict:
 
 def wall_snapshot(store, settings, now: int, previous_onsets: dict | None = None,
                   plan: Plan | None = None, trends: dict | None = None) -> dict:
-    """Everything the NOC wall shows, for every business (see dashboard.tiles for the tiles)."""
+    """Everything the NOC wall shows, for every business (see dashboard.tiles for the tiles). Flags
+    are the alert engine's stored result (``alerting.engine``): red here is exactly what was paged."""
     plan = plan or inventory_plan(store)
     trends = trends or traffic_trends(store, plan, now)
     biz = plan.businesses
-    flags = latest_flags(store, settings, now, plan)
-    worst = fl.worst_of(flags, "business", now)
-    tiles = biz.merge(worst, on="business", how="left")
-    no_series = tiles["severity"].isna()
-    tiles.loc[no_series, ["severity", "reason", "where"]] = ["stale", "no series", ""]
+    flags = latest_flags(store, settings, now, plan)     # values (QPS, data age); red comes from the engine
+    tiles = biz.merge(fl.from_alerts(store.open_alerts(include_pending=False), now), on="business", how="left")
+    has_series = tiles["business"].isin(set(plan.series["business"].astype(object)))
+    unflagged = tiles["severity"].isna()
+    tiles.loc[unflagged & has_series, ["severity", "reason", "where"]] = ["ok", "", ""]
+    tiles.loc[unflagged & ~has_series, ["severity", "reason", "where"]] = ["stale", "no series", ""]
+    tiles["since"] = tiles["since"].fillna(now).astype("int64")
     tiles["age"] = tiles["age"].fillna(0.0)
     tiles["n_flagged"] = tiles["n_flagged"].fillna(0).astype(int)
-    tiles = fl.raise_with_problems(tiles, problem_flags(store, plan))   # an active Zabbix problem flags its business
-    since = fl.carry_onsets(tiles, previous_onsets, now)
-    tiles["since"] = tiles["business"].map(since)
+    tiles["acked"] = tiles["acked"].fillna(False).astype(bool)
+    tiles["silenced"] = tiles["silenced"].fillna(False).astype(bool)
     chosen = plan.front
     fresh = flags[flags["current"]]          # values older than stale_after say nothing about now
     latest_qps = pd.Series(fresh["value"].to_numpy(), index=fresh["id"].to_numpy()).reindex(chosen["id"].to_numpy())
@@ -171,7 +172,8 @@ def snapshot_version(snap: dict) -> str:
     """Changes whenever anything a viewer would see changes (values, flags, inventory)."""
     t = snap["tiles"]
     h = hashlib.blake2b(digest_size=8)
-    h.update(pd.util.hash_pandas_object(t[["business", "severity", "qps", "qps_week"]], index=False).values)
+    h.update(pd.util.hash_pandas_object(t[["business", "severity", "qps", "qps_week", "acked", "silenced"]],
+                                        index=False).values)
     h.update(repr((snap["latest_ts"], t["spark"].map(len).sum())).encode())
     return h.hexdigest()
 

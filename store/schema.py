@@ -125,3 +125,127 @@ meta = Table(
     Column("value", Text, nullable=False),
 )
 
+
+# ------------------------------------------------------------------------------ alerting (0004)
+zabbix_problems = Table(
+    "zabbix_problems", metadata,
+    Column("eventid", String(40), primary_key=True),
+    Column("source", String(40), nullable=False, default="zabbix"),
+    Column("clock", BigInteger, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("severity", String(20), nullable=False),        # store.alerts.PROBLEM_SEVERITIES
+    Column("acknowledged", Integer, nullable=False, default=0),
+    Column("host", String(200), nullable=False, default=""),
+    Column("instance", String(200)),
+    Column("tags", Text, nullable=False, default="{}"),
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedup_key", String(400), nullable=False),
+    Column("open_key", String(400), unique=True),          # dedup_key while open, NULL once resolved
+    Column("business", String(200), nullable=False),
+    Column("product_line", String(200), nullable=False, default=""),
+    Column("star", Integer, nullable=False, default=3),
+    Column("cluster", String(200)),
+    Column("instance", String(200)),
+    Column("rule", String(100), nullable=False),
+    Column("metric", String(40), nullable=False, default=""),
+    Column("severity", String(10), nullable=False),
+    Column("state", String(20), nullable=False),           # pending, firing, acknowledged, resolved
+    Column("value", Float),
+    Column("threshold", Float),
+    Column("reason", Text, nullable=False, default=""),
+    Column("started_at", BigInteger, nullable=False),
+    Column("fired_at", BigInteger),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("acked_by", String(200)),
+    Column("acked_at", BigInteger),
+    Column("ack_comment", Text),
+    Column("resolved_at", BigInteger),
+    Column("escalated_at", BigInteger),
+    Column("silenced_by", Integer),
+    Column("inhibited", Integer, nullable=False, default=0),
+    Index("ix_alerts_state", "state"),
+    Index("ix_alerts_business", "business"),
+    Index("ix_alerts_fired", "fired_at"),
+)
+
+alert_events = Table(
+    "alert_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("who", String(200), nullable=False, default=""),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ix_alert_events_alert", "alert_id"),
+)
+
+silences = Table(
+    "silences", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("matchers", Text, nullable=False),              # JSON {"business": "...", "rule": "..."}
+    Column("starts_at", BigInteger, nullable=False),
+    Column("ends_at", BigInteger, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expired_at", BigInteger),
+    Index("ix_silences_ends", "ends_at"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("idem_key", String(200), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("kind", String(20), nullable=False),            # firing, resolved, escalation, digest, test
+    Column("recipient", String(200), nullable=False),
+    Column("gateway", String(60), nullable=False),
+    Column("group_key", String(400), nullable=False, default=""),
+    Column("body", Text, nullable=False),
+    Column("alert_ids", Text, nullable=False, default="[]"),
+    Column("state", String(20), nullable=False),           # queued, sending, retry, sent, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_at", BigInteger, nullable=False),
+    Column("claimed_by", String(100)),
+    Column("claimed_until", BigInteger),
+    Column("sent_at", BigInteger),
+    Column("gateway_id", String(200)),
+    Column("answer", Text),
+    Index("ix_outbox_state_next", "state", "next_at"),
+    Index("ix_outbox_recipient", "recipient", "created_at"),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("status", String(20), nullable=False),          # queued, sent, retried, failed
+    Column("gateway", String(60), nullable=False),
+    Column("gateway_id", String(200)),
+    Column("answer", Text, nullable=False, default=""),
+    Column("elapsed_ms", Float),
+    Index("ix_deliveries_outbox", "outbox_id"),
+)
+
+notify_state = Table(
+    "notify_state", metadata,
+    Column("group_key", String(400), primary_key=True),
+    Column("recipient", String(200), primary_key=True),
+    Column("first_at", BigInteger, nullable=False),
+    Column("last_sent_at", BigInteger),
+    Column("last_hash", String(64), nullable=False, default=""),
+)
+
+leases = Table(
+    "leases", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("last_run", BigInteger, nullable=False, default=0),
+)

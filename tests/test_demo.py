@@ -149,3 +149,35 @@ def test_demo_killed_mid_generation_resumes_to_the_same_store(tmp_path):
         y = b[tier][b[tier]["ts"] < end].reset_index(drop=True)
         assert len(x) > 0 and len(x) == len(y)
         assert np.array_equal(x.to_numpy(), y.to_numpy())
+
+
+@pytest.mark.slow
+def test_demo_alerts_flow_fire_notify_on_the_console_and_resolve(tmp_path):
+    """A new user's demo: the synthetic fleet's incidents fire and are printed by the console
+    gateway (numbers masked), and blips resolve with a resolved notice."""
+    cfg = tmp_path / "pw.toml"
+    cfg.write_text('[alerting]\ninterval = "5s"\n')
+    proc = subprocess.Popen([sys.executable, "app.py", "demo", "--no-serve", "--scale", "600",
+                             "--demo-history-days", "14", "--demo-raw-hours", "1", "--collect-interval", "20",
+                             "--stale-after-intervals", "6", "--config", str(cfg),
+                             "--store-url", f"sqlite:///{tmp_path / 'demo.sqlite'}"],
+                            cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    import threading
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not any(x.startswith("[peakwatch resolved") for x in lines):
+            assert proc.poll() is None, "the demo exited"
+            time.sleep(1)
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+        reader.join(10)                    # the reader reaches the end of the output first
+        proc.stdout.close()
+    fired = [x for x in lines if x.startswith("[peakwatch firing")]
+    resolved = [x for x in lines if x.startswith("[peakwatch resolved")]
+    assert fired and resolved, lines[:5]
+    assert any("[CRIT]" in x for x in fired) and all("****" in x for x in fired + resolved)
+    assert all("/business/" in x for x in fired)

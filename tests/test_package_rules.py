@@ -3,7 +3,7 @@ imports included):
 
 - ``core`` imports no other Peakwatch package; ``store`` imports only ``core``;
 - above the store, packages use its public face only: ``store`` (the ``Store`` facade), its
-  vocabulary ``store.metrics`` and ``store.inventory_types``;
+  vocabulary ``store.metrics``, ``store.inventory_types`` and ``store.alert_types``;
 - ``dashboard``, ``forecasting`` and ``alerting`` never import ``collectors``;
 - nothing imports ``dashboard`` (but ``app.py``, the wiring), nothing imports ``app``;
 - no import cycles between modules.
@@ -18,15 +18,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("core", "store", "collectors", "dashboard", "forecasting", "alerting")
-STORE_PUBLIC = {"store", "store.metrics", "store.inventory_types"}
+STORE_PUBLIC = {"store", "store.metrics", "store.inventory_types", "store.alert_types"}
 
 #: (rule, importer, imported) -> the work that removes it
-KNOWN: dict[tuple[str, str, str], str] = {
-    ("no collectors", "dashboard.wall_data", "collectors.zabbix.problems"):
-        "issue 10, alerting helper: Zabbix problems become a store table behind Store methods",
-    ("no collectors", "dashboard.pages.business", "collectors.zabbix.problems"):
-        "issue 10, alerting helper: Zabbix problems become a store table behind Store methods",
-}
+KNOWN: dict[tuple[str, str, str], str] = {}
 
 
 def module_name(path: Path) -> str:

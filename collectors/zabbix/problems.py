@@ -1,17 +1,9 @@
 """Active Zabbix problems (``problem.get`` with tags) for the red flags.
 
-The active set is small and replaced as a whole on every pass, so it is kept as one JSON document
-in the store's meta table (key ``zabbix.problems``) rather than in a table of its own.
+The active set is small and replaced as a whole on every pass, through the store
+(``Store.replace_problems``); the dashboard and alerting read it back with ``Store.problems()``.
 """
 from __future__ import annotations
-
-import json
-
-import pandas as pd
-
-META_KEY = "zabbix.problems"
-COLUMNS = ["eventid", "clock", "name", "severity", "acknowledged", "host", "instance", "tags"]
-SEVERITIES = {0: "not classified", 1: "information", 2: "warning", 3: "average", 4: "high", 5: "disaster"}
 
 
 def fetch(client, hosts: dict[str, str]) -> list[dict]:
@@ -36,11 +28,5 @@ def fetch(client, hosts: dict[str, str]) -> list[dict]:
 
 
 def save(store, problems: list[dict]) -> None:
-    store.set_meta(META_KEY, json.dumps(problems, ensure_ascii=False))
-
-
-def active(store) -> pd.DataFrame:
-    """The problems stored by the last pass: [eventid, clock, name, severity, acknowledged, host,
-    instance (None when the host is not collected), tags]."""
-    doc = store.get_meta(META_KEY)
-    return pd.DataFrame(json.loads(doc) if doc else [], columns=COLUMNS)
+    """Replace the stored active problems with this pass's (severities kept as the store names them)."""
+    store.replace_problems(problems, source="zabbix")

@@ -10,7 +10,6 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
-from collectors.zabbix import problems as zabbix_problems
 from dashboard import business_data as bd
 from dashboard import page_cache as cached
 from dashboard import components as cp
@@ -19,11 +18,12 @@ from dashboard import figures as fg
 from dashboard import inputs
 from dashboard import instance_rows as ir
 from dashboard import labels as lb
+from store.alert_types import PROBLEM_SEVERITIES
 
 dash.register_page(__name__, path_template="/business/<name>", title="Peakwatch · business", name="business")
 
 WINDOWS = (1, 3, 6)
-ZABBIX_SEVERITY_NAMES = zabbix_problems.SEVERITIES
+ZABBIX_SEVERITY_NAMES = dict(enumerate(PROBLEM_SEVERITIES))
 OVERLAY_DAYS = 364   # same weekday a year earlier
 
 
@@ -72,11 +72,11 @@ def layout(name=None, start=None, end=None, metric=None, window=None, kiosk=None
 
 def header(ctx, biz, name: str) -> html.Div:
     lang = ctx.lang
-    flags = cached.latest_flags(ctx)
-    mine = flags[flags["business"] == name]
-    probs = cached.problems(ctx)
-    sevs = list(mine["severity"]) + list(probs.loc[probs["business"] == name, "severity"])
-    sev = "stale" if mine.empty and not sevs else max(sevs, key=lambda s: ["ok", "stale", "warn", "crit"].index(s))
+    # the alert engine's stored flags (what was paged), not a re-evaluation
+    mine = stored_alerts(ctx, name)
+    has_series = not bd.business_series(ctx.store, name).empty
+    sev = (max(mine["severity"], key=lambda s: ["ok", "stale", "warn", "crit"].index(s)) if not mine.empty
+           else "ok" if has_series else "stale")
     return html.Div([
         html.H1([name, html.Span(lb.t(sev, lang), className=f"badge sev-{sev}", id="biz-severity")]),
         html.P(f"{lb.t('product_line', lang)} {biz['product_line']} · {lb.t('star', lang)} {'★' * int(biz['star'])}"
@@ -85,15 +85,23 @@ def header(ctx, biz, name: str) -> html.Div:
     ])
 
 
+def stored_alerts(ctx, name: str) -> pd.DataFrame:
+    """The business's open alerts as the engine stored them (firing and acknowledged)."""
+    alerts = ctx.store.open_alerts(include_pending=False)
+    return alerts[alerts["business"] == name]
+
+
 def flags_card(ctx, name: str) -> html.Div:
     lang = ctx.lang
-    flags = cached.latest_flags(ctx)
-    bad = flags[(flags["business"] == name) & (flags["severity"] != "ok")]
-    rows = [{"where": r["instance"] if isinstance(r["instance"], str) else r["cluster"], "metric": r["metric"],
-             "severity": lb.t(r["severity"], lang), "what": r["reason"], "sev": r["severity"],
-             "since": lb.when(r["ts"], ctx.tz) if not pd.isna(r["ts"]) else "–"} for _, r in bad.iterrows()]
+    bad = stored_alerts(ctx, name)
+    rows = [{"where": r["instance"] if isinstance(r["instance"], str) else r["cluster"],
+             "metric": r["metric"] or r["rule"], "severity": lb.t(r["severity"], lang), "what": r["reason"],
+             "sev": r["severity"], "since": lb.when(r["fired_at"], ctx.tz),
+             "state": (f"{lb.t('silenced', lang)}" if not pd.isna(r["silenced_by"]) else
+                       f"{lb.t('acked', lang)} ({r['acked_by']})" if r["state"] == "acknowledged" else "")}
+            for _, r in bad.iterrows()]
     body = (html.P(lb.t("no_flags", lang), className="no-flags") if not rows else
-            cp.table(rows, [(c, c) for c in ("where", "metric", "severity", "what", "since")], "flags-table"))
+            cp.table(rows, [(c, c) for c in ("where", "metric", "severity", "what", "since", "state")], "flags-table"))
     return html.Div([html.H2(lb.t("current_flags", lang)), body, problems_block(ctx, name)], className="card")
 
 

@@ -35,12 +35,15 @@ def flag_strip(snap: dict, ctx: context.Context) -> list:
     out = []
     for row in flagged.head(MAX_FLAGS).itertuples(index=False):
         what = {"no data": lb.t("no_data", lang), "no series": lb.t("no_series_short", lang)}.get(row.reason, row.reason)
+        # acknowledged / silenced flags stay on the wall, marked (someone is on it / it is expected)
+        mark = "silenced" if getattr(row, "silenced", False) else "acked" if getattr(row, "acked", False) else ""
         out.append(dcc.Link([
             html.Span(f"★{row.star}", className=f"star star-{row.star}"),
             html.Span(row.business, className="name"),
             html.Span(lb.t(row.severity, lang), className="sev"),
+            html.Span(lb.t(mark, lang), className="mark") if mark else None,
             html.Span(f"{what} · {lb.duration(snap['now'] - row.since)}", className="why"),
-        ], href=f"/business/{quote(row.business)}", className=f"flag sev-{row.severity}",
+        ], href=f"/business/{quote(row.business)}", className=f"flag sev-{row.severity}" + (f" {mark}" if mark else ""),
             title=row.business))
     if len(flagged) > MAX_FLAGS:
         out.append(html.Span(f"+{len(flagged) - MAX_FLAGS}", className="flag more"))

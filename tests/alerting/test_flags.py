@@ -70,9 +70,8 @@ def test_never_reported_series_makes_its_business_stale():
 
 # ------------------------------------------------------------------------------ Zabbix problems
 def _problem_store(tmp_path, problems_doc):
-    """A store with two businesses' instances and a problems document written the way the Zabbix
-    collector writes it (``collectors.zabbix.problems.save``)."""
-    from collectors.zabbix import problems as zp
+    """A store with two businesses' instances and active problems written the way the Zabbix
+    collector writes them (``Store.replace_problems``)."""
     from store import Store
     from store.inventory_types import Business, Cluster, Instance, Inventory, ProductLine, SeriesSpec
     store = Store.open(f"sqlite:///{tmp_path / 'p.sqlite'}")
@@ -84,8 +83,8 @@ def _problem_store(tmp_path, problems_doc):
                                Instance("10.0.0.2:6379", "feed-re01", "10.0.0.2", 6379, "master", 0)])
     inv.series = [SeriesSpec(f"{i.name}/qps", "qps", i.cluster, i.name) for i in inv.instances]
     store.upsert_inventory(inv)
-    zp.save(store, problems_doc)
-    return store, zp.active(store)
+    store.replace_problems(problems_doc)
+    return store, store.problems()
 
 
 def _problem(eventid, severity, instance, name="Redis is down", host="redis-cart-1", clock=NOW - 600):

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from zabbixkit import TRAPPER_GROUP, client, history, sender, source, stored_raw
 
-from collectors.zabbix import problems
 from collectors.zabbix.backfill import TRENDS_SOURCE
 
 pytestmark = pytest.mark.zabbix
@@ -124,11 +123,11 @@ def test_backfill_reads_trends_beyond_history_and_history_inside(stack, store):
 def test_active_problems_are_stored_with_host_and_tags(stack, store):
     src = source(stack, store, host_group="", first_window=600)
     src.collect()
-    df = problems.active(store)
+    df = store.problems()
     hot = df[df["name"] == stack["hot_trigger"]]
     assert len(hot) == 1
     row = hot.iloc[0]
-    assert row["instance"] == "pay-redis-02:6379" and row["severity"] == 4
+    assert row["instance"] == "pay-redis-02:6379" and row["severity"] == "high" and row["level"] == 4
     assert row["tags"]["business"] == "pay" and row["tags"]["scope"] == "capacity"
 
 

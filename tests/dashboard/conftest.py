@@ -40,6 +40,11 @@ class Served:
         from dashboard.app import create_app
         env = {"PEAKWATCH_STORE_URL": store.url, "PEAKWATCH_CACHE_TYPE": "simple"}
         self.settings = load_settings(cli=settings, env=env)
+        # as app.py wires it: the alert engine evaluates (here every 2 s) and the pages show its result
+        from alerting import config as acfg
+        from alerting.scheduler import Scheduler
+        fleetdata.evaluate(store, int(time.time()), **settings)
+        self.alerting = Scheduler(store, self.settings, acfg.parse({"interval": 2})).start()
         self.app = create_app(store, self.settings)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -48,6 +53,7 @@ class Served:
         self._thread.start()
 
     def close(self) -> None:
+        self.alerting.stop()
         warmer = self.app.server.extensions.get("peakwatch_warmer")
         if warmer is not None:
             warmer.stop(timeout=5)
@@ -62,6 +68,7 @@ def fleet(tmp_path_factory):
     path = tmp_path_factory.mktemp("fleet") / "store.sqlite"
     store = Store.open(f"sqlite:///{path}")
     data = fleetdata.write_fleet(store, fleetdata.build_inventory(120), int(time.time()), history_days=30)
+    fleetdata.evaluate(store, int(time.time()))
     yield store, data
     store.close()
 

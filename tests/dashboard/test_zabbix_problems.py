@@ -1,4 +1,4 @@
-"""Zabbix problems (stored by the collector's ``problems.save``) on the wall and the business page."""
+"""Zabbix problems (stored through ``Store.replace_problems``, as the collector does) on the wall and the business page."""
 from __future__ import annotations
 
 import time
@@ -6,7 +6,6 @@ import time
 import pytest
 
 import fleetdata
-from collectors.zabbix import problems as zp
 from core.settings import load_settings
 from dashboard import wall_data as q
 from store import Store
@@ -36,8 +35,12 @@ def problem(instance, severity, name, host="redis-01", clock=TZ_CLOCK):
 
 
 def snapshot(store, now):
+    """The wall after the alert engine's next cycle (the wall shows what the engine stored)."""
     settings = load_settings(env={"PEAKWATCH_STORE_URL": store.url})
-    return q.wall_snapshot(store, settings, now)
+    last = store.lease("alerting.evaluator")
+    at = max(now, int(last["last_run"]) + 1 if last else now)
+    fleetdata.evaluate(store, at)
+    return q.wall_snapshot(store, settings, at)
 
 
 def test_high_problem_turns_a_calm_business_red_on_the_wall(small):
@@ -45,7 +48,7 @@ def test_high_problem_turns_a_calm_business_red_on_the_wall(small):
     name, inst = calm_business(inv)
     before = snapshot(store, data.now)
     assert before["tiles"].set_index("business").loc[name, "severity"] == "ok"
-    zp.save(store, [problem(inst.name, 4, "Redis replication broken")])
+    store.replace_problems([problem(inst.name, 4, "Redis replication broken")])
     after = snapshot(store, data.now)
     tile = after["tiles"].set_index("business").loc[name]
     assert tile["severity"] == "crit" and tile["reason"] == "zabbix: Redis replication broken"
@@ -57,9 +60,9 @@ def test_high_problem_turns_a_calm_business_red_on_the_wall(small):
 def test_warning_problem_is_amber_and_information_is_nothing(small):
     store, inv, data = small
     name, inst = calm_business(inv)
-    zp.save(store, [problem(inst.name, 2, "Slow log growing")])
+    store.replace_problems([problem(inst.name, 2, "Slow log growing")])
     assert snapshot(store, data.now)["tiles"].set_index("business").loc[name, "severity"] == "warn"
-    zp.save(store, [problem(inst.name, 1, "Config reloaded")])
+    store.replace_problems([problem(inst.name, 1, "Config reloaded")])
     assert snapshot(store, data.now)["tiles"].set_index("business").loc[name, "severity"] == "ok"
 
 
@@ -67,7 +70,7 @@ def test_warning_problem_is_amber_and_information_is_nothing(small):
 def test_problem_shows_on_the_business_page(page, small, serve):
     store, inv, data = small
     name, inst = calm_business(inv)
-    zp.save(store, [problem(inst.name, 5, "Redis is down", host="redis-cart-07")])
+    store.replace_problems([problem(inst.name, 5, "Redis is down", host="redis-cart-07")])
     server = serve(store)
     page.goto(f"{server.url}/business/{name}")
     page.wait_for_selector("#zabbix-problems-table", timeout=20_000)
