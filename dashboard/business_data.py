@@ -89,8 +89,17 @@ def shard_frame(flags: pd.DataFrame, instances: pd.DataFrame, metric: str) -> pd
     """[cluster, instance, shard, value] of the latest ``metric`` on masters and proxies."""
     f = flags[(flags["metric"] == metric) & flags["instance"].notna() & flags["role"].isin(["master", "proxy"])
               & flags["current"]]          # no bar for a value that is not current (memory against no limit)
-    out = f[["cluster", "instance", "value"]].merge(instances[["name", "shard"]], left_on="instance", right_on="name")
+    # one bar per instance: a proxy's per-backend series (labelled) combine by the metric's rule
+    per = per_instance(f[["cluster", "instance", "value"]], metric)
+    out = per.merge(instances[["name", "shard"]], left_on="instance", right_on="name")
     return out[["cluster", "instance", "shard", "value"]]
+
+
+def per_instance(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """[cluster, instance, value]: an instance's several series of one metric (a Twemproxy's one per
+    backend) combined by the metric's rule (summed rates, worst utilisation)."""
+    how = {"sum": "sum", "max": "max"}.get(agg_of(metric), "mean")
+    return frame.groupby(["cluster", "instance"], as_index=False, observed=True)["value"].agg(how)
 
 
 def business_frame(store, name: str) -> pd.Series | None:
@@ -123,7 +132,9 @@ def instance_table(store, flags: pd.DataFrame, name: str, now: int) -> pd.DataFr
     # a reporting instance's old value (utilisation against no limit) is not shown as current; a
     # silent instance keeps its last values (its row is marked stale)
     f = f.assign(value=f["value"].where(f["current"] | (f["severity"] == "stale")))
-    wide = f.pivot_table(index="instance", columns="metric", values="value", aggfunc="last")
+    wide = pd.concat([per_instance(g[["cluster", "instance", "value"]], m).assign(metric=m)
+                      for m, g in f.groupby("metric", observed=True)]) \
+        .pivot_table(index="instance", columns="metric", values="value", aggfunc="last")
     worst = fl.worst_of(f, "instance", now).set_index("instance")
     inst = store.instances()
     inst = inst[(inst["business"] == name) & inst["removed_at"].isna()].set_index("name")
