@@ -6,7 +6,6 @@ import pytest
 
 import app
 from core.errors import ForecastError
-from forecasting.capacity import CapacityLimits
 from forecasting.sizing import GIB, FleetProfile, fleet_profile, parse_size, size_business
 
 PROFILE = FleetProfile(service="twemproxy", qps_per_instance=50_000, mem_per_instance=8 * GIB, instances_per_shard=2,
