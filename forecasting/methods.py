@@ -13,9 +13,10 @@ A candidate that cannot be made (no same-kind event, no event a year back) falls
 ``pooled``, so every candidate has a value wherever the pooled model has one.
 
 Rolling origin: every past event of the series is forecast again from a cutoff ``lead`` days before
-its start, with only the events and data known then. The method with the smallest mean absolute
-log error on those cases (the same-kind cases when there are ``CHOOSE_CASES`` of them) is chosen;
-with fewer than ``CHOOSE_CASES`` cases the combination is used. Cases are those in the target's
+its start, with only the events and data known then. With fewer than ``CHOOSE_CASES`` cases the
+combination is used; otherwise the method with the smallest mean squared log error on those
+cases (the same-kind ones when there are ``CHOOSE_CASES``): in a fleet shrunk toward the fleet's
+errors, for a series alone only when it beats the combination by more than a standard error. Cases are those in the target's
 situation: a kind seen before, or a first of its kind (a different regime). Nothing is tuned on one data set:
 every series picks by its own past. The 80% interval comes from the chosen method's own errors
 (their root mean square, shrunk toward the model's own spread with ``PSEUDO_CASES`` pseudo-cases).
