@@ -150,10 +150,16 @@ YOY_WINDOW = 28
 YOY_MIN_DAYS = 7
 
 
-def yoy_growth(peaks: DailyPeaks, quiet: np.ndarray, ends: np.ndarray) -> np.ndarray:
+#: the year-on-year growth of a far forecast: the last year's quiet days against the year before
+#: (a swell of the last weeks does not carry eleven months), when each year has this many
+ANNUAL_MIN_DAYS = 120
+
+
+def yoy_growth(peaks: DailyPeaks, quiet: np.ndarray, ends: np.ndarray, window: int = YOY_WINDOW,
+               min_days: int = YOY_MIN_DAYS) -> np.ndarray:
     """Log growth over one year at each day number in ``ends``: mean log quiet daily peak of the
-    ``YOY_WINDOW`` days before the end over the same days a year earlier (NaN when either side
-    has fewer than ``YOY_MIN_DAYS`` quiet days). Cumulative sums over a dense day grid: one pass."""
+    ``window`` days before the end over the same days a year earlier (NaN when either side
+    has fewer than ``min_days`` quiet days). Cumulative sums over a dense day grid: one pass."""
     ends = np.asarray(ends, dtype=np.int64)
     out = np.full(len(ends), np.nan)
     if not len(peaks.day) or not len(ends):
@@ -168,10 +174,10 @@ def yoy_growth(peaks: DailyPeaks, quiet: np.ndarray, ends: np.ndarray) -> np.nda
     logs, count = np.cumsum(logs), np.cumsum(count)
 
     def window_mean(hi: np.ndarray):
-        lo = np.clip(hi - YOY_WINDOW - first, 0, n)
+        lo = np.clip(hi - window - first, 0, n)
         top = np.clip(hi - first, 0, n)
         c = count[top] - count[lo]
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(c >= YOY_MIN_DAYS, (logs[top] - logs[lo]) / np.maximum(c, 1), np.nan)
+            return np.where(c >= min_days, (logs[top] - logs[lo]) / np.maximum(c, 1), np.nan)
 
     return window_mean(ends) - window_mean(ends - 365)

@@ -98,10 +98,10 @@ def _backtest(store, args) -> int:
         print(table[["n", "failed", "mdape", "bias", "coverage_80", "mdape_naive_last",
                      "mdape_naive_year"]].to_string())
     reasons = failure_reasons(rows)
-    if len(reasons):
-        print(f"\n{int(reasons.sum())} cases could not be forecast; why:")
-        for text, n in reasons.items():
-            print(f"  {n:6d}  {text}")
+    print(f"\n{int(reasons.sum())} cases could not be forecast; why:" if len(reasons) else
+          "\nevery case was forecast (none failed)")
+    for text, n in reasons.items():
+        print(f"  {n:6d}  {text}")
     return 0
 
 

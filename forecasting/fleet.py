@@ -1,9 +1,9 @@
 """Fleet runner: forecast every business and cluster from the store, backtest, capacity plan.
 
-The only forecasting module that reads the store (hourly rollups, ``store.promotions``,
-inventory frames); the maths stays in the pure modules. Series are hourly maxima combined like
-``store.aggregate`` does (qps summed over shards, memory summed) in UTC; promotions keep their
-own time zone.
+With ``sizing.py`` the only forecasting module that reads the store (hourly rollups,
+``store.promotions``, inventory frames); the maths stays in the pure modules. Series are hourly
+maxima combined as ``Store.aggregate`` does (``Store.hourly``: qps summed over shards, memory
+summed) in UTC; promotions keep their own time zone.
 
 Shrinkage (see :func:`forecast_groups`): every series is shrunk toward its lift from the
 fleet's kind model (its own scale from all its past events x the kind's effect from all series);
@@ -51,7 +51,7 @@ _SHARED_LOCK = threading.Lock()   # one fleet forecast at a time per process: _S
 # ---------------------------------------------------------------------------------- reading
 
 def series_from_frame(frame: pd.DataFrame) -> dict[str, pd.Series]:
-    """``store.aggregate`` output [group, ts, value] -> {group: Series with a UTC DatetimeIndex}."""
+    """``Store.hourly`` / ``Store.aggregate`` output [group, ts, value] -> {group: Series with a UTC DatetimeIndex}."""
     out: dict[str, pd.Series] = {}
     if frame.empty:
         return out

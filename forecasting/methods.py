@@ -13,9 +13,10 @@ A candidate that cannot be made (no same-kind event, no event a year back) falls
 ``pooled``, so every candidate has a value wherever the pooled model has one.
 
 Rolling origin: every past event of the series is forecast again from a cutoff ``lead`` days before
-its start, with only the events and data known then. The method with the smallest mean absolute
-log error on those cases (the same-kind cases when there are ``CHOOSE_CASES`` of them) is chosen;
-with fewer than ``CHOOSE_CASES`` cases the combination is used. Cases are those in the target's
+its start, with only the events and data known then. With fewer than ``CHOOSE_CASES`` cases the
+combination is used; otherwise the method with the smallest mean squared log error on those
+cases (the same-kind ones when there are ``CHOOSE_CASES``): in a fleet shrunk toward the fleet's
+errors, for a series alone only when it beats the combination by more than a standard error. Cases are those in the target's
 situation: a kind seen before, or a first of its kind (a different regime). Nothing is tuned on one data set:
 every series picks by its own past. The 80% interval comes from the chosen method's own errors
 (their root mean square, shrunk toward the model's own spread with ``PSEUDO_CASES`` pseudo-cases).
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecasting.baseline import fit_points, yoy_growth
+from forecasting.baseline import ANNUAL_MIN_DAYS, fit_points, yoy_growth
 from forecasting.lifts import LiftTable, event_days
 from forecasting.series import DAY_NS, DailyPeaks
 
@@ -83,6 +84,30 @@ def trend_cap(horizon_days: float) -> int | None:
     return TREND_DAYS if horizon_days > TREND_DAYS else None
 
 
+def growth_at(peaks: DailyPeaks, quiet: np.ndarray, ends: np.ndarray, lead_days: float) -> np.ndarray:
+    """Year-on-year log growth at each end day: for a far lead the last year against the year
+    before (a swell of the last weeks does not carry months ahead), else, or when two years are
+    not there, the last four weeks against the same weeks a year earlier."""
+    recent = yoy_growth(peaks, quiet, ends)
+    if lead_days <= TREND_DAYS:
+        return recent
+    annual = yoy_growth(peaks, quiet, ends, window=365, min_days=ANNUAL_MIN_DAYS)
+    return np.where(np.isfinite(annual), annual, recent)
+
+
+def far_base(table: LiftTable, kind: str, start_ns: int, known: np.ndarray, growth: float) -> float:
+    """Far ahead, the normal peak is last year's, around the same event, x the growth since: the
+    season's own level instead of today's run forward (NaN without a same-kind event a year back)."""
+    age = (start_ns - table.starts_ns) / (DAY_NS * 1.0)
+    ok = (known & (table.kinds == kind) & np.isfinite(table.baseline) & (age >= YEAR_MIN_DAYS)
+          & (age <= YEAR_MAX_DAYS))
+    idx = np.flatnonzero(ok)
+    if not len(idx) or not np.isfinite(growth):
+        return np.nan
+    j = idx[np.argmax(table.starts_ns[idx])]
+    return float(np.log(table.baseline[j]) + growth * age[j] / 365.0)
+
+
 def origins(peaks: DailyPeaks, quiet: np.ndarray, table: LiftTable, lead_days: float,
             extra_end: int | None = None) -> tuple[Origins, float]:
     """The rolling-origin cases of one series at ``lead_days``, and the year-on-year growth at
@@ -99,9 +124,16 @@ def origins(peaks: DailyPeaks, quiet: np.ndarray, table: LiftTable, lead_days: f
     for k, f in zip(redo, fit_points(peaks, quiet, [ends[k] for k in redo],
                                      [event_days(peaks, table.events[rows[k]]) for k in redo], ahead=cap)):
         fits[k] = f
-    growth_all = yoy_growth(peaks, quiet, np.array(ends + ([extra_end] if extra_end is not None else []), dtype=np.int64))
+    growth_all = growth_at(peaks, quiet, np.array(ends + ([extra_end] if extra_end is not None else []), dtype=np.int64),
+                           lead_days)
     growth = growth_all[:len(ends)]
     base = np.array([np.nan if f is None else baseline_log(f, g, lead_days) for f, g in zip(fits, growth)])
+    if cap is not None:      # far ahead: last year's season x growth, where there is one
+        for k, i in enumerate(rows):
+            e = table.events[i]
+            far = far_base(table, e.kind, e.start.value, known_rows(table, int(cuts[k])), growth[k])
+            if np.isfinite(far) and np.isfinite(base[k]):
+                base[k] = far
     keep = np.isfinite(base)
     cases = Origins(row=np.array(rows, dtype=np.int64)[keep], cut_ns=cuts[keep], base=base[keep],
                     growth=growth[keep], truth=np.log(table.peak[rows][keep]) if rows else np.zeros(0))

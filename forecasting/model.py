@@ -247,7 +247,7 @@ def _prepare(series, events, target, cutoff, level) -> _Prepared:
     reasons += _data_weak_spots(base, s, step, cutoff, horizon, growth)
     positive = peaks.peak[peaks.peak > 0]
     return _Prepared(target=target, cutoff=cutoff, level=level, horizon=horizon, table=table, base=base,
-                     base_log=methods.baseline_log(base.log_level, growth, horizon), growth=growth,
+                     base_log=_base_log(table, target, cutoff, base, growth, horizon), growth=growth,
                      cases=cases, max_seen=float(s.max()),
                      min_peak=float(positive.min()) if len(positive) else np.nan,
                      reasons=tuple(reasons), notes=tuple(notes))
@@ -304,6 +304,16 @@ def _choose(prep: _Prepared, pooled_lift: float, lifts: list[float | None], meth
     prior = None if method_prior is None else method_prior.get(seen)
     err, same = methods.case_errors(table, cases, lifts, kind, seen, prior)
     return methods.choose(err, same, target_cand, prior)
+
+
+def _base_log(table: LiftTable, target: Event, cutoff: pd.Timestamp, base, growth: float, horizon: float) -> float:
+    """Log normal peak at the target: the fit projected (its trend stopped at 60 days, the growth
+    beyond); far ahead, last year's level around the same kind of event x the growth, if any."""
+    near = methods.baseline_log(base.log_level, growth, horizon)
+    if horizon <= methods.TREND_DAYS:
+        return near
+    far = methods.far_base(table, target.kind, target.start.value, methods.known_rows(table, cutoff.value), growth)
+    return far if np.isfinite(far) else near
 
 
 def _sane(prep: _Prepared, log_point: float) -> tuple[float, bool, list[str]]:

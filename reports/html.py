@@ -188,13 +188,15 @@ def _accuracy(r) -> str:
 
 def daily(d, generated: pd.Timestamp, tz: str) -> str:
     """The daily NOC report (a ``reports.daily.Daily``) as one HTML document."""
-    head = (f"<h1>Daily report {d.day:%Y-%m-%d}</h1><p class=\"sub\">Yesterday in {tz}; generated "
+    head = (f"<h1>Daily report {d.day:%Y-%m-%d}</h1><p class=\"sub\">The day {d.day:%Y-%m-%d} in {tz}; flags as of "
+            f"the report's generation, "
             f"{generated.tz_convert(tz):%Y-%m-%d %H:%M}. Peaks are hourly maxima of qps.</p>")
     summary = ('<div class="summary">'
                f"<div>fleet peak yesterday<b>{si(d.fleet_peak)}</b></div>"
                f"<div>vs the same day last week<b>{_signed(d.fleet_growth)}</b></div>"
                f"<div>businesses red now<b>{d.flag_counts.get('crit', 0)}</b></div>"
-               f"<div>amber now<b>{d.flag_counts.get('warn', 0)}</b></div></div>")
+               f"<div>amber now<b>{d.flag_counts.get('warn', 0)}</b></div>"
+               f"<div>grey (no data) now<b>{d.flag_counts.get('stale', 0)}</b></div></div>")
     flags = _table([("business", "business"), ("severity", "flag"), ("reason", "why")],
                    d.flags.to_dict("records"), lambda r: {"crit": "over", "warn": "watch"}.get(r["severity"], ""))
     if d.peaks.empty:

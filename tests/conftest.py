@@ -8,6 +8,7 @@ laptop and fail under ``CI=true``.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 
 import pytest
@@ -79,3 +80,27 @@ def demo_store(demo_store_url):
 
     with Store.open(demo_store_url) as store:
         yield store
+
+
+# one headless Chromium per test session, shared by every package's browser tests (a second
+# Playwright sync session in the same process fails: "Sync API inside the asyncio loop")
+CHROMIUM = os.environ.get("PEAKWATCH_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        msg = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium fonts-wqy-microhei)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg + " (CI=true: scripts/browser-up.sh installs it)")
+        pytest.skip(msg)
+    return CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
+        yield b
+        b.close()

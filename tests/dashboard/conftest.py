@@ -5,8 +5,6 @@ Without Chromium the browser tests skip on a laptop and fail under ``CI=true``.
 """
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import sys
 import threading
@@ -21,7 +19,6 @@ import fleetdata  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from store import Store  # noqa: E402
 
-CHROMIUM = os.environ.get("PEAKWATCH_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
@@ -94,25 +91,6 @@ def serve():
     yield start
     for server in started:
         server.close()
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        msg = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium fonts-wqy-microhei)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg + " (CI=true: scripts/browser-up.sh installs it)")
-        pytest.skip(msg)
-    return CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -89,11 +89,14 @@ def test_every_forecast_row_names_its_method_and_past_error(demo_store):
     assert not ok["capped"].any()
 
 
-def test_cli_backtest_prints_error_coverage_and_baselines(demo_store_url, capsys):
+def test_cli_backtest_prints_error_coverage_baselines_and_why_cases_failed(demo_store_url, demo_store, capsys):
     assert app.main(["forecast", "--backtest", "--store-url", demo_store_url, "--workers", "1"]) == 0
     printed = capsys.readouterr().out
     for word in ("mdape", "coverage_80", "mdape_naive_last", "mdape_naive_year", "kind seen before"):
         assert word in printed
+    rows = backtest_fleet(demo_store, metrics=("qps",), workers=1)
+    failed = int((rows["error"] != "").sum())       # every failed case is counted under its reason
+    assert (f"{failed} cases could not be forecast; why:" if failed else "every case was forecast") in printed
 
 
 def test_cli_unknown_promotion_is_one_line_with_the_fix(demo_store_url, capsys):

@@ -224,11 +224,15 @@ def test_a_forecast_orders_of_magnitude_above_the_series_is_capped_and_said():
     assert any("capped" in r for r in fc.reasons)
 
 
-def test_far_ahead_the_trend_stops_and_last_years_growth_carries_on(synthetic):
-    """11 months ahead: no straight line run out (the synthetic fleet grows 80% a year; its
-    eight-week trend, extrapolated, would say several times that)."""
+def test_far_ahead_a_recent_swell_is_not_run_out_for_eleven_months(synthetic):
+    """11 months ahead, after eight weeks of a 50% swell: a straight line through those weeks gave
+    16x the truth; last year's same promotion and the year-on-year growth stay near it."""
     target = by_name(synthetic, "11.11 2025")
     cutoff = target.start - 330 * DAY
-    fc = forecast_event_peak(synthetic.series, synthetic.events, target, cutoff=cutoff)
+    s = synthetic.series.copy()
+    swell = (s.index > cutoff - 56 * DAY) & (s.index <= cutoff)
+    s[swell] *= 1 + 0.5 * ((s.index[swell] - (cutoff - 56 * DAY)) / (56 * DAY)).to_numpy()
+    fc = forecast_event_peak(s, synthetic.events, target, cutoff=cutoff)
     assert abs(fc.point / truth_peak(synthetic, target) - 1) < 0.25
+    assert fc.lower < truth_peak(synthetic, target) < fc.upper
     assert not any("extrapolated" in r for r in fc.reasons)

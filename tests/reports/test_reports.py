@@ -2,7 +2,6 @@
 self-contained HTML file; in Chromium at A4 width it fits the paper and prints to PDF."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -15,7 +14,6 @@ from forecasting.capacity import CapacityLimits
 from forecasting.fleet import capacity_plan, forecast_fleet
 from reports.readiness import with_cost
 
-CHROMIUM = os.environ.get("PEAKWATCH_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 A4_PX = 794          # 210 mm at 96 dpi
 PRINT_PX = 707       # inside the report's @page margins (12 mm + 11 mm): what a printed line holds
@@ -70,24 +68,11 @@ def test_daily_report_has_yesterdays_peaks_movers_and_flags(demo_store_url, demo
         assert f"<td>{name}</td>" in text
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium not found at {CHROMIUM}")
-        pytest.skip("Chromium not installed")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("media", ["screen", "print"])
-def test_readiness_fits_a4_width_and_prints_to_pdf(chromium, readiness_file, tmp_path, media):
+def test_readiness_fits_a4_width_and_prints_to_pdf(browser, readiness_file, tmp_path, media):
     width = PRINT_PX if media == "print" else A4_PX
-    page = chromium.new_page(viewport={"width": width, "height": 1123})
+    page = browser.new_page(viewport={"width": width, "height": 1123})
     page.emulate_media(media=media)
     page.goto(readiness_file.as_uri())
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
