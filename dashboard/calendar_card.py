@@ -49,6 +49,11 @@ def _table(rows: list[dict], lang: str, editable: bool) -> html.Table:
     return html.Table([head, body], id="cal-table", className="grid")
 
 
+def _field(label: str, control, width: int) -> html.Div:
+    return html.Div([html.Label(label), control], className="field",
+                    style={"display": "flex", "flexDirection": "column", "width": f"{width}px"})
+
+
 def card(ctx, lang: str) -> html.Div:
     """The calendar card (table, form, suggestions); read-only when editing is off."""
     editable = bool(ctx.settings.calendar_editable)
@@ -63,15 +68,14 @@ def card(ctx, lang: str) -> html.Div:
     body += [
         html.H3(lb.t("add_promotion", lang)),
         html.Div([
-            html.Label(lb.t("col_kind", lang)), dcc.Input(id="cal-kind", type="text", placeholder="4.19", maxLength=40),
-            html.Label(lb.t("col_start", lang)),
-            dcc.Input(id="cal-start", type="text", placeholder="2026-04-19 / 04-19", maxLength=16),
-            html.Label(lb.t("col_days", lang)), dcc.Input(id="cal-days", type="number", value=1, min=1, max=31),
-            html.Label(lb.t("col_preheat", lang)),
-            dcc.Input(id="cal-preheat", type="number", value=0, min=0, max=60),
+            _field(lb.t("col_kind", lang), dcc.Input(id="cal-kind", type="text", placeholder="4.19", maxLength=40), 140),
+            _field(lb.t("col_start", lang), dcc.Input(id="cal-start", type="text", placeholder="2026-04-19 / 04-19",
+                                                      maxLength=16), 180),
+            _field(lb.t("col_days", lang), dcc.Input(id="cal-days", type="number", value=1, min=1, max=31), 110),
+            _field(lb.t("col_preheat", lang), dcc.Input(id="cal-preheat", type="number", value=0, min=0, max=60), 110),
             dcc.Checklist([{"label": lb.t("every_year", lang), "value": "yearly"}], [], id="cal-yearly", inline=True),
             html.Button(lb.t("add", lang), id="cal-add", n_clicks=0),
-        ], className="controls"),
+        ], className="controls", style={"alignItems": "flex-end"}),
         html.H3(lb.t("suggestions", lang)),
         html.P(lb.t("suggestions_help", lang), className="note"),
         html.Button(lb.t("find_suggestions", lang), id="cal-suggest", n_clicks=0),
