@@ -92,6 +92,8 @@ SETTINGS: tuple[Setting, ...] = (
             minimum=60),
     Setting("zabbix_overlap", 300, "Seconds re-read before each series' newest sample on every pass; writes "
             "are idempotent.", int, minimum=0),
+    Setting("zabbix_parallel_calls", 2, "history.get calls in flight at once (one per value type of a window; "
+            "1: one after another).", int, minimum=1, maximum=8),
     Setting("zabbix_pass_seconds", 300.0, "Longest time one collection pass may take (calls and retries "
             "included; 0: no limit); what it wrote stays and the next pass continues from there.", float,
             minimum=0),

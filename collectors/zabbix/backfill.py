@@ -76,7 +76,7 @@ def _write_raw(store, ids, g, data, a, b, now, report, carry: Carry, newest: dic
 
 
 def backfill(client, store, disc: Discovery, ids: dict[str, int], span: int, *, batch_items: int,
-             batch_window: int, raw_days: int, now: int | None = None, progress=None) -> PassReport:
+             batch_window: int, raw_days: int, now: int | None = None, progress=None, parallel: int = 1) -> PassReport:
     """Fill ``span`` seconds back from ``now``: rollups from trends, then raw samples from history.
 
     ``progress(done, total)`` is called after each window (the CLI draws a bar with it).
@@ -86,7 +86,7 @@ def backfill(client, store, disc: Discovery, ids: dict[str, int], span: int, *, 
     start = (now - span) // HOUR * HOUR
     raw_from = max(start, (now - raw_days * 86400) // HOUR * HOUR)
     report = PassReport()
-    fetch = Fetcher(client, report)
+    fetch = Fetcher(client, report, parallel)
     outputs = [o for o in disc.outputs if o.key in ids]
     report.series = len(outputs)
     groups = chunk_outputs(outputs, batch_items)

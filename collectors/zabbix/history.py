@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
@@ -120,11 +121,15 @@ def chunk_outputs(outputs: list[Output], max_items: int) -> list[list[Output]]:
 
 
 class Fetcher:
-    """history.get / trend.get with only the needed fields, split when the frontend runs out of memory."""
+    """history.get / trend.get with only the needed fields, split when the frontend runs out of
+    memory; with ``parallel`` > 1 the value types' calls of a window are in flight at once (the
+    frontend answers each in its own PHP worker) and are handed over as each one returns."""
 
-    def __init__(self, client, report: PassReport):
+    def __init__(self, client, report: PassReport, parallel: int = 1):
         self.client = client
         self.report = report
+        self.parallel = max(1, int(parallel))
+        self._lock = threading.Lock()
 
     def history(self, items: dict[str, int], t0: int, t1: int) -> list[dict]:
         """Rows of [t0, t1) for items {itemid: value_type}, one call per value type."""
@@ -135,9 +140,19 @@ class Fetcher:
         by_type: dict[int, list[str]] = {}
         for itemid, vt in items.items():
             by_type.setdefault(vt, []).append(itemid)
-        for vt, ids in sorted(by_type.items()):
-            yield ids, self._split("history.get", {"output": ["itemid", "clock", "value"], "history": vt,
-                                                   "sortfield": "clock", "sortorder": "ASC"}, ids, t0, t1, 0)
+
+        def call(vt: int, ids: list[str]) -> list[dict]:
+            return self._split("history.get", {"output": ["itemid", "clock", "value"], "history": vt,
+                                               "sortfield": "clock", "sortorder": "ASC"}, ids, t0, t1, 0)
+        calls = sorted(by_type.items())
+        if self.parallel == 1 or len(calls) == 1:
+            for vt, ids in calls:
+                yield ids, call(vt, ids)
+            return
+        with ThreadPoolExecutor(max_workers=min(self.parallel, len(calls)), thread_name_prefix="zabbix-fetch") as pool:
+            futures = {pool.submit(call, vt, ids): ids for vt, ids in calls}
+            for done in as_completed(futures):
+                yield futures[done], done.result()
 
     def trends(self, itemids: list[str], t0: int, t1: int) -> list[dict]:
         return self._split("trend.get", {"output": ["itemid", "clock", "num", "value_min", "value_avg",
@@ -146,7 +161,8 @@ class Fetcher:
     def _split(self, method: str, base: dict, ids: list[str], t0: int, t1: int, depth: int) -> list[dict]:
         params = dict(base, itemids=ids, time_from=t0, time_till=t1 - 1)
         try:
-            self.report.api_calls += 1
+            with self._lock:
+                self.report.api_calls += 1
             return rows_of(self.client.call(method, params), method, tuple(base["output"]), check_rows=False)
         except ZabbixTooLarge:
             if depth >= MAX_SPLIT_DEPTH or (len(ids) == 1 and t1 - t0 <= 60):
@@ -322,14 +338,14 @@ def start_times(outputs: list[Output], ids: dict[str, int], data_marks: dict[int
 
 def incremental_pass(client, store, disc: Discovery, ids: dict[str, int], *, batch_items: int, batch_window: int,
                      overlap: int, first_window: int, late_window: int = 7200, now: int | None = None,
-                     report: PassReport | None = None, carry: Carry | None = None) -> PassReport:
+                     report: PassReport | None = None, carry: Carry | None = None, parallel: int = 1) -> PassReport:
     """One incremental collection pass over every planned output.
 
     ``carry``: the collector's :class:`Carry`, kept across passes (a new one when None)."""
     t_start = time.monotonic()
     report = report or PassReport()
     now = int(time.time()) if now is None else int(now)
-    fetch = Fetcher(client, report)
+    fetch = Fetcher(client, report, parallel)
     writer = Writer()
     outputs = [o for o in disc.outputs if o.key in ids]
     report.series = len(outputs)

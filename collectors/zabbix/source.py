@@ -25,12 +25,12 @@ SOURCE_NAME = "zabbix"
 class ZabbixSource:
     def __init__(self, client: ZabbixClient, store, keymap: KeyMap, *, batch_items: int = 500,
                  batch_window: int = 21600, overlap: int = 300, first_window: int = 3600, host_group: str = "",
-                 raw_days: int = 14, late_window: int = 7200, pass_seconds: float = 300.0,
+                 raw_days: int = 14, late_window: int = 7200, pass_seconds: float = 300.0, parallel: int = 2,
                  clock: Callable[[], float] = time.time):
         self.client, self.store, self.keymap = client, store, keymap
         self.batch_items, self.batch_window, self.overlap = batch_items, batch_window, overlap
         self.first_window, self.host_group, self.raw_days, self.clock = first_window, host_group, raw_days, clock
-        self.late_window, self.pass_seconds = late_window, pass_seconds
+        self.late_window, self.pass_seconds, self.parallel = late_window, pass_seconds, parallel
         self.carry = Carry()     # items' newest points between passes (limits stored only when changed)
         self.discovery: Discovery | None = None
         self.ids: dict[str, int] = {}
@@ -41,7 +41,8 @@ class ZabbixSource:
                    batch_items=settings.zabbix_batch_items, batch_window=settings.zabbix_batch_window,
                    overlap=settings.zabbix_overlap, first_window=settings.zabbix_first_window,
                    host_group=settings.zabbix_host_group, raw_days=settings.raw_retention_days,
-                   late_window=settings.zabbix_late_window, pass_seconds=settings.zabbix_pass_seconds, **kw)
+                   late_window=settings.zabbix_late_window, pass_seconds=settings.zabbix_pass_seconds,
+                   parallel=settings.zabbix_parallel_calls, **kw)
 
     def discover(self) -> Discovery:
         """Read hosts and items, update the store's inventory (removed hosts are marked removed)."""
@@ -62,7 +63,8 @@ class ZabbixSource:
             disc = self.discover()
             incremental_pass(self.client, self.store, disc, self.ids, batch_items=self.batch_items,
                              batch_window=self.batch_window, overlap=self.overlap, first_window=self.first_window,
-                             late_window=self.late_window, now=now, report=report, carry=self.carry)
+                             late_window=self.late_window, now=now, report=report, carry=self.carry,
+                             parallel=self.parallel)
             problems.save(self.store, problems.fetch(self.client, disc.hosts))
         finally:
             self.client.end_pass()
@@ -73,7 +75,8 @@ class ZabbixSource:
         now = int(self.clock()) if now is None else int(now)
         disc = self.discover()
         report = bf.backfill(self.client, self.store, disc, self.ids, span, batch_items=self.batch_items,
-                             batch_window=self.batch_window, raw_days=self.raw_days, now=now, progress=progress)
+                             batch_window=self.batch_window, raw_days=self.raw_days, now=now, progress=progress,
+                             parallel=self.parallel)
         report.api_calls = self.client.calls
         return report
 

@@ -118,18 +118,18 @@ def test_a_malformed_star_keeps_the_host_and_its_traffic(prod):
 
 
 def test_no_memory_limit_is_a_state_not_a_grey_business(prod):
-    from dashboard import instance_rows, queries
+    from dashboard import business_data, instance_rows, wall_data
     store, now, last = prod["store"], prod["now"], prod["p"]["last_clock"]
     ids = prod["ids"]
     mem_max = store.latest([ids["stock-redis-a:6379/mem_max"]])
     assert mem_max["value"].tolist() == [0.0] and int(mem_max["ts"].iloc[0]) == last
     assert store.latest([ids["stock-redis-a:6379/mem_util"]]).empty
     settings = load_settings(cli={"collect_interval": 3600}, env={})     # an hourly fleet
-    snap = queries.wall_snapshot(store, settings, now)
+    snap = wall_data.wall_snapshot(store, settings, now)
     tiles = snap["tiles"].set_index("business")
     assert tiles.loc["库存", "severity"] == "ok"
-    flags = queries.latest_flags(store, settings, now)
-    table = queries.instance_table(store, flags, "库存", now)
+    flags = wall_data.latest_flags(store, settings, now)
+    table = business_data.instance_table(store, flags, "库存", now)
     rows = instance_rows.tables(table, "en", "")["redis"]
     assert all(r["memory"].endswith("/ no limit") for r in rows)
     assert rows[0]["severity"] == "ok"

