@@ -109,3 +109,66 @@ def test_demo_gunicorn_and_writers_on_one_store_lose_nothing(db_url, tmp_path):
     for name in ("demo", "web"):
         text = (tmp_path / f"{name}.log").read_text()
         assert "Traceback" not in text and "locked" not in text, text[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.zabbix
+def test_demo_a_zabbix_collector_and_gunicorn_on_one_store_lose_nothing(db_url, tmp_path):
+    """The same, with the real Zabbix collector as the other writer (`collect --backfill`, as the
+    README says): every history value Zabbix holds in the raw window is stored, beside the demo."""
+    sys.path.insert(0, str(ROOT / "tests" / "collectors"))
+    from zabbixkit import TRAPPER_GROUP, URL, client, history, stack_or_skip
+    stack = stack_or_skip()
+    env = _env(db_url, tmp_path)
+    subprocess.run([sys.executable, str(ROOT / "app.py"), "demo", "--once"], env=env, cwd=tmp_path, check=True,
+                   capture_output=True, timeout=600)
+    port = free_port()
+    logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("demo", "web", "collect")}
+    demo = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "demo", "--no-serve"], env=env, cwd=tmp_path,
+                            stdout=logs["demo"], stderr=subprocess.STDOUT)
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "app:server"],
+                           env=env, cwd=ROOT, stdout=logs["web"], stderr=subprocess.STDOUT)
+    zenv = {**env, "PEAKWATCH_ZABBIX_URL": URL, "PEAKWATCH_ZABBIX_TOKEN": stack["token"],
+            "PEAKWATCH_ZABBIX_HOST_GROUP": TRAPPER_GROUP, "PEAKWATCH_RAW_RETENTION_DAYS": "3",
+            "PEAKWATCH_ZABBIX_BATCH_WINDOW": "7200"}
+    until = stack["last_clock"]
+    answered = []
+    try:
+        collect = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "collect", "--backfill", "10d", "--until",
+                                    str(until)], env=zenv, cwd=tmp_path, stdout=logs["collect"],
+                                   stderr=subprocess.STDOUT)
+        while collect.poll() is None:
+            try:
+                for path in ("/", "/fleet"):
+                    answered.append(requests.get(f"http://127.0.0.1:{port}{path}", timeout=60).status_code)
+            except requests.ConnectionError:
+                assert web.poll() is None, "gunicorn stopped"
+            time.sleep(0.3)
+        assert collect.returncode == 0, (tmp_path / "collect.log").read_text()[-2000:]
+        time.sleep(6)
+        assert demo.poll() is None, "the demo stopped: " + (tmp_path / "demo.log").read_text()[-2000:]
+    finally:
+        for proc in (demo, web):
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for fh in logs.values():
+            fh.close()
+    assert answered and set(answered) == {200}
+    cl = client(stack)
+    raw_from = (until - 3 * 86400) // 3600 * 3600
+    with Store.open(db_url, migrate=False) as store:
+        series = store.series()
+        gauges = series[series["zabbix_itemid"].notna() & series["metric"].isin(["mem_used", "conns"])]
+        assert len(gauges) >= 4
+        for r in gauges.itertuples():
+            vt = 3
+            want_ts, want_v = history(cl, r.zabbix_itemid, vt, raw_from, until)
+            got = store.read_raw([r.id], raw_from, until + 1)
+            assert got["ts"].tolist() == want_ts.tolist(), r.key
+            np.testing.assert_allclose(got["value"].to_numpy(), want_v, rtol=1e-12, err_msg=r.key)
+    for name in ("demo", "web", "collect"):
+        text = (tmp_path / f"{name}.log").read_text()
+        assert "Traceback" not in text and "locked" not in text, text[-2000:]
