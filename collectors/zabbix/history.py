@@ -95,6 +95,13 @@ def _group(ids: np.ndarray, ts: np.ndarray, v: np.ndarray, keep: np.ndarray) -> 
     return out
 
 
+def _parts(ids: list[str], n: int, min_items: int = 8) -> list[list[str]]:
+    """``ids`` in at most ``n`` contiguous parts of at least ``min_items`` (a few items are one call)."""
+    n = max(1, min(n, len(ids) // min_items))
+    size = -(-len(ids) // n)
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
 def windows(start: int, end: int, step: int) -> Iterator[tuple[int, int]]:
     """[a, b) windows aligned to multiples of ``step`` so a resumed run cuts the same windows."""
     a = start
@@ -145,10 +152,14 @@ class Fetcher:
             return self._split("history.get", {"output": ["itemid", "clock", "value"], "history": vt,
                                                "sortfield": "clock", "sortorder": "ASC"}, ids, t0, t1, 0)
         calls = sorted(by_type.items())
-        if self.parallel == 1 or len(calls) == 1:
+        if self.parallel == 1:
             for vt, ids in calls:
                 yield ids, call(vt, ids)
             return
+        # each value type in ``parallel`` parts (items in plan order, so an output's items mostly
+        # travel together): the writer works on the first answers while the others are in flight,
+        # and the last answer, whose handling nothing overlaps, is smaller
+        calls = [(vt, part) for vt, ids in calls for part in _parts(ids, self.parallel) if part]
         with ThreadPoolExecutor(max_workers=min(self.parallel, len(calls)), thread_name_prefix="zabbix-fetch") as pool:
             futures = {pool.submit(call, vt, ids): ids for vt, ids in calls}
             for done in as_completed(futures):
