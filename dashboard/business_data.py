@@ -124,8 +124,10 @@ def metric_range(store, series: pd.DataFrame, metric: str, start: int, end: int,
 
 
 def instance_table(store, flags: pd.DataFrame, name: str, now: int) -> pd.DataFrame:
-    """One row per instance of a business, one column per canonical metric (latest values);
-    ``flags`` is :func:`dashboard.wall_data.latest_flags`."""
+    """One row per instance of a business, one column per canonical metric (latest values from
+    ``flags``, :func:`dashboard.wall_data.latest_flags`); the ``severity`` and ``reason`` of each
+    row are the alert engine's stored alerts (what was paged), a cluster-wide alert on every
+    instance of its cluster, ok where none is open."""
     f = flags[(flags["business"] == name) & flags["instance"].notna()]
     if f.empty:
         return pd.DataFrame()
@@ -135,11 +137,27 @@ def instance_table(store, flags: pd.DataFrame, name: str, now: int) -> pd.DataFr
     wide = pd.concat([per_instance(g[["cluster", "instance", "value"]], m).assign(metric=m)
                       for m, g in f.groupby("metric", observed=True)]) \
         .pivot_table(index="instance", columns="metric", values="value", aggfunc="last")
-    worst = fl.worst_of(f, "instance", now).set_index("instance")
     inst = store.instances()
     inst = inst[(inst["business"] == name) & inst["removed_at"].isna()].set_index("name")
     out = inst[["cluster", "host", "port", "role", "shard", "zabbix_hostid", "notes"]].join(wide, how="left")
-    out = out.join(worst[["severity", "reason"]], how="left")
-    out["severity"] = out["severity"].fillna("stale")
+    out = out.join(stored_flags(store.open_alerts(include_pending=False), name, out), how="left")
+    out["severity"] = out["severity"].fillna("ok")
+    out["reason"] = out["reason"].fillna("")
     out["service"] = inst["service"].reindex(out.index)      # the instance's own (a proxy in a Redis cluster)
     return out.reset_index(names="instance").sort_values(["cluster", "shard", "role", "instance"])
+
+
+def stored_flags(alerts: pd.DataFrame, business: str, instances: pd.DataFrame) -> pd.DataFrame:
+    """[severity, reason] per instance (index) from a business's open alerts: its own, or its
+    cluster's when the alert names a cluster only; the worst when several."""
+    a = alerts[alerts["business"] == business] if len(alerts) else alerts
+    if a.empty:
+        return pd.DataFrame(columns=["severity", "reason"])
+    rows = [a.loc[a["instance"].notna(), ["instance", "severity", "reason"]]]
+    for c in a[a["instance"].isna() & a["cluster"].notna()].itertuples():
+        members = instances.index[instances["cluster"] == c.cluster]
+        rows.append(pd.DataFrame({"instance": members, "severity": c.severity, "reason": c.reason}))
+    both = pd.concat(rows, ignore_index=True)
+    both["rank"] = both["severity"].map(fl.RANK).fillna(0)
+    worst = both.sort_values("rank", ascending=False, kind="stable").drop_duplicates("instance")
+    return worst.set_index("instance")[["severity", "reason"]]

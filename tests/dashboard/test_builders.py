@@ -90,3 +90,21 @@ def test_phone_numbers_are_masked_on_pages():
     from dashboard.components import mask_phones
     assert mask_phones(("Li Wei <+8613800000002>",)) == "Li Wei <+86138****0002>"
     assert "13912345678" not in mask_phones(["Wang Fang <13912345678>", "Zhao Lei <+8613700001111>"])
+
+
+def test_instance_rows_show_the_stored_alerts_a_cluster_alert_on_each_of_its_instances():
+    """The instance table's flag column is what the engine stored (what was paged), not a
+    re-evaluation: an instance's own alert, its cluster's alert on every member, the worst wins."""
+    import pandas as pd
+
+    from dashboard.business_data import stored_flags
+    alerts = pd.DataFrame([
+        dict(business="b", cluster="c1", instance="i1", severity="warn", reason="mem_util 88"),
+        dict(business="b", cluster="c1", instance=None, severity="crit", reason="cluster silent"),
+        dict(business="b", cluster="c2", instance="i3", severity="warn", reason="hit_ratio 70"),
+        dict(business="other", cluster="c9", instance="i9", severity="crit", reason="x"),
+    ])
+    inst = pd.DataFrame({"cluster": ["c1", "c1", "c2", "c2"]}, index=["i1", "i2", "i3", "i4"])
+    got = stored_flags(alerts, "b", inst)
+    assert got.loc["i1", "severity"] == "crit" and got.loc["i2", "reason"] == "cluster silent"
+    assert got.loc["i3", "severity"] == "warn" and "i4" not in got.index and "i9" not in got.index
