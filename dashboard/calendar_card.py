@@ -90,38 +90,42 @@ def _refresh(ctx, lang: str):
     return _table(calendar_rows(ctx.store.calendar(now=now), now, lang), lang, True)
 
 
-def add(_n, kind, start, days, preheat, yearly):
-    """Add a dated or yearly promotion from the form."""
-    ctx = context.current()
-    lang = ctx.lang
-    if not ctx.settings.calendar_editable:
-        return no_update, lb.t("calendar_readonly", lang)
-    fields = {"kind": (kind or "").strip(), "days": days or 1, "preheat_days": preheat or 0, "tz": ctx.tz}
-    try:
-        if "yearly" in (yearly or []):
-            text = ce.add_yearly(ctx.store, {**fields, "date": (start or "").strip()[-5:]}, "form")
-        else:
-            text = ce.add_dated(ctx.store, {**fields, "start": (start or "").strip()}, "user", "form")
-    except PeakwatchError as exc:
-        return no_update, str(exc)
-    log.info("calendar edited from the page: %s", text)
-    return _refresh(ctx, lang), text
-
-
-def remove(_clicks):
-    """Remove the promotion whose button was clicked."""
-    trigger = callback_ctx.triggered_id
-    if not isinstance(trigger, dict) or not any(_clicks or []):
-        return no_update, no_update
+def _edit(change) -> tuple:
+    """Run ``change(ctx) -> sentence`` when editing is on; (table, message) for the page."""
     ctx = context.current()
     if not ctx.settings.calendar_editable:
         return no_update, lb.t("calendar_readonly", ctx.lang)
     try:
-        text = ce.remove_by_name(ctx.store, str(trigger.get("name", "")))
+        text = change(ctx)
     except PeakwatchError as exc:
         return no_update, str(exc)
     log.info("calendar edited from the page: %s", text)
     return _refresh(ctx, ctx.lang), text
+
+
+def _clicked() -> dict | None:
+    """The pattern-matching id of the button that was clicked (None for a redraw of the buttons)."""
+    trigger = callback_ctx.triggered_id
+    value = callback_ctx.triggered[0]["value"] if callback_ctx.triggered else None
+    return trigger if isinstance(trigger, dict) and value else None
+
+
+def add(_n, kind, start, days, preheat, yearly):
+    """Add a dated or yearly promotion from the form."""
+    def change(ctx):
+        fields = {"kind": (kind or "").strip(), "days": days or 1, "preheat_days": preheat or 0, "tz": ctx.tz}
+        if "yearly" in (yearly or []):
+            return ce.add_yearly(ctx.store, {**fields, "date": (start or "").strip()[-5:]}, "form")
+        return ce.add_dated(ctx.store, {**fields, "start": (start or "").strip()}, "user", "form")
+    return _edit(change)
+
+
+def remove(_clicks):
+    """Remove the promotion whose button was clicked."""
+    trigger = _clicked()
+    if trigger is None:
+        return no_update, no_update
+    return _edit(lambda ctx: ce.remove_by_name(ctx.store, str(trigger.get("name", ""))))
 
 
 def suggestions(_n):
@@ -146,19 +150,12 @@ def suggestions(_n):
 
 def confirm(_clicks):
     """Add the suggested promotion whose button was clicked."""
-    trigger = callback_ctx.triggered_id
-    if not isinstance(trigger, dict) or not any(_clicks or []):
+    trigger = _clicked()
+    if trigger is None:
         return no_update, no_update
-    ctx = context.current()
-    if not ctx.settings.calendar_editable:
-        return no_update, lb.t("calendar_readonly", ctx.lang)
-    try:
-        text = ce.add_dated(ctx.store, {"kind": str(trigger.get("kind", "")), "start": str(trigger.get("date", "")),
-                                        "tz": ctx.tz}, "suggestion", "suggestion")
-    except PeakwatchError as exc:
-        return no_update, str(exc)
-    log.info("calendar edited from the page: %s", text)
-    return _refresh(ctx, ctx.lang), text
+    return _edit(lambda ctx: ce.add_dated(ctx.store, {"kind": str(trigger.get("kind", "")),
+                                                      "start": str(trigger.get("date", "")), "tz": ctx.tz},
+                                          "suggestion", "suggestion"))
 
 
 def register_callbacks(app: dash.Dash) -> None:

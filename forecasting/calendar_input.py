@@ -71,12 +71,15 @@ def _tz(value, where: str) -> str:
         raise ConfigError(f"{where}: {exc}") from exc
 
 
+def _known(fields: dict, allowed: set[str], where: str) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(allowed))}.")
+
+
 def promotion(fields: dict, where: str) -> Promotion:
     """One dated promotion from named fields (name, kind, start, end or days, preheat_days, tz)."""
-    unknown = set(fields) - PROMOTION_FIELDS
-    if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; use "
-                          f"{', '.join(sorted(PROMOTION_FIELDS))}.")
+    _known(fields, PROMOTION_FIELDS, where)
     kind = str(fields.get("kind") or "").strip()
     if not kind:
         raise ConfigError(f"{where}: the kind is missing; give one such as 11.11 or anniversary (promotions of "
@@ -102,10 +105,7 @@ def promotion(fields: dict, where: str) -> Promotion:
 
 def yearly(fields: dict, where: str) -> Kind:
     """One yearly kind from named fields (kind, date as MM-DD, days, preheat_days, tz)."""
-    unknown = set(fields) - YEARLY_FIELDS
-    if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; use "
-                          f"{', '.join(sorted(YEARLY_FIELDS))}.")
+    _known(fields, YEARLY_FIELDS, where)
     kind = str(fields.get("kind") or "").strip()
     date = str(fields.get("date") or "").strip()
     parts = date.split("-")

@@ -49,6 +49,26 @@ def _writer(url: str, ids: list[int], offset: int, start: int, errors) -> None:
         raise
 
 
+def _start(env: dict, tmp_path: Path, port: int, logs: dict) -> tuple[subprocess.Popen, subprocess.Popen]:
+    """The live demo (no web) and two gunicorn workers on the store of ``env``."""
+    demo = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "demo", "--no-serve"], env=env, cwd=tmp_path,
+                            stdout=logs["demo"], stderr=subprocess.STDOUT)
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "app:server"],
+                           env=env, cwd=ROOT, stdout=logs["web"], stderr=subprocess.STDOUT)
+    return demo, web
+
+
+def _stop(procs, logs: dict) -> None:
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    for fh in logs.values():
+        fh.close()
+
+
 @pytest.mark.slow
 def test_demo_gunicorn_and_writers_on_one_store_lose_nothing(db_url, tmp_path):
     env = _env(db_url, tmp_path)
@@ -59,10 +79,7 @@ def test_demo_gunicorn_and_writers_on_one_store_lose_nothing(db_url, tmp_path):
     start = int(time.time()) // 60 * 60 - 30 * 60          # the demo's live hour and the one before
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("demo", "web")}
     port = free_port()
-    demo = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "demo", "--no-serve"], env=env, cwd=tmp_path,
-                            stdout=logs["demo"], stderr=subprocess.STDOUT)
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "app:server"],
-                           env=env, cwd=ROOT, stdout=logs["web"], stderr=subprocess.STDOUT)
+    demo, web = _start(env, tmp_path, port, logs)
     errors = SPAWN.Queue()
     writers = [SPAWN.Process(target=_writer, args=(db_url, ids, offset, start, errors)) for offset in (7, 13)]
     answered = []
@@ -86,14 +103,7 @@ def test_demo_gunicorn_and_writers_on_one_store_lose_nothing(db_url, tmp_path):
         time.sleep(6)                                          # at least one more demo pass after the writers
         assert demo.poll() is None, "the demo stopped: " + (tmp_path / "demo.log").read_text()[-2000:]
     finally:
-        for proc in (demo, web):
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for fh in logs.values():
-            fh.close()
+        _stop((demo, web), logs)
     failures = []
     while not errors.empty():
         failures.append(errors.get())
@@ -124,10 +134,7 @@ def test_demo_a_zabbix_collector_and_gunicorn_on_one_store_lose_nothing(db_url, 
                    capture_output=True, timeout=600)
     port = free_port()
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("demo", "web", "collect")}
-    demo = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "demo", "--no-serve"], env=env, cwd=tmp_path,
-                            stdout=logs["demo"], stderr=subprocess.STDOUT)
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "app:server"],
-                           env=env, cwd=ROOT, stdout=logs["web"], stderr=subprocess.STDOUT)
+    demo, web = _start(env, tmp_path, port, logs)
     zenv = {**env, "PEAKWATCH_ZABBIX_URL": URL, "PEAKWATCH_ZABBIX_TOKEN": stack["token"],
             "PEAKWATCH_ZABBIX_HOST_GROUP": TRAPPER_GROUP, "PEAKWATCH_RAW_RETENTION_DAYS": "3",
             "PEAKWATCH_ZABBIX_BATCH_WINDOW": "7200"}
@@ -148,14 +155,7 @@ def test_demo_a_zabbix_collector_and_gunicorn_on_one_store_lose_nothing(db_url, 
         time.sleep(6)
         assert demo.poll() is None, "the demo stopped: " + (tmp_path / "demo.log").read_text()[-2000:]
     finally:
-        for proc in (demo, web):
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for fh in logs.values():
-            fh.close()
+        _stop((demo, web), logs)
     assert answered and set(answered) == {200}
     cl = client(stack)
     raw_from = (until - 3 * 86400) // 3600 * 3600
