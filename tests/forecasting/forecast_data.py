@@ -1,4 +1,8 @@
-"""Seeded synthetic traffic with known promotions (ground truth for the forecasting tests)."""
+"""Seeded synthetic traffic with known promotions (ground truth for the forecasting tests).
+
+Kept beside the synthetic fleet because these tests need one series whose true lift per kind is
+set by the test (9x, 5x, 4x) and varied independently of the fleet's generator; the fleet's own
+store-level forecasts are tested on the fleet (tests/forecasting/test_fleet_store.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

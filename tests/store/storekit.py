@@ -1,4 +1,9 @@
-"""Helpers for the store tests: a small fleet inventory, time grids, table dumps."""
+"""Helpers for the store tests: a small fleet inventory, time grids, table dumps.
+
+Kept beside the synthetic fleet (which the other packages' tests use) because the store's tests
+need what the fleet cannot give: a handful of series whose every expected aggregate is computed
+by hand in the test (four clusters, one with a cluster-level series beside its instances, and
+instances left out on purpose to check removal)."""
 from __future__ import annotations
 
 import numpy as np
