@@ -95,7 +95,7 @@ def _group(ids: np.ndarray, ts: np.ndarray, v: np.ndarray, keep: np.ndarray) -> 
     return out
 
 
-def _parts(ids: list[str], n: int, min_items: int = 8) -> list[list[str]]:
+def _parts(ids: list[str], n: int, min_items: int = 4) -> list[list[str]]:
     """``ids`` in at most ``n`` contiguous parts of at least ``min_items`` (a few items are one call)."""
     n = max(1, min(n, len(ids) // min_items))
     size = -(-len(ids) // n)
@@ -261,6 +261,9 @@ class Carry:
 
 #: widening look-backs for an item's newest point before a window (see :func:`seed`)
 SEED_STEPS = (3600, 6 * 3600, 86400, 7 * 86400)
+#: a memory limit is stored at least this often (the official templates' heartbeats: 30 min to a
+#: day): a read this long holds one, and the first one found stands for the time before it
+LIMIT_HEARTBEAT = 86400
 
 
 def seed(fetch: "Fetcher", carry: Carry, items: dict[str, int], start: int, gap: int = LOOKBACK) -> None:
@@ -370,8 +373,10 @@ def incremental_pass(client, store, disc: Discovery, ids: dict[str, int], *, bat
             t0 = min(start_of[o.key] for o in group)
             spans = list(windows(t0, now + 1, batch_window))
             spans[-1] = (spans[-1][0], now + FUTURE_HORIZON)     # the last call also sees bad future clocks
-            # slow inputs (memory limits) need their newest point before the window: once per process
-            seed(fetch, carry, {r.itemid: r.value_type for o in group for r in o.items if is_slow(r.rule)}, t0)
+            # slow inputs (memory limits) need their newest point before a short read (once per
+            # process); a read of a day or more holds one of their values anyway
+            if now - t0 < LIMIT_HEARTBEAT:
+                seed(fetch, carry, {r.itemid: r.value_type for o in group for r in o.items if is_slow(r.rule)}, t0)
             for a, b in spans:
                 # each window re-reads LOOKBACK seconds so counters have their previous point (and
                 # the carry holds it for items sampled less often). Each value type's answer is
