@@ -6,6 +6,7 @@
     python app.py store info|migrate|prune
     python app.py settings
     python app.py alerts --once|test|silence|ack|log
+    python app.py users add|list|disable|enable|token|revoke-token|audit
 
 Production serving: ``gunicorn -w 3 -b 127.0.0.1:8050 'app:server'`` (settings from the
 environment / PEAKWATCH_CONFIG).
@@ -40,7 +41,8 @@ def package_commands() -> tuple:
     from forecasting import promotions_cli
     from alerting import cli as alerting_cli
     from reports import cli as reports_cli
-    return (zabbix_cli, forecasting_cli, promotions_cli, reports_cli, alerting_cli)
+    from accounts import cli as accounts_cli
+    return (zabbix_cli, forecasting_cli, promotions_cli, reports_cli, alerting_cli, accounts_cli)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -200,6 +202,8 @@ def cmd_demo(args, settings: Settings, store) -> int:
         runner.bootstrap(progress=True)
         return 0
     start_alerting(store, settings)   # flags fire, notify on the console gateway, resolve
+    if not args.no_serve:
+        show_demo_login(store, settings)
     thread = threading.Thread(target=runner.run_forever, name="demo-generator", daemon=True)
     thread.start()
     if args.no_serve:
@@ -208,6 +212,15 @@ def cmd_demo(args, settings: Settings, store) -> int:
         return 1 if runner.error else 0
     run_web(store, settings, alerting=False)
     return 0
+
+
+def show_demo_login(store, settings: Settings) -> None:
+    """The demo's operator, with a password made for this start: printed on the terminal (the
+    person who started the demo reads it), never logged."""
+    from accounts.users import ensure_demo_operator
+    name, password = ensure_demo_operator(store, int(time.time()))
+    print(f"demo login: http://{settings.host}:{settings.port}/login  user {name}  password {password}  "
+          f"(operator: acknowledge, silence; a new password every start)", flush=True)
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -122,7 +122,7 @@ def cmd_silence(args, settings, store) -> int:
     if not args.by:
         raise ConfigError("--by is missing; say who silences (it is recorded).")
     if args.expire is not None:
-        ok = store.expire_silence(args.expire, args.by, now)
+        ok = store.expire_silence(args.expire, args.by, now, via="cli")
         print(f"silence {args.expire} expired" if ok else f"silence {args.expire} is not in force")
         return 0 if ok else 1
     matchers = {}
@@ -136,7 +136,7 @@ def cmd_silence(args, settings, store) -> int:
     start = _parse_when(args.start, settings.timezone, now)
     try:
         sid = store.add_silence(matchers, start, start + parse_duration(args.duration, "--for"), args.by, now,
-                                args.comment)
+                                args.comment, via="cli")
     except StoreInputError as exc:
         raise ConfigError(str(exc)) from exc
     print(f"silence {sid} until {local(start + parse_duration(args.duration, '--for'), settings.timezone)}")
@@ -144,7 +144,7 @@ def cmd_silence(args, settings, store) -> int:
 
 
 def cmd_ack(args, settings, store) -> int:
-    ok = store.acknowledge(args.alert_id, args.by, int(time.time()), args.comment)
+    ok = store.acknowledge(args.alert_id, args.by, int(time.time()), args.comment, via="cli")
     print(f"alert {args.alert_id} acknowledged by {args.by}" if ok else
           f"alert {args.alert_id} is not firing (already acknowledged, resolved or unknown)")
     return 0 if ok else 1

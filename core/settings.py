@@ -64,8 +64,15 @@ SETTINGS: tuple[Setting, ...] = (
             "e.g. '/?kiosk=1,/fleet?kiosk=1' (empty: no rotation)."),
     Setting("wall_rotate_seconds", 60, "Seconds each playlist page stays on screen.", int, minimum=5, maximum=3600),
     Setting("wall_sound", False, "Beep on a new critical flag on the wall (the wall has a mute button).", bool),
-    Setting("calendar_editable", True, "Allow adding and removing promotions on the /promotions page (until "
-            "accounts exist anyone who can open the page can; turn off for wall screens).", bool),
+    Setting("calendar_editable", True, "Allow adding and removing promotions on the /promotions page (anyone "
+            "who can open the page can; turn off for wall screens).", bool),
+    # accounts (accounts/, dashboard/auth.py)
+    Setting("read_pages_open", True, "Let anyone who reaches the web app read its pages without logging in (a wall "
+            "screen); off: every page asks for a login. Acting (acknowledge, silence, send) always needs one.", bool),
+    Setting("session_minutes", 480, "Minutes a web login lasts; then the user logs in again.", int, minimum=5,
+            maximum=43200),
+    Setting("secret_key", "", "Key signing web sessions and form tokens, the same for every worker (empty: one is "
+            "made at first start and kept in the store).", secret=True),
     Setting("allowed_hosts", "", "Host names the web app answers to besides localhost/127.0.0.1/::1 and `host`, "
             "comma-separated (the names viewers type, e.g. behind a reverse proxy); * for any. Others get "
             "HTTP 400 (DNS rebinding)."),

@@ -15,7 +15,7 @@ from typing import Callable
 import dash
 from dash import dcc, html
 
-from dashboard import context, http_guards, warmer
+from dashboard import auth, context, http_guards, warmer
 
 HERE = Path(__file__).resolve().parent
 
@@ -26,6 +26,7 @@ def create_app(store, settings, clock: Callable[[], float] = time.time) -> dash.
         title="Peakwatch", update_title=None, suppress_callback_exceptions=True,
     )
     ctx = context.install(app.server, store, settings, clock)
+    auth.install(app.server, store, settings, clock)   # logins, roles, CSRF on form posts
     warmer.install(app.server, ctx)   # keeps the wall's snapshot warm (started by each process's first request)
     app.layout = html.Div([dcc.Location(id="url"), dash.page_container], id="root")
     for module in page_modules():

@@ -49,7 +49,22 @@ def navbar(active: str, lang: str) -> html.Nav:
     return html.Nav([html.Span("Peakwatch", className="brand")] + [
         dcc.Link(text, href=href, className="nav-link active" if href == active else "nav-link")
         for href, text in links
-    ], className="navbar", id="navbar")
+    ] + [account(lang)], className="navbar", id="navbar")
+
+
+def account(lang: str) -> html.Div:
+    """Who is logged in and a log-out button (a form post with its CSRF token), or a log-in link."""
+    from dashboard import auth
+    name = auth.current_name()
+    if name is None:
+        return html.Div(html.A(lb.t("login", lang), href="/login", className="nav-link", id="login-link"),
+                        className="account")
+    return html.Div([
+        html.Span(f"{name} · {lb.t('role_' + auth.current_role(), lang)}", className="account-name", id="account-name"),
+        html.Form([html.Input(type="hidden", name="csrf_token", value=auth.csrf_token()),
+                   html.Button(lb.t("logout", lang), type="submit", className="logout", id="logout-button")],
+                  method="POST", action="/logout", className="logout-form"),
+    ], className="account")
 
 
 def message(title: str, text: str, lang: str, back: bool = True) -> html.Div:

@@ -155,6 +155,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "acked": ("acknowledged", "已确认"),
     "silenced": ("silenced", "已静默"),
     "alert_state": ("state", "状态"),
+    # accounts (issue 14)
+    "login": ("Log in", "登录"), "logout": ("Log out", "退出"),
+    "login_title": ("Log in to Peakwatch", "登录 Peakwatch"),
+    "user_name": ("User name", "用户名"), "password": ("Password", "密码"),
+    "login_failed": ("Wrong user name or password (or the account is disabled).", "用户名或密码错误（或账号已停用）。"),
+    "login_needed": ("Log in to see this page (read pages are closed on this server).",
+                     "请登录后查看（此服务器的页面需要登录）。"),
+    "session_expired": ("Your session expired; log in again.", "会话已过期，请重新登录。"),
+    "form_expired": ("The form expired or came from another page; try again.", "表单已过期或来源不明，请重试。"),
+    "role_viewer": ("viewer", "只读"), "role_operator": ("operator", "值班员"), "role_admin": ("admin", "管理员"),
 }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import and_, delete, insert, or_, select, update
 
 from core.errors import StoreInputError
 from store import schema
+from store.accounts import audit_row
 from store.alert_types import (ALERT_STATES, OPEN_STATES, OUTBOX_STATES, PROBLEM_SEVERITIES,  # noqa: F401
                                SILENCE_MATCHERS, CycleWrite)
 
@@ -133,9 +134,9 @@ class AlertsMixin:
             rows = conn.execute(q.order_by(t.c.ts, t.c.id)).fetchall()
         return _frame(rows, [c.name for c in t.columns])
 
-    def acknowledge(self, alert_id: int, who: str, now: int, comment: str = "") -> bool:
+    def acknowledge(self, alert_id: int, who: str, now: int, comment: str = "", via: str = "") -> bool:
         """Acknowledge a firing alert; False when it is not firing (already acknowledged by someone
-        else, resolved, or unknown): of two operators acknowledging at once, one wins."""
+        else, resolved, or unknown): of two operators acknowledging at once, one wins. Audited."""
         if not who.strip():
             raise StoreInputError("acknowledge needs who acknowledges (a user name).")
         t = schema.alerts
@@ -147,6 +148,7 @@ class AlertsMixin:
                 return False
             conn.execute(insert(schema.alert_events), [{"alert_id": int(alert_id), "ts": int(now),
                                                         "kind": "acknowledged", "who": who, "detail": comment}])
+            audit_row(conn, now, who, "alert.acknowledge", f"alert#{int(alert_id)}", comment, via)
         return True
 
     def commit_cycle(self, write: CycleWrite, lease: str, holder: str, cycle: int) -> bool:
@@ -163,7 +165,7 @@ class AlertsMixin:
 
     # ------------------------------------------------------------------ silences
     def add_silence(self, matchers: dict[str, str], starts_at: int, ends_at: int, who: str, now: int,
-                    comment: str = "") -> int:
+                    comment: str = "", via: str = "") -> int:
         """A silence (or a maintenance window: one that starts later) of alerts matching every
         matcher (business, product_line, cluster, instance, rule, severity)."""
         check_silence(matchers, starts_at, ends_at, who, now)
@@ -171,7 +173,10 @@ class AlertsMixin:
             res = conn.execute(insert(schema.silences).values(
                 matchers=json.dumps(dict(sorted(matchers.items())), ensure_ascii=False), starts_at=int(starts_at),
                 ends_at=int(ends_at), created_by=who, comment=comment, created_at=int(now)))
-            return int(res.inserted_primary_key[0])
+            sid = int(res.inserted_primary_key[0])
+            audit_row(conn, now, who, "silence.add", f"silence#{sid}",
+                   json.dumps(dict(sorted(matchers.items())), ensure_ascii=False) + (f" {comment}" if comment else ""), via)
+            return sid
 
     def silences(self, active_at: int | None = None) -> pd.DataFrame:
         """[id, matchers (dict), starts_at, ends_at, created_by, comment, created_at, expired_at];
@@ -186,11 +191,14 @@ class AlertsMixin:
         df["matchers"] = df["matchers"].map(json.loads)
         return df
 
-    def expire_silence(self, silence_id: int, who: str, now: int) -> bool:
+    def expire_silence(self, silence_id: int, who: str, now: int, via: str = "") -> bool:
+        """End a silence now (audited); False when it is unknown or no longer in force."""
         t = schema.silences
         with self._tx() as conn:
             res = conn.execute(update(t).where(and_(t.c.id == int(silence_id), t.c.expired_at.is_(None),
                                                     t.c.ends_at > int(now))).values(expired_at=int(now)))
+            if res.rowcount:
+                audit_row(conn, now, who, "silence.expire", f"silence#{int(silence_id)}", "", via)
             return bool(res.rowcount)
 
     # ------------------------------------------------------------------ outbox

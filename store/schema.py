@@ -249,3 +249,41 @@ leases = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("last_run", BigInteger, nullable=False, default=0),
 )
+
+
+# ------------------------------------------------------------------------------ accounts (0005)
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),         # argon2id, from accounts.passwords
+    Column("role", String(20), nullable=False),            # viewer, operator, admin
+    Column("created_at", BigInteger, nullable=False),
+    Column("disabled_at", BigInteger),
+    Column("last_login_at", BigInteger),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False, default=""),
+    Column("token_hash", String(64), nullable=False, unique=True),   # SHA-256 hex; the token is shown once
+    Column("prefix", String(16), nullable=False),                     # first characters, to tell tokens apart
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),
+    Column("revoked_at", BigInteger),
+    Index("ix_api_tokens_user", "user_id"),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ts", BigInteger, nullable=False),
+    Column("who", String(200), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("target", String(400), nullable=False, default=""),
+    Column("detail", Text, nullable=False, default=""),
+    Column("via", String(20), nullable=False, default=""),            # web, api, cli
+    Index("ix_audit_log_ts", "ts"),
+)

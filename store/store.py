@@ -15,6 +15,7 @@ from store import aggregate as agg
 from store import calendar as cal
 from store import engine as eng
 from store import inventory, reader, schema, writer
+from store.accounts import AccountsMixin
 from store.alerts import AlertsMixin
 from store.codec import FIELDS
 from store.inventory_types import Inventory, Kind, Promotion, check_tz
@@ -25,9 +26,9 @@ RAW_RANGE_LIMIT = 2 * 86400  # ranges up to two days read the raw tier when it c
 INVENTORY_TTL = 30.0
 
 
-class Store(AlertsMixin):
+class Store(AlertsMixin, AccountsMixin):
     """SQLite (embedded default) or PostgreSQL time-series store for the fleet (alerting's tables:
-    store.alerts.AlertsMixin)."""
+    store.alerts.AlertsMixin; users, tokens and the audit log: store.accounts.AccountsMixin)."""
 
     def __init__(self, engine, url: str, raw_retention_days: int = 14):
         self.engine = engine
