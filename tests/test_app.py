@@ -145,7 +145,7 @@ def test_every_package_cli_is_wired_in_app_py_and_a_broken_one_is_an_error():
 
     import app
     listed = {m.__name__ for m in app.package_commands()}
-    found = {".".join(p.relative_to(ROOT).with_suffix("").parts) for pkg in ("collectors", "forecasting", "alerting", "reports")
+    found = {".".join(p.relative_to(ROOT).with_suffix("").parts) for pkg in ("collectors", "forecasting", "alerting", "reports", "accounts")
              for p in (ROOT / pkg).rglob("*cli.py") if "def register(" in p.read_text()}
     assert found == listed
     parser = argparse.ArgumentParser()
