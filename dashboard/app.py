@@ -15,7 +15,7 @@ from typing import Callable
 import dash
 from dash import dcc, html
 
-from dashboard import auth, context, http_guards, warmer
+from dashboard import alerts_actions, auth, context, http_guards, warmer
 
 HERE = Path(__file__).resolve().parent
 
@@ -27,6 +27,7 @@ def create_app(store, settings, clock: Callable[[], float] = time.time) -> dash.
     )
     ctx = context.install(app.server, store, settings, clock)
     auth.install(app.server, store, settings, clock)   # logins, roles, CSRF on form posts
+    alerts_actions.install(app.server)                 # acknowledge, silence, unsilence, CSV
     warmer.install(app.server, ctx)   # keeps the wall's snapshot warm (started by each process's first request)
     app.layout = html.Div([dcc.Location(id="url"), dash.page_container], id="root")
     for module in page_modules():

@@ -44,7 +44,7 @@ def mask_phones(contacts) -> str:
 
 
 def navbar(active: str, lang: str) -> html.Nav:
-    links = [("/", lb.t("wall", lang)), ("/fleet", lb.t("fleet", lang)),
+    links = [("/", lb.t("wall", lang)), ("/alerts", lb.t("alerts", lang)), ("/fleet", lb.t("fleet", lang)),
              ("/promotions", lb.t("promotions", lang)), ("/capacity", lb.t("capacity", lang))]
     return html.Nav([html.Span("Peakwatch", className="brand")] + [
         dcc.Link(text, href=href, className="nav-link active" if href == active else "nav-link")
@@ -61,7 +61,7 @@ def account(lang: str) -> html.Div:
                         className="account")
     return html.Div([
         html.Span(f"{name} · {lb.t('role_' + auth.current_role(), lang)}", className="account-name", id="account-name"),
-        html.Form([html.Input(type="hidden", name="csrf_token", value=auth.csrf_token()),
+        html.Form([dcc.Input(type="hidden", name="csrf_token", value=auth.csrf_token()),
                    html.Button(lb.t("logout", lang), type="submit", className="logout", id="logout-button")],
                   method="POST", action="/logout", className="logout-form"),
     ], className="account")
@@ -87,7 +87,8 @@ def table(rows: list[dict], columns, table_id: str, links: dict[str, str] | None
 
     def cell(r, c):
         if c in links and r.get(links[c]):
-            return html.Td(html.A(r[c], href=r[links[c]], target="_blank"))
+            url = r[links[c]]       # a page of this app opens in place; another site (Zabbix) in a new tab
+            return html.Td(dcc.Link(r[c], href=url) if url.startswith("/") else html.A(r[c], href=url, target="_blank"))
         return html.Td(r.get(c, ""))
 
     head = html.Thead(html.Tr([html.Th(h) for _, h in columns]))

@@ -107,6 +107,12 @@ class AlertsMixin:
             rows = conn.execute(select(schema.alerts).where(schema.alerts.c.state.in_(states))).fetchall()
         return _frame(rows, ALERT_COLUMNS)
 
+    def alert(self, alert_id: int) -> dict | None:
+        """One alert (every alerts column), open or not; None when unknown."""
+        with self._ro() as conn:
+            row = conn.execute(select(schema.alerts).where(schema.alerts.c.id == int(alert_id))).first()
+        return None if row is None else dict(zip(ALERT_COLUMNS, row))
+
     def alerts(self, since: int | None = None, business: str | None = None, state: str | None = None,
                limit: int = 1000) -> pd.DataFrame:
         """Alert history, newest first (fired alerts only: pending ones that cleared left none)."""

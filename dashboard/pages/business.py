@@ -96,12 +96,16 @@ def flags_card(ctx, name: str) -> html.Div:
     bad = stored_alerts(ctx, name)
     rows = [{"where": r["instance"] if isinstance(r["instance"], str) else r["cluster"],
              "metric": r["metric"] or r["rule"], "severity": lb.t(r["severity"], lang), "what": r["reason"],
-             "sev": r["severity"], "since": lb.when(r["fired_at"], ctx.tz),
+             # acknowledged / silenced rows dimmed (peakwatch.css); each links to its alert on /alerts
+             "sev": r["severity"] + (" silenced" if not pd.isna(r["silenced_by"]) else
+                                     " acked" if r["state"] == "acknowledged" else ""),
+             "alert_url": f"/alerts?alert={int(r['id'])}", "since": lb.when(r["fired_at"], ctx.tz),
              "state": (f"{lb.t('silenced', lang)}" if not pd.isna(r["silenced_by"]) else
                        f"{lb.t('acked', lang)} ({r['acked_by']})" if r["state"] == "acknowledged" else "")}
             for _, r in bad.iterrows()]
     body = (html.P(lb.t("no_flags", lang), className="no-flags") if not rows else
-            cp.table(rows, [(c, c) for c in ("where", "metric", "severity", "what", "since", "state")], "flags-table"))
+            cp.table(rows, [(c, c) for c in ("where", "metric", "severity", "what", "since", "state")], "flags-table",
+                     links={"where": "alert_url"}))
     return html.Div([html.H2(lb.t("current_flags", lang)), body, problems_block(ctx, name)], className="card")
 
 
