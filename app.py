@@ -153,10 +153,13 @@ def start_alerting(store, settings: Settings):
 
 
 def make_web_app(store, settings: Settings, alerting: bool = True):
+    from api.v1 import install as install_api
     from dashboard.app import create_app
     if alerting:
         start_alerting(store, settings)
-    return create_app(store, settings)
+    web = create_app(store, settings)
+    install_api(web.server, store, settings)     # /api/v1 on the same Flask server
+    return web
 
 
 def run_web(store, settings: Settings, alerting: bool = True) -> None:

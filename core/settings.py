@@ -73,6 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
             maximum=43200),
     Setting("secret_key", "", "Key signing web sessions and form tokens, the same for every worker (empty: one is "
             "made at first start and kept in the store).", secret=True),
+    Setting("api_write_limit", "30/minute", "Rate limit of writes to /api/v1 per token (or address), per web "
+            "process, e.g. '30/minute' or '5/second;100/hour'."),
     Setting("allowed_hosts", "", "Host names the web app answers to besides localhost/127.0.0.1/::1 and `host`, "
             "comma-separated (the names viewers type, e.g. behind a reverse proxy); * for any. Others get "
             "HTTP 400 (DNS rebinding)."),

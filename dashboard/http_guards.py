@@ -87,4 +87,6 @@ def install(app, settings) -> None:
             log.info("malformed callback request: %s: %s", type(exc).__name__, str(exc)[:200])
             return flask.Response("malformed callback request\n", status=400, mimetype="text/plain")
         log.exception("request %s failed", flask.request.path)
+        if flask.request.path.startswith("/api/"):
+            return flask.jsonify({"error": "internal error; see the server log", "field": None}), 500
         return flask.Response("internal error; see the server log\n", status=500, mimetype="text/plain")
