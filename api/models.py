@@ -118,12 +118,14 @@ class SilenceList(BaseModel):
 
 
 class Matchers(Strict):
-    business: str | None = Field(None, min_length=1, max_length=200)
-    product_line: str | None = Field(None, min_length=1, max_length=200)
-    cluster: str | None = Field(None, min_length=1, max_length=200)
-    instance: str | None = Field(None, min_length=1, max_length=200)
-    rule: str | None = Field(None, min_length=1, max_length=100)
-    severity: Literal["warn", "crit", "stale"] | None = None
+    """At least one; globs such as ``pay-*`` allowed."""
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    business: str = Field(None, min_length=1, max_length=200)
+    product_line: str = Field(None, min_length=1, max_length=200)
+    cluster: str = Field(None, min_length=1, max_length=200)
+    instance: str = Field(None, min_length=1, max_length=200)
+    rule: str = Field(None, min_length=1, max_length=100)
+    severity: Literal["warn", "crit", "stale"] = None
 
 
 class SilenceIn(Strict):

@@ -35,6 +35,8 @@ log = logging.getLogger("peakwatch.api")
 PREFIX = "/api/v1"
 MAX_BODY = 64 * 1024
 AUTH = [{"bearer": []}]
+#: reads: a token, or none while read pages are open (OpenAPI's empty requirement)
+READ_AUTH = [{"bearer": []}, {}]
 READ_ERRORS = {"HTTP_401": m.Error, "HTTP_404": m.Error}
 WRITE_ERRORS = {"HTTP_400": m.Error, "HTTP_401": m.Error, "HTTP_403": m.Error, "HTTP_404": m.Error, "HTTP_413": m.Error,
                 "HTTP_429": m.Error}
@@ -94,7 +96,7 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
 
     # ------------------------------------------------------------------ businesses
     @bp.get("/businesses")
-    @spec.validate(resp=Response(HTTP_200=m.BusinessList, **READ_ERRORS), tags=["businesses"], security=AUTH)
+    @spec.validate(resp=Response(HTTP_200=m.BusinessList, **READ_ERRORS), tags=["businesses"], security=READ_AUTH)
     def businesses():
         """Every business with its status (worst open alert, acknowledged, silenced): the wall in one call."""
         caller("read")
@@ -109,7 +111,7 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
         return row.iloc[0].to_dict()
 
     @bp.get("/businesses/<name>/status")
-    @spec.validate(resp=Response(HTTP_200=m.BusinessDetail, **READ_ERRORS), tags=["businesses"], security=AUTH)
+    @spec.validate(resp=Response(HTTP_200=m.BusinessDetail, **READ_ERRORS), tags=["businesses"], security=READ_AUTH)
     def business_status(name: str):
         """A business's flags, open alerts, latest values and active Zabbix problems (the reference
         platform's /zabbix/status)."""
@@ -121,7 +123,7 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
                                 zabbix_problems=st.problems_of(store, name))
 
     @bp.get("/businesses/<name>/instances")
-    @spec.validate(resp=Response(HTTP_200=m.InstanceList, **READ_ERRORS), tags=["businesses"], security=AUTH)
+    @spec.validate(resp=Response(HTTP_200=m.InstanceList, **READ_ERRORS), tags=["businesses"], security=READ_AUTH)
     def business_instances(name: str):
         """The business's instances with their status (the reference platform's /cluster/instances)."""
         caller("read")
@@ -131,7 +133,7 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
     # ------------------------------------------------------------------ alerts
     @bp.get("/alerts")
     @spec.validate(query=m.AlertsQuery, resp=Response(HTTP_200=m.AlertList, **READ_ERRORS), tags=["alerts"],
-                   security=AUTH)
+                   security=READ_AUTH)
     def alerts_list(query: m.AlertsQuery):
         """Open alerts (default), or by state; newest first."""
         caller("read")
@@ -152,7 +154,7 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
         return row
 
     @bp.get("/alerts/<int:alert_id>")
-    @spec.validate(resp=Response(HTTP_200=m.AlertOut, **READ_ERRORS), tags=["alerts"], security=AUTH)
+    @spec.validate(resp=Response(HTTP_200=m.AlertOut, **READ_ERRORS), tags=["alerts"], security=READ_AUTH)
     def alert_get(alert_id: int):
         caller("read")
         return m.AlertOut(**st.alert_dict(one_alert(alert_id)))
@@ -195,7 +197,7 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
                 "ends_at": int(r.ends_at), "created_by": r.created_by, "comment": r.comment or ""}
 
     @bp.get("/silences")
-    @spec.validate(resp=Response(HTTP_200=m.SilenceList, **READ_ERRORS), tags=["silences"], security=AUTH)
+    @spec.validate(resp=Response(HTTP_200=m.SilenceList, **READ_ERRORS), tags=["silences"], security=READ_AUTH)
     def silences_list():
         """Silences in force and maintenance windows to come."""
         caller("read")
@@ -235,7 +237,7 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
         return m.Created(id=silence_id)
 
     @bp.get("/whoami")
-    @spec.validate(resp=Response(HTTP_200=m.Whoami, HTTP_401=m.Error), tags=["accounts"], security=AUTH)
+    @spec.validate(resp=Response(HTTP_200=m.Whoami, HTTP_401=m.Error), tags=["accounts"], security=READ_AUTH)
     def whoami():
         """Whose token this is and their role (viewer without one)."""
         user = token_user(store, bearer(), now()) if bearer() else None
