@@ -98,3 +98,33 @@ def instances_of(store, business: str, now: int) -> list[dict]:
     return [{"name": r.name, "cluster": r.cluster, "service": r.service or "", "role": r.role, "host": r.host,
              "port": int(r.port), "shard": int(r.shard), "status": worst.get(r.name, "ok")}
             for r in mine.itertuples(index=False)]
+
+
+def forecast_of(store, business: str) -> dict:
+    """The next promotion's qps peak forecast for one business from its own hourly history
+    (forecasting.model; the capacity page's fleet forecast also shrinks toward its peers, so its
+    number can differ a little). A business or calendar the forecaster cannot serve gives a
+    ``note`` saying why and no numbers."""
+    from core.errors import ForecastError
+    from forecasting.events import pick_target
+    from forecasting.fleet import last_data_ts, load_history, store_events
+    from forecasting.model import forecast_event_peak
+    out = {"business": business, "promotion": None, "starts_at": None, "peak_qps": None, "peak_low": None,
+           "peak_high": None, "method": None, "confidence": None, "note": ""}
+    try:
+        end = last_data_ts(store)
+        cutoff = pd.Timestamp(end, unit="s", tz="UTC")
+        events = store_events(store)
+        target = pick_target(events, cutoff)
+        out.update(promotion=target.name, starts_at=int(target.start.timestamp()))
+        series = load_history(store, "business", "qps", end, groups=[business]).get(business)
+        if series is None or series.empty:
+            raise ForecastError(f"business {business!r} has no qps history yet.")
+        fc = forecast_event_peak(series, events, target, cutoff)
+    except ForecastError as exc:
+        out["note"] = str(exc)
+        return out
+    out.update(peak_qps=round(float(fc.point), 1), peak_low=round(float(fc.lower), 1),
+               peak_high=round(float(fc.upper), 1), method=fc.method,
+               confidence="low" if fc.low_confidence else "ok", note="; ".join(fc.reasons))
+    return out

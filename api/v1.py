@@ -130,6 +130,22 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
         business_row(name)
         return m.InstanceList(business=name, instances=st.instances_of(store, name, now()))
 
+    forecasts: dict[tuple, dict] = {}      # (business, newest data hour) -> forecast, this process
+
+    @bp.get("/businesses/<name>/forecast")
+    @spec.validate(resp=Response(HTTP_200=m.ForecastOut, **READ_ERRORS), tags=["businesses"], security=READ_AUTH)
+    def business_forecast(name: str):
+        """The next promotion's qps peak forecast for the business (80% interval), from its own
+        history; ``note`` says why when there is none."""
+        caller("read")
+        business_row(name)
+        key = (name, now() // 3600)
+        if key not in forecasts:
+            if len(forecasts) > 512:
+                forecasts.clear()
+            forecasts[key] = st.forecast_of(store, name)
+        return m.ForecastOut(**forecasts[key])
+
     # ------------------------------------------------------------------ alerts
     @bp.get("/alerts")
     @spec.validate(query=m.AlertsQuery, resp=Response(HTTP_200=m.AlertList, **READ_ERRORS), tags=["alerts"],
