@@ -8,6 +8,12 @@ loopback HTTP gateway. Ends with one JSON line.
 ``cycle_ms_30k_steady`` the next one (nothing changes). Target (issue 13): <= 1,000 ms. The
 deviation check (same hour of past weeks, over four weeks of rollups) runs once per hour, not per
 cycle: ``deviation_ms_30k_hourly`` is its own time.
+
+Issue 14: ``api_status_ms_30k`` is ``GET /api/v1/businesses`` (every business's status in one call)
+on that 30,000-instance store with its open alerts, through the web app's Flask server (median of
+5; target <= 300 ms); ``alerts_page_ms`` the /alerts page's data (open alerts with who was told,
+the last 7 days' history and its filter choices) with 10,000 alerts in history (median of 5;
+target <= 200 ms).
 """
 from __future__ import annotations
 
@@ -64,10 +70,75 @@ def cycle_bench(n: int, tmp: Path) -> dict:
     steady = engine.run_once(now + 60)
     steady_ms = (time.perf_counter() - t) * 1000
     print(f"# first: {first.line()}; steady: {steady.line()}", file=sys.stderr)
+    api_ms = api_status_ms(store, settings)
     store.close()
     return {"cycle_ms_30k": round(first_ms, 1), "cycle_ms_30k_steady": round(steady_ms, 1),
             "instances": n, "breaching_instances": int(breach.sum()), "open_alerts": first.firing,
-            "messages_queued_first_cycle": first.queued, "deviation_ms_30k_hourly": round(deviation_ms, 1)}
+            "messages_queued_first_cycle": first.queued, "deviation_ms_30k_hourly": round(deviation_ms, 1),
+            "api_status_ms_30k": api_ms}
+
+
+def median_ms(fn, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return round(float(np.median(times)), 1)
+
+
+def api_status_ms(store, settings) -> float:
+    """GET /api/v1/businesses through the Flask server as app.py builds it (no engine thread)."""
+    import app as appmod
+    client = appmod.make_web_app(store, settings, alerting=False).server.test_client()
+
+    def call():
+        answer = client.get("/api/v1/businesses")
+        assert answer.status_code == 200 and answer.get_json()["businesses"]
+    call()                                          # warm: the first request builds the spec
+    return median_ms(call)
+
+
+def alerts_page_bench(tmp: Path, n: int = 10_000, open_n: int = 300) -> dict:
+    """The /alerts page's data with ``n`` alerts in history (``open_n`` of them open) and an outbox
+    row for every fifth alert."""
+    from dashboard import alerts_data as ad
+    from store.alert_types import CycleWrite
+    store = Store.open(f"sqlite:///{tmp / 'alerts.sqlite'}")
+    now = int(time.time())
+    rng = np.random.default_rng(1)
+    fired = now - rng.integers(60, 30 * 86400, n)
+    rows = []
+    for i in range(n):
+        is_open = i < open_n
+        key = f"biz{i % 300}|mem_util|10.0.{i % 250}.{i % 200}:{6379 + i}"
+        rows.append({"dedup_key": key, "open_key": key if is_open else None, "business": f"biz{i % 300}",
+                     "product_line": f"line{i % 12}", "star": int(1 + i % 5), "cluster": f"biz{i % 300}-r01",
+                     "instance": f"10.0.{i % 250}.{i % 200}:{6379 + i}", "rule": ("mem_util", "hit_ratio", "cpu")[i % 3],
+                     "metric": "mem_util", "severity": ("crit", "warn")[i % 2],
+                     "state": "firing" if is_open else "resolved", "value": 97.0, "threshold": 95.0,
+                     "reason": "mem_util 97", "started_at": int(fired[i]), "fired_at": int(fired[i]),
+                     "updated_at": int(fired[i]), "resolved_at": None if is_open else int(fired[i]) + 600,
+                     "inhibited": 0})
+    store.acquire_lease("bench", "bench", now, 600)
+    write = CycleWrite(new=rows, outbox=[{"idem_key": f"firing|g{i}|+86138001380{i % 100:02d}|1", "created_at":
+                                          int(fired[i]), "kind": "firing", "recipient": f"+86138001380{i % 100:02d}",
+                                          "gateway": "sms", "body": "x", "alert_ids": [rows[i]["open_key"] or i + 1]}
+                                         for i in range(0, n, 5)])
+    for r in write.outbox:        # open alerts by open_key (new in this write), the others by id
+        if not isinstance(r["alert_ids"][0], str):
+            r["alert_ids"] = []
+    assert store.commit_cycle(write, "bench", "bench", 1)
+    assert len(store.alerts(limit=n + 1)) == n
+
+    def page():
+        view = ad.open_view(store, now)
+        ad.history_view(store, ad.Filters(days=7), now)
+        assert len(view["alerts"]) == open_n
+    page()
+    ms = median_ms(page)
+    store.close()
+    return {"alerts_page_ms": ms, "alerts_in_history": n, "open_alerts_page": open_n}
 
 
 def flood_bench(tmp: Path) -> dict:
@@ -107,7 +178,8 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        out = {**cycle_bench(args.instances, tmp), **flood_bench(tmp), **delivery_bench(tmp)}
+        out = {**cycle_bench(args.instances, tmp), **flood_bench(tmp), **delivery_bench(tmp),
+               **alerts_page_bench(tmp)}
     out["load_avg_1m"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out))
 

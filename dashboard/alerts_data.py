@@ -53,18 +53,19 @@ def order_open(alerts: pd.DataFrame) -> pd.DataFrame:
 def notifications(outbox: pd.DataFrame, alert_ids) -> dict[int, list[dict]]:
     """Alert id -> who was told [{recipient (masked), gateway, state, kind, at}], newest first."""
     wanted = {int(a) for a in alert_ids}
-    out: dict[int, list[dict]] = {}
     if outbox.empty or not wanted:
-        return out
-    for row in outbox.itertuples(index=False):
-        ids = wanted.intersection(json.loads(row.alert_ids or "[]"))
-        if not ids:
-            continue
-        item = {"recipient": mask_phones(str(row.recipient)), "gateway": row.gateway, "state": row.state,
-                "kind": row.kind, "at": int(row.sent_at) if row.sent_at == row.sent_at and row.sent_at is not None
-                else int(row.created_at)}
-        for a in ids:
-            out.setdefault(a, []).append(item)
+        return {}
+    rows = outbox[outbox["alert_ids"] != "[]"]
+    ids = rows["alert_ids"].map(json.loads)
+    long = rows.assign(alert_id=ids).explode("alert_id").dropna(subset=["alert_id"])
+    long = long[long["alert_id"].astype("int64").isin(wanted)]
+    out: dict[int, list[dict]] = {}
+    sent = long["sent_at"].astype("float64")
+    at = sent.where(sent.notna(), long["created_at"].astype("float64")).astype("int64")
+    for aid, rcp, gw, state, kind, ts in zip(long["alert_id"], long["recipient"], long["gateway"], long["state"],
+                                              long["kind"], at):
+        out.setdefault(int(aid), []).append({"recipient": mask_phones(str(rcp)), "gateway": gw, "state": state,
+                                             "kind": kind, "at": int(ts)})
     return out
 
 
@@ -83,10 +84,12 @@ def history(store, filters: Filters, now: int, limit: int = HISTORY_LIMIT) -> pd
     return filters.apply(df).head(limit).reset_index(drop=True)
 
 
-def choices(store, now: int, days: int) -> dict[str, list[str]]:
-    """Values the history's filter menus offer (from the alerts of the period)."""
-    df = store.alerts(since=now - days * 86400, limit=CSV_LIMIT)
-    return {c: sorted(set(df[c].dropna().astype(str))) for c in ("business", "product_line", "rule")}
+def history_view(store, filters: Filters, now: int, limit: int = HISTORY_LIMIT) -> tuple[pd.DataFrame, dict]:
+    """(the history as :func:`history`, the values its filter menus offer), from one read of the
+    period's alerts."""
+    period = store.alerts(since=now - filters.days * 86400, limit=CSV_LIMIT)
+    offered = {c: sorted(set(period[c].dropna().astype(str))) for c in ("business", "product_line", "rule")}
+    return filters.apply(period).head(limit).reset_index(drop=True), offered
 
 
 def timeline(store, alert_id: int) -> pd.DataFrame:

@@ -175,8 +175,7 @@ def silences(df, ctx, operator: bool) -> html.Section:
 
 def history(ctx, filters: ad.Filters) -> html.Section:
     lang, now = ctx.lang, ctx.now()
-    df = ad.history(ctx.store, filters, now)
-    options = ad.choices(ctx.store, now, filters.days)
+    df, options = ad.history_view(ctx.store, filters, now)
 
     def pick(name: str) -> html.Label:
         return html.Label([lb.t({"business": "col_business", "product_line": "product_line", "rule": "col_rule"}[name],
