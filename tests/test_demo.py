@@ -181,3 +181,57 @@ def test_demo_alerts_flow_fire_notify_on_the_console_and_resolve(tmp_path):
     assert fired and resolved, lines[:5]
     assert any("[CRIT]" in x for x in fired) and all("****" in x for x in fired + resolved)
     assert all("/business/" in x for x in fired)
+
+
+@pytest.mark.slow
+def test_a_new_user_logs_in_as_the_printed_demo_operator_and_acknowledges_a_demo_incident(tmp_path):
+    """`python app.py` prints the demo operator's credentials; with them a new user logs in,
+    finds a firing incident on /alerts and acknowledges it (a form post with its CSRF token); the
+    password is in no log line, and the API shows the alert acknowledged by that user."""
+    import re
+    import threading
+
+    import requests
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--scale", "60",
+                             "--demo-history-days", "14", "--demo-raw-hours", "1",
+                             "--store-url", f"sqlite:///{tmp_path / 'demo.sqlite'}"],
+                            cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(url + "/login", proc, 120)
+        login = next(x for x in lines if x.startswith("demo login:"))
+        name, password = re.search(r"user (\S+)\s+password (\S+)", login).groups()
+        with requests.Session() as http:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(url + "/login", timeout=30).text).group(1)
+            answer = http.post(url + "/login", data={"name": name, "password": password, "csrf_token": token},
+                               allow_redirects=False, timeout=30)
+            assert answer.status_code == 302
+            deadline = time.monotonic() + 180
+            firing = []
+            while not firing and time.monotonic() < deadline:
+                alerts = http.get(url + "/api/v1/alerts?state=firing", timeout=30).json()["alerts"]
+                firing = [a for a in alerts if a["severity"] in ("crit", "warn")]
+                time.sleep(2)
+            assert firing, "the demo fleet's incidents fire within three minutes"
+            aid = firing[0]["id"]
+            # the page's form carries the session's token (Flask-WTF keeps one per session)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(url + "/login", timeout=30).text).group(1)
+            done = http.post(f"{url}/alerts/{aid}/acknowledge", data={"csrf_token": token, "comment": "on it"},
+                             allow_redirects=False, timeout=30)
+            assert done.status_code == 303 and done.headers["Location"] == f"/alerts?alert={aid}"
+            alert = http.get(f"{url}/api/v1/alerts/{aid}", timeout=30).json()
+            assert alert["state"] == "acknowledged" and alert["acked_by"] == name
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        reader.join(10)
+        proc.stdout.close()
+    assert sum(password in x for x in lines) == 1          # only the line that tells the user
