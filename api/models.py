@@ -173,6 +173,25 @@ class ForecastOut(BaseModel):
     note: str = ""
 
 
+class ZabbixEventIn(Strict):
+    """What the Peakwatch webhook media type (contrib/zabbix/peakwatch_mediatype.yaml) posts."""
+    eventid: str = Field(pattern=r"^[0-9]{1,20}$", description="{EVENT.ID}")
+    value: Literal["1", "0"] = Field(description="{EVENT.VALUE}: 1 problem, 0 recovery")
+    severity: int = Field(ge=0, le=5, description="{EVENT.NSEVERITY}")
+    name: str = Field(min_length=1, max_length=500, description="{EVENT.NAME}")
+    host: str = Field("", max_length=200, description="{HOST.HOST}")
+    hostid: str = Field("", pattern=r"^[0-9]{0,20}$", description="{HOST.ID}")
+    clock: int = Field(ge=0, le=2**32, description="{EVENT.TIMESTAMP} (UTC epoch seconds)")
+    acknowledged: bool = False
+
+
+class ZabbixEventOut(BaseModel):
+    eventid: str
+    active: bool = Field(description="the problem is in the active set after this event")
+    instance: str | None = Field(description="the Peakwatch instance of the host; None: not collected, no flag")
+    business: str | None
+
+
 class Whoami(BaseModel):
     name: str | None
     role: str

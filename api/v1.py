@@ -252,6 +252,34 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
             raise ApiError(404, f"no silence {silence_id} in force.", "silence_id")
         return m.Created(id=silence_id)
 
+    # ------------------------------------------------------------------ Zabbix's webhook
+    @bp.post("/zabbix/events")
+    @write_limit
+    @spec.validate(json=m.ZabbixEventIn, resp=Response(HTTP_200=m.ZabbixEventOut, **WRITE_ERRORS), tags=["zabbix"],
+                   security=AUTH)
+    def zabbix_event(json: m.ZabbixEventIn):
+        """A Zabbix problem or recovery as it happens (the webhook media type in contrib/zabbix):
+        the alert engine's next cycle flags it with the same routing, grouping, caps and delivery
+        log as every alert."""
+        user = caller("send")
+        inst = store.instances()
+        mine = inst[(inst["zabbix_hostid"] == json.hostid) & inst["removed_at"].isna()] if json.hostid else inst[:0]
+        if mine.empty and json.host:
+            mine = inst[(inst["name"] == json.host) & inst["removed_at"].isna()]
+        instance = str(mine["name"].iloc[0]) if not mine.empty else None
+        business = str(mine["business"].iloc[0]) if not mine.empty else None
+        if json.value == "1":
+            store.upsert_problem({"eventid": json.eventid, "clock": json.clock, "name": json.name,
+                                  "severity": json.severity, "acknowledged": json.acknowledged, "host": json.host,
+                                  "instance": instance}, source="webhook")
+            active = True
+        else:
+            store.resolve_problem(json.eventid)
+            active = False
+        store.audit(user["name"], "zabbix.problem" if active else "zabbix.recovery", now(), f"event#{json.eventid}",
+                    json.name[:200], "api")
+        return m.ZabbixEventOut(eventid=json.eventid, active=active, instance=instance, business=business)
+
     @bp.get("/whoami")
     @spec.validate(resp=Response(HTTP_200=m.Whoami, HTTP_401=m.Error), tags=["accounts"], security=READ_AUTH)
     def whoami():

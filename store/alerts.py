@@ -82,9 +82,30 @@ class AlertsMixin:
         t = schema.zabbix_problems
         with self._tx() as conn:
             conn.execute(delete(t).where(t.c.source == source))
+            for chunk in _chunks([r["eventid"] for r in rows]):   # one event told by the webhook too
+                conn.execute(delete(t).where(t.c.eventid.in_(chunk)))
             if rows:
                 conn.execute(insert(t), rows)
         return len(rows)
+
+    def upsert_problem(self, problem: dict, source: str = "webhook") -> None:
+        """One active problem (as :meth:`replace_problems` takes them), told as it happens (Zabbix's
+        webhook media type); the same eventid again replaces it."""
+        row = {"eventid": str(problem["eventid"]), "source": source, "clock": int(problem["clock"]),
+               "name": str(problem["name"]), "severity": severity_name(problem["severity"]),
+               "acknowledged": int(bool(problem.get("acknowledged"))), "host": str(problem.get("host") or ""),
+               "instance": problem.get("instance"),
+               "tags": json.dumps(problem.get("tags") or {}, ensure_ascii=False)}
+        t = schema.zabbix_problems
+        with self._tx() as conn:
+            conn.execute(delete(t).where(t.c.eventid == row["eventid"]))
+            conn.execute(insert(t), [row])
+
+    def resolve_problem(self, eventid: str) -> bool:
+        """A problem that recovered leaves the active set; False when it was not there."""
+        t = schema.zabbix_problems
+        with self._tx() as conn:
+            return bool(conn.execute(delete(t).where(t.c.eventid == str(eventid))).rowcount)
 
     def problems(self) -> pd.DataFrame:
         """Active problems [eventid, clock, name, severity (name), level (0..5), acknowledged (bool),

@@ -8,7 +8,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from conftest import build
+from apikit import build
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 #: a request that fits the document may still be refused for what it says: a silence ending in
