@@ -192,6 +192,19 @@ class ZabbixEventOut(BaseModel):
     business: str | None
 
 
+class TokenIn(Strict):
+    user: str = Field(min_length=1, max_length=100, description="whose token (an enabled user)")
+    label: str = Field("", max_length=100, description="what it is for")
+    days: int | None = Field(None, ge=1, le=3650, description="expires after this many days (default never)")
+
+
+class TokenOut(BaseModel):
+    id: int
+    user: str
+    token: str = Field(description="shown once: only its hash is kept")
+    expires_at: int | None
+
+
 class Whoami(BaseModel):
     name: str | None
     role: str

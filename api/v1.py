@@ -24,7 +24,7 @@ from spectree.models import SecuritySchemeData
 from werkzeug.exceptions import HTTPException
 
 from accounts import roles
-from accounts.users import token_user
+from accounts.users import issue_token, token_user
 from alerting import config as acfg
 from alerting import manual
 from api import models as m
@@ -279,6 +279,35 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
         store.audit(user["name"], "zabbix.problem" if active else "zabbix.recovery", now(), f"event#{json.eventid}",
                     json.name[:200], "api")
         return m.ZabbixEventOut(eventid=json.eventid, active=active, instance=instance, business=business)
+
+    # ------------------------------------------------------------------ tokens (admin)
+    @bp.post("/tokens")
+    @write_limit
+    @spec.validate(json=m.TokenIn, resp=Response(HTTP_201=m.TokenOut, **WRITE_ERRORS), tags=["accounts"],
+                   security=AUTH)
+    def token_create(json: m.TokenIn):
+        """Issue an API token for a user (admin): the answer holds it once."""
+        user = caller("tokens")
+        t = now()
+        expires = None if json.days is None else t + json.days * 86400
+        if store.user(json.user) is None:
+            raise ApiError(404, f"no user {json.user!r}; add one with `python app.py users add`.", "user")
+        try:
+            token = issue_token(store, json.user, t, name=json.label, expires_at=expires, by=user["name"], via="api")
+        except ConfigError as exc:
+            raise ApiError(400, str(exc), "user") from exc
+        tid = int(store.tokens(store.user(json.user)["id"])["id"].max())
+        return m.TokenOut(id=tid, user=json.user, token=token, expires_at=expires), 201
+
+    @bp.post("/tokens/<int:token_id>/revoke")
+    @write_limit
+    @spec.validate(resp=Response(HTTP_200=m.Created, **WRITE_ERRORS), tags=["accounts"], security=AUTH)
+    def token_revoke(token_id: int):
+        """Revoke an API token (admin); 404 when unknown or already revoked."""
+        user = caller("tokens")
+        if not (0 < token_id < 2**62) or not store.revoke_token(token_id, now(), by=user["name"], via="api"):
+            raise ApiError(404, f"no live token {token_id}.", "token_id")
+        return m.Created(id=token_id)
 
     @bp.get("/whoami")
     @spec.validate(resp=Response(HTTP_200=m.Whoami, HTTP_401=m.Error), tags=["accounts"], security=READ_AUTH)

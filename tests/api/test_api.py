@@ -186,3 +186,18 @@ def test_the_document_and_the_docs_page(api):
     assert "/login" not in doc["paths"] and "/alerts/silence" not in doc["paths"]
     page = c.get("/api/v1/docs").get_data(as_text=True)
     assert "/api/v1/alerts/send" in page and "<script" not in page
+
+
+def test_an_admin_issues_a_token_shown_once_and_revokes_it_an_operator_may_not(api):
+    c = api.client()
+    made = c.post("/api/v1/tokens", json={"user": "li.wei", "label": "ci", "days": 7}, headers=api.auth(api.admin))
+    assert made.status_code == 201
+    token = made.get_json()["token"]
+    assert c.get("/api/v1/whoami", headers=api.auth(token)).get_json()["name"] == "li.wei"
+    assert token not in str(api.store.tokens().to_dict())
+    assert c.post("/api/v1/tokens", json={"user": "li.wei"}, headers=api.auth(api.operator)).status_code == 403
+    assert c.post("/api/v1/tokens", json={"user": "ghost"}, headers=api.auth(api.admin)).status_code == 404
+    tid = made.get_json()["id"]
+    assert c.post(f"/api/v1/tokens/{tid}/revoke", headers=api.auth(api.operator)).status_code == 403
+    assert c.post(f"/api/v1/tokens/{tid}/revoke", headers=api.auth(api.admin)).status_code == 200
+    assert c.get("/api/v1/whoami", headers=api.auth(token)).status_code == 401
