@@ -111,7 +111,8 @@ def install(server: flask.Flask, store, settings, clock=time.time) -> None:
         user = authenticate(store, flask.request.form.get("name", ""), flask.request.form.get("password", ""))
         if user is None:
             log.info("failed login for %r", str(flask.request.form.get("name", ""))[:100])
-            return login_page(lang, lb.t("login_failed", lang), target=target, status=401)
+            return login_page(lang, lb.t("login_failed", lang), target=target, status=401,
+                              name=str(flask.request.form.get("name", "")))
         flask.session.clear()          # a fresh session (no fixation)
         flask.session.permanent = True
         flask.session["login_at"] = time.time()
@@ -136,7 +137,7 @@ def safe_next(target: str | None) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def login_page(lang: str, note: str = "", target: str = "/", status: int = 200) -> flask.Response:
+def login_page(lang: str, note: str = "", target: str = "/", status: int = 200, name: str = "") -> flask.Response:
     """A plain HTML form (works without JavaScript; the password never goes through a callback)."""
     t = lambda key: escape(lb.t(key, lang))  # noqa: E731
     note_html = f'<p class="login-note" id="login-note">{escape(note)}</p>' if note else ""
@@ -147,7 +148,8 @@ def login_page(lang: str, note: str = "", target: str = "/", status: int = 200) 
 <h2>{t('login_title')}</h2>{note_html}
 <input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">
 <input type="hidden" name="next" value="{escape(target)}">
-<label>{t('user_name')}<input name="name" id="login-name" autocomplete="username" required maxlength="100"></label>
+<label>{t('user_name')}<input name="name" id="login-name" autocomplete="username" required maxlength="100"
+ value="{escape(name[:100])}"></label>
 <label>{t('password')}<input name="password" id="login-password" type="password" autocomplete="current-password"
  required maxlength="1024"></label>
 <button type="submit" id="login-submit">{t('login')}</button>

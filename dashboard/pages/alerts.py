@@ -128,7 +128,8 @@ def detail(row: dict, ctx, operator: bool) -> html.Section:
     events = ad.timeline(ctx.store, row["id"])
     timeline = html.Table([
         html.Thead(html.Tr([html.Th(lb.t(k, lang)) for k in ("col_since", "col_state", "col_by", "details")])),
-        html.Tbody([html.Tr([html.Td(lb.when(e.ts, ctx.tz, "%m-%d %H:%M:%S")), html.Td(e.kind), html.Td(e.who),
+        html.Tbody([html.Tr([html.Td(lb.when(e.ts, ctx.tz, "%m-%d %H:%M:%S")), html.Td(event_name(e.kind, lang)),
+                             html.Td(e.who),
                              html.Td(cp.mask_phones(e.detail))]) for e in events.itertuples()]),
     ], className="grid", id="alert-timeline")
     parts = [html.H2(f"#{row['id']} {row['business']} · {where(row)} · {lb.t(row['state'], lang)}"),
@@ -138,10 +139,19 @@ def detail(row: dict, ctx, operator: bool) -> html.Section:
     return html.Section(parts, className="alert-detail", id="alert-detail")
 
 
+MATCHER_LABELS = {"business": "col_business", "product_line": "product_line", "cluster": "col_cluster",
+                  "instance": "zp_instance", "rule": "col_rule"}
+
+
+def event_name(kind: str, lang: str) -> str:
+    key = f"ev_{kind}"
+    return lb.t(key, lang) if key in lb.LABELS else kind
+
+
 def silence_form(row: dict, lang: str) -> html.Form:
     prefill = ad.silence_matchers(row)
-    fields = [html.Label([key, dcc.Input(name=key, value=prefill.get(key, ""), id=f"silence-{key}", maxLength=200,
-                                         debounce=True)], className="matcher")
+    fields = [html.Label([lb.t(MATCHER_LABELS[key], lang), dcc.Input(name=key, value=prefill.get(key, ""), id=f"silence-{key}", maxLength=200,
+                                         debounce=True, style={"width": "170px"})], className="matcher")
               for key in SILENCE_MATCHERS if key != "severity"]
     return html.Form([
         html.H3(lb.t("silence", lang)), csrf_field(),
@@ -150,7 +160,7 @@ def silence_form(row: dict, lang: str) -> html.Form:
         html.Label([lb.t("silence_for", lang), html.Select([html.Option(k, value=k) for k in DURATIONS],
                                                              name="duration", id="silence-duration")]),
         html.Label([lb.t("silence_reason", lang), dcc.Input(name="reason", required=True, maxLength=MAX_COMMENT,
-                                                             id="silence-reason")]),
+                                                             id="silence-reason", style={"width": "260px"})]),
         html.Button(lb.t("silence", lang), type="submit", id="silence-submit"),
     ], method="POST", action="/alerts/silence", className="silence-form", id="silence-form")
 

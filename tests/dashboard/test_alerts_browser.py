@@ -50,6 +50,11 @@ def test_an_operator_acknowledges_and_silences_and_the_wall_shows_it(page, serve
     # the operator logs in
     page.goto(server.url + "/login?next=/alerts")
     page.fill("#login-name", "li.wei")
+    page.fill("#login-password", "wrong password")
+    page.click("#login-submit")
+    page.wait_for_selector("#login-note", timeout=10_000)
+    page.screenshot(path=str(SHOTS / f"login-failed-{lang}.png"))
+    page.fill("#login-name", "li.wei")
     page.fill("#login-password", PASSWORD)
     page.click("#login-submit")
     page.wait_for_selector("#open-alerts .ack-button", timeout=30_000)
@@ -65,7 +70,7 @@ def test_an_operator_acknowledges_and_silences_and_the_wall_shows_it(page, serve
     after = store.alert(aid)
     assert after["state"] == "acknowledged" and after["acked_by"] == "li.wei"
     assert after["ack_comment"] == "failing over to the replica"
-    assert "acknowledged" in page.locator("#alert-timeline").inner_text()
+    assert done_word in page.locator("#alert-timeline").inner_text()
     page.goto(server.url + "/alerts")
     page.wait_for_selector(f"#alert-{aid}.acked", timeout=30_000)
     assert page.locator(f"#alert-{aid} .ack-button").count() == 0
@@ -76,6 +81,7 @@ def test_an_operator_acknowledges_and_silences_and_the_wall_shows_it(page, serve
     page.goto(f"{server.url}/alerts?alert={other}")
     page.wait_for_selector("#silence-form", timeout=30_000)
     assert page.locator("#silence-business").input_value() == store.alert(other)["business"]
+    page.screenshot(path=str(SHOTS / f"alerts-detail-{lang}.png"), full_page=True)
     page.fill("#silence-reason", "failover drill")
     page.click("#silence-submit")
     page.wait_for_selector(".flash-ok", timeout=30_000)
