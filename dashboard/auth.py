@@ -132,7 +132,7 @@ def install(server: flask.Flask, store, settings, clock=time.time) -> None:
 def safe_next(target: str | None) -> str:
     """Only a path on this site (``/alerts``), never another host (an open redirect)."""
     parts = urlsplit(str(target or "/"))
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path[1:2] in ("/", "\\"):
         return "/"
     return parts.path + (f"?{parts.query}" if parts.query else "")
 

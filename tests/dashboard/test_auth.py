@@ -114,9 +114,10 @@ def test_open_read_pages_need_no_login(store):
     assert client.get("/fleet").status_code == 200
 
 
-def test_login_never_redirects_to_another_site(store):
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example/x", "https://evil.example/", "javascript:x"])
+def test_login_never_redirects_to_another_site(store, target):
     client = client_for(store)
     token = form_token(client)
     answer = client.post("/login", data={"name": "li.wei", "password": PASSWORD, "csrf_token": token,
-                                          "next": "//evil.example/x"})
+                                          "next": target})
     assert answer.headers["Location"] == "/"
