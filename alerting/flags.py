@@ -197,17 +197,33 @@ def carry_onsets(current: pd.DataFrame, previous: dict[str, tuple[str, int]] | N
     return since
 
 
+#: the wall's star bands (docs/dashboard.md "Flag order"): businesses of 3 stars and more are the
+#: ones paged and watched; within a band severity comes first, so a 3-star crit is above 5-star warns
+STAR_BANDS = (3, 1)     # lowest star of each band, highest band first
+
+
+def star_band(stars: pd.Series) -> np.ndarray:
+    """Index of each star level's band in ``STAR_BANDS`` (0 = the top band)."""
+    s = stars.fillna(3).to_numpy(np.int64)
+    band = np.full(len(s), len(STAR_BANDS) - 1)
+    for i, low in reversed(list(enumerate(STAR_BANDS))):
+        band[s >= low] = np.minimum(band[s >= low], i)
+    return band
+
+
 def wall_order(frame: pd.DataFrame, now: int) -> pd.DataFrame:
-    """Flagged businesses first: star (high first), then severity (crit, warn, stale), then longest.
+    """Flagged businesses first: star band (3-5 stars, then 1-2), within a band severity (crit,
+    warn, stale), then star (high first), then longest flagged, then name.
 
     ``frame`` has business, star, severity and since; returns only non-ok rows, sorted.
     """
     flagged = frame[frame["severity"] != "ok"].copy()
+    flagged["band"] = star_band(flagged["star"])
     flagged["rank"] = flagged["severity"].map(RANK)
     flagged["duration"] = now - flagged["since"]
-    flagged = flagged.sort_values(["star", "rank", "duration", "business"],
-                                  ascending=[False, False, False, True], kind="stable")
-    return flagged.drop(columns=["rank"]).reset_index(drop=True)
+    flagged = flagged.sort_values(["band", "rank", "star", "duration", "business"],
+                                  ascending=[True, False, False, False, True], kind="stable")
+    return flagged.drop(columns=["rank", "band"]).reset_index(drop=True)
 
 
 def counts(frame: pd.DataFrame) -> dict[str, int]:
