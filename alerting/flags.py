@@ -300,27 +300,35 @@ def raise_with_problems(worst: pd.DataFrame, problems: pd.DataFrame, by: str = "
 
 
 # ------------------------------------------------------------------------------ stored alerts
-STORED_COLUMNS = ["business", "severity", "reason", "where", "n_flagged", "since", "age", "acked", "silenced"]
+STORED_COLUMNS = ["business", "severity", "reason", "where", "n_flagged", "since", "age", "acked", "silenced",
+                  "rule", "metric", "value", "threshold", "held"]
 
 
 def from_alerts(alerts: pd.DataFrame, now: int) -> pd.DataFrame:
     """Per business, the flag the alert engine stored (``Store.open_alerts(include_pending=False)``):
-    [business, severity, reason, where, n_flagged, since, age, acked, silenced]. ``acked`` /
-    ``silenced``: every alert at the business's worst severity is acknowledged / silenced."""
+    [business, severity, reason, where, n_flagged, since, age, acked, silenced, rule, metric, value,
+    threshold, held]. ``acked`` / ``silenced``: every alert at the business's worst severity is
+    acknowledged / silenced; ``held``: every one of them is resolved but still shown (an optional
+    ``held`` column of ``alerts``, see ``dashboard.wall_data.wall_alerts``); ``rule``, ``metric``,
+    ``value``, ``threshold``: of the first of them (so the wall can say it in its language)."""
     if alerts.empty:
         return pd.DataFrame(columns=STORED_COLUMNS)
     a = alerts.copy()
     a["rank"] = a["severity"].map(RANK).fillna(0).astype(int)
     a["acked"] = a["state"] == "acknowledged"
     a["silenced"] = a["silenced_by"].notna()
+    a["held"] = a["held"].astype(bool) if "held" in a else False
     a["where"] = a["instance"].where(a["instance"].notna(), a["cluster"]).fillna("")
     worst_rank = a.groupby("business")["rank"].transform("max")
     top = a[a["rank"] == worst_rank].sort_values(["business", "fired_at"], kind="stable")
     g = top.groupby("business", sort=True)
-    out = g.first()[["severity", "reason", "where"]]
+    # the first row as a whole (``g.first()`` would fill a missing value from another row)
+    out = top.drop_duplicates("business").set_index("business")[["severity", "reason", "where", "rule", "metric",
+                                                                 "value", "threshold"]]
     out["since"] = g["fired_at"].min().astype("int64")
     out["acked"] = g["acked"].all()
     out["silenced"] = g["silenced"].all()
+    out["held"] = g["held"].all()
     out["n_flagged"] = a[a["rank"] >= RANK["warn"]].groupby("business").size().reindex(out.index).fillna(0).astype(int)
     out["age"] = np.where(out["severity"] == "stale", now - out["since"], 0.0)
     return out.reset_index()[STORED_COLUMNS]

@@ -43,7 +43,7 @@ def compute_wall_snapshot(ctx: Context, now: int, store: bool = True) -> dict:
     every = ctx.settings.collect_interval
     trends = ctx.cached(f"wall:trends:{now // every}", every * 2, lambda: q.traffic_trends(ctx.store, inv, now))
     snap = q.wall_snapshot(ctx.store, ctx.settings, now, ctx.cache.get("wall:onsets"), inv, trends)
-    ctx.cache.set("wall:onsets", snap["onsets"], timeout=0)
+    ctx.cache.set("wall:onsets", snap["onsets"], timeout=q.HOLD_S)   # unseen longer: a new flag
     ctx.cache.set(f"wall:views:{snap['version']}", tl.views(snap["tiles"], ctx.lang), timeout=refresh * 20)
     ctx.cache.set("wall:snap:last", snap, timeout=refresh * 4)
     if store:
