@@ -155,7 +155,23 @@ LABELS: dict[str, tuple[str, str]] = {
     "acked": ("acknowledged", "已确认"),
     "silenced": ("silenced", "已静默"),
     "alert_state": ("state", "状态"),
+    # NOC wall (issue 12): flag strip, tiles, metric names, the full flag list
+    "more_flags": ("+{n} more flags", "另有 {n} 条告警"),
+    "all_flags": ("All red flags", "全部告警"),
+    "last_data": ("last data {d} ago", "最后数据 {d}前"),
+    "tile_no_data": ("no data {d}", "无数据 {d}"),
+    "clearing": ("clearing", "恢复中"),
+    "all_silent": ("every instance silent", "全部实例静默"),
+    "usual": ("usual", "常值"),
+    "zabbix_reason": ("Zabbix: {name}", "Zabbix：{name}"),
+    "m_mem_util": ("memory", "内存使用率"), "m_hit_ratio": ("hit ratio", "命中率"),
+    "m_evictions": ("evictions/s", "驱逐/秒"), "m_cpu": ("CPU", "CPU"), "m_repl_ok": ("replication ok", "复制正常"),
+    "m_proxy_timeouts": ("proxy timeouts/s", "代理超时/秒"), "m_server_ejects": ("server ejects/s", "后端摘除/秒"),
+    "m_qps": ("QPS", "QPS"), "m_proxy_qps": ("proxy QPS", "代理 QPS"),
 }
+
+#: the wall's duration units (``duration``): seconds, minutes, hours (with minutes), days
+DURATION_UNITS = {"en": ("{n}s", "{n}m", "{h}h{m:02d}m", "{n}d"), "zh": ("{n}秒", "{n}分钟", "{h}小时{m:02d}分", "{n}天")}
 
 
 def t(key: str, lang: str = "en") -> str:
@@ -194,12 +210,14 @@ def when(ts: int | float, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return datetime.fromtimestamp(int(ts), ZoneInfo(tz)).strftime(fmt)
 
 
-def duration(seconds: float) -> str:
+def duration(seconds: float, lang: str = "en") -> str:
+    """'23m' / '23分钟', '1h05m' / '1小时05分', '3d' / '3天'."""
+    sec, mins, hours, days = DURATION_UNITS["zh" if lang == "zh" else "en"]
     s = int(max(seconds, 0))
     if s < 90:
-        return f"{s}s"
+        return sec.format(n=s)
     if s < 5400:
-        return f"{s // 60}m"
+        return mins.format(n=s // 60)
     if s < 2 * 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d"
+        return hours.format(h=s // 3600, m=s % 3600 // 60)
+    return days.format(n=s // 86400)

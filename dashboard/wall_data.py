@@ -223,7 +223,9 @@ def snapshot_version(snap: dict) -> str:
     h = hashlib.blake2b(digest_size=8)
     h.update(pd.util.hash_pandas_object(t[["business", "severity", "qps", "qps_week", "acked", "silenced", "held"]],
                                         index=False).values)
-    h.update(repr((snap["latest_ts"], t["spark"].map(len).sum())).encode())
+    # a stale tile says for how long ("no data 12m"): it changes every minute even when no data arrives
+    minute = snap["now"] // 60 if snap["counts"]["stale"] else None
+    h.update(repr((snap["latest_ts"], t["spark"].map(len).sum(), minute)).encode())
     return h.hexdigest()
 
 
