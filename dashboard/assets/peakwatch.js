@@ -40,6 +40,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
           const v = grid.views[i], name = grid.names[i], star = grid.stars[i];
           const a = el("a", v.cls);
           a.id = "t" + i; a.href = "/business/" + encodeURIComponent(name); a.title = v.tip;
+          a.dataset.business = name;         // the full name (the tile may show it shorter)
           const head = el("div", "tile-head");
           const g = el("span", "glyph", v.glyph); g.id = "g" + i;
           head.appendChild(g);
