@@ -85,7 +85,7 @@ def open_kiosk(browser, url: str, size: str):
     page = context.new_page()
     page.goto(url + "/?kiosk=1")
     page.wait_for_selector("#wall-groups .tile", timeout=60_000)
-    page.wait_for_function("() => window.peakwatchFit && document.fonts.status === 'loaded'")
+    page.wait_for_function("() => window.peakwatchDrawnAt !== undefined && document.fonts.status === 'loaded'")
     page.wait_for_timeout(300)        # the strip's resize observer may refit once
     return context, page
 
