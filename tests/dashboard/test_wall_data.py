@@ -89,3 +89,44 @@ def test_a_settled_warn_shows_after_settle_seconds(small):
     seen = [shown(s, victim)[0] for s in minutes(store, sid, [warn + 1] * 4)]
     settle = q.SETTLE_S // 60
     assert seen[:settle] == ["ok"] * settle and seen[settle:] == ["warn"] * (4 - settle)
+
+
+# ------------------------------------------------------------------ tiles and flag text (pure)
+def tile_row(**kw):
+    import pandas as pd
+    row = dict(business="recommend-address2", product_line="recommend", star=3, severity="ok", reason="",
+               where="", since=NOW, qps=52_900.0, qps_week=48_000.0, spark=[1.0, 2.0, 3.0], held=False,
+               rule=None, metric=None, value=None, threshold=None)
+    return pd.Series({**row, **kw})
+
+
+def test_a_stale_tile_says_how_long_it_has_had_no_data_not_its_last_qps():
+    row = tile_row(severity="stale", reason="no data", rule="stale", since=NOW - 12 * 60)
+    en, zh = tl.tile_view(row, "en", NOW), tl.tile_view(row, "zh", NOW)
+    assert en["qps"] == "no data 12m" and zh["qps"] == "无数据 12分钟"
+    assert "52.9k" not in en["qps"] + en["chg"] and en["spark"] == "" and "nodata" in en["cls"]
+    assert "52.9k" in tl.tile_view(tile_row(), "en", NOW)["qps"]
+
+
+def test_severity_is_a_glyph_as_well_as_a_colour():
+    glyphs = {sev: tl.tile_view(tile_row(severity=sev, reason="x"), "en", NOW)["glyph"]
+              for sev in ("crit", "warn", "stale", "ok")}
+    assert glyphs == {"crit": "\u25b2", "warn": "\u25cf", "stale": "?", "ok": "\u2713"}
+
+
+def test_flag_reasons_and_durations_are_said_in_chinese():
+    hit = tile_row(severity="warn", rule="hit_ratio", metric="hit_ratio", value=60.47, reason="hit_ratio 60.47")
+    assert tl.reason_text(hit, NOW, "zh") == "命中率 60.47%" and tl.reason_text(hit, NOW, "en") == "hit ratio 60.47%"
+    stale = tile_row(severity="stale", rule="stale", reason="no data", since=NOW - 23 * 60)
+    assert tl.reason_text(stale, NOW, "zh") == "最后数据 23分钟前"          # not "无数据 无数据"
+    assert lb.t("stale", "zh") not in tl.reason_text(stale, NOW, "zh")
+    assert lb.duration(23 * 60, "zh") == "23分钟" and lb.duration(7500, "zh") == "2小时05分"
+    assert lb.duration(23 * 60) == "23m"
+    zabbix = tile_row(severity="crit", rule="zabbix:Redis down", reason="zabbix: Redis down")
+    assert tl.reason_text(zabbix, NOW, "zh") == "Zabbix：Redis down"
+
+
+def test_tile_names_drop_their_product_line_the_tooltip_keeps_the_full_name():
+    assert tl.display_name("recommend-address2", "recommend") == "address2"
+    assert tl.display_name("pay-core", "payment") == "pay-core" and tl.display_name("ads-", "ads") == "ads-"
+    assert tl.tile_view(tile_row(), "en", NOW)["tip"].startswith("recommend-address2")
