@@ -57,18 +57,19 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         section.appendChild(box);
         frag.appendChild(section);
       });
+      // sized before the tiles go in: the page lays out once, at the final size
+      window.dash_clientside.peakwatch.fitWall(grid.names.length + grid.lines.length);
       root.replaceChildren(frag);
-      window.dash_clientside.peakwatch.fitWall();
       window.peakwatchDrawnAt = performance.now();
       return String(grid.names.length);
     },
     // Size the tiles to fill the screen below the flag strip: the number of columns that gives the
     // largest tiles (base 112x40 px at --u 1: a 14 px name and a 16 px QPS inside a 2 px pattern border), every cell one size,
     // nothing below the fold. Runs after drawing, on resize and when the flag strip changes height.
-    fitWall: function () {
+    fitWall: function (count) {
       const root = document.getElementById("wall-groups");
       if (!root) { return; }
-      const n = root.querySelectorAll(".tile, .group-title").length;
+      const n = typeof count === "number" ? count : root.querySelectorAll(".tile, .group-title").length;
       if (!n) { return; }
       const BW = 112, BH = 40, SPARK = 15, UMAX = 3;
       const pad = parseFloat(getComputedStyle(document.getElementById("wall")).paddingBottom) || 0;
@@ -91,7 +92,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       root.classList.toggle("with-spark", h >= (BH + SPARK) * u);
       if (!window.peakwatchFitting) {        // once per page: refit on resize and when the strip changes
         window.peakwatchFitting = true;
-        const again = function () { requestAnimationFrame(window.dash_clientside.peakwatch.fitWall); };
+        const again = function () { requestAnimationFrame(function () { window.dash_clientside.peakwatch.fitWall(); }); };
         window.addEventListener("resize", again);
         const strip = document.getElementById("wall-flags");
         if (strip && window.ResizeObserver) { new ResizeObserver(again).observe(strip); }
