@@ -204,7 +204,7 @@ METRIC_NAMES: dict[str, str] = {
     "hit_ratio": "命中率", "evictions": "驱逐", "expired": "过期", "net_in": "网络入流量", "net_out": "网络出流量",
     "cpu": "CPU", "frag_ratio": "碎片率", "repl_ok": "主从链路", "slowlog": "慢日志", "proxy_qps": "代理 QPS",
     "proxy_timeouts": "后端超时", "server_ejects": "后端摘除", "server_err": "后端错误", "in_queue": "入队列",
-    "out_queue": "出队列", "reads": "读", "writes": "写",
+    "out_queue": "出队列", "reads": "读", "writes": "写", "memory": "内存",
 }
 
 #: units of store.metrics in Chinese (en: as they are)

@@ -27,6 +27,8 @@ VISIBLE_TEXT_JS = """() => {
 }"""
 
 WORD = re.compile(r"[A-Za-z]+")
+#: a URL parameter as the user types it (days=3, level='galaxy'): the fix a message names
+URL_PARAMETER = re.compile(r"\b[a-z_]+=('[^']*'|\"[^\"]*\"|[^\s,;、，。）)]*)")
 #: 12.3k, 1.2M, 3.6G, 4T: SI prefixes after a number
 SI_SUFFIX = re.compile(r"(?<=\d)[kMGT](?![A-Za-z])")
 
@@ -58,6 +60,6 @@ def english_words(text: str, names: list[str]) -> list[str]:
     """Words of Latin letters in ``text`` once the names and allowed words are taken out, sorted."""
     for name in names:   # as drawn: CSS may upper-case a product line ("TRADE")
         text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
-    text = SI_SUFFIX.sub(" ", text)
+    text = SI_SUFFIX.sub(" ", URL_PARAMETER.sub(" ", text))
     allowed = {w.lower() for w in PRODUCT_WORDS}
     return sorted({w for w in WORD.findall(text) if w.lower() not in allowed})
