@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -194,6 +195,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "bad_kind": ("kind={value!r} has no past promotion; pick one of {choices}.",
                  "kind={value!r} 没有历史大促；请选择 {choices} 之一。"),
     "none": ("none", "无"),
+    "all_silent": ("every instance silent", "所有实例均无数据"),
     "no_promotion_in_history": ("No {kind} promotion inside {group}'s {metric} history.",
                                 "{group} 的{metric}历史中没有 {kind} 大促。"),
 }
@@ -206,6 +208,10 @@ METRIC_NAMES: dict[str, str] = {
     "proxy_timeouts": "后端超时", "server_ejects": "后端摘除", "server_err": "后端错误", "in_queue": "入队列",
     "out_queue": "出队列", "reads": "读", "writes": "写", "memory": "内存",
 }
+
+#: alert rules without a metric (alerting.evaluate), in Chinese
+RULE_NAMES: dict[str, str] = {"stale": "数据过期", "cluster_stale": "集群无数据", "watchdog": "采集中断",
+                              "deviation": "偏离常值"}
 
 #: units of store.metrics in Chinese (en: as they are)
 UNIT_NAMES: dict[str, str] = {
@@ -234,7 +240,9 @@ def t(key: str, lang: str = "en") -> str:
 
 def metric_name(metric: str, lang: str = "en") -> str:
     """'mem_util' in en (the id a DBA types), '内存利用率' in zh."""
-    return METRIC_NAMES.get(metric, metric) if lang == "zh" else metric
+    if lang != "zh":
+        return metric
+    return METRIC_NAMES.get(metric) or RULE_NAMES.get(metric, metric)
 
 
 def unit_name(units: str, lang: str = "en") -> str:
@@ -255,7 +263,13 @@ def status(value: str, lang: str = "en") -> str:
 
 #: notes and reasons the engines write in English, by their text
 _NOTES = {"too little normal history before the event": "note_short_history",
-          "no data": "no_data", "no series": "no_series_short"}
+          "no data": "no_data", "no series": "no_series_short", "every instance silent": "all_silent"}
+#: reasons with numbers in them: pattern, Chinese template (groups by name)
+_PATTERNS = (
+    (re.compile(r"^(?P<metric>\w+) (?P<v>\S+) vs usual (?P<m>\S+) \(z (?P<z>\S+)\)$"),
+     "{metric} {v}，常值 {m}（z {z}）"),
+    (re.compile(r"^no data from (?P<source>.+) for (?P<age>\S+)$"), "{source} 已 {age} 无数据"),
+)
 
 
 def note(text, lang: str = "en") -> str:
@@ -265,6 +279,14 @@ def note(text, lang: str = "en") -> str:
         return ""
     if text in _NOTES:
         return t(_NOTES[text], lang)
+    if lang == "zh":
+        for pattern, template in _PATTERNS:
+            m = pattern.match(text)
+            if m:
+                parts = m.groupdict()
+                if "metric" in parts:
+                    parts["metric"] = metric_name(parts["metric"], lang)
+                return template.format(**parts)
     head, _, rest = text.partition(" ")
     if head in METRIC_NAMES and rest:
         return f"{metric_name(head, lang)} {rest}"
