@@ -87,3 +87,10 @@ def test_lift_table_in_chinese():
     assert row["start"] == "2025-11-11 00:00 UTC+8" and row["peak_offset"] == "+0 小时"
     assert row["note"] == "大促前的日常历史数据不足"
     assert ff.lift_rows(lifts, "11.11")[0]["start"] == "2025-11-11 00:00 CST"
+
+
+def test_tile_tooltip_reason_in_chinese():
+    from dashboard import tiles as tl
+    row = pd.Series({"business": "trade-cart", "severity": "crit", "reason": "mem_util 97.2", "where": "trade-cart-re01",
+                     "qps": 10.0, "qps_week": 8.0, "spark": [1.0, 2.0]})
+    assert tl.tile_view(row, "zh")["tip"] == "trade-cart · 严重 · 内存利用率 97.2 @ trade-cart-re01"

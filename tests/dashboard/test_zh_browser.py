@@ -106,3 +106,36 @@ def test_page_in_chinese_has_no_english_words(page, zh_site, live_demo, path):
 def test_messages_for_bad_input_are_chinese(page, zh_site, live_demo, url):
     words = walk(page, zh_site.url + url, BAD_INPUT[url], live_demo[0])
     assert words == [], f"{url} in zh shows English: {words}"
+
+
+# --------------------------------------------------------------- the fleet and promotions pages in en and zh
+def test_fleet_names_the_promotion_spike_and_counts_in_billions(page, live_demo, serve):
+    store, cache = live_demo
+    site = serve(store, cache_type="filesystem", cache_dir=str(cache))
+    page.goto(site.url + "/fleet?days=90")
+    page.wait_for_selector("#fleet-writes .xtick", timeout=60_000)
+    recent = store.calendar()
+    now = time.time()
+    named = recent[(recent["start"] < now - 86400) & (recent["start"] > now - 89 * 86400)]["name"].tolist()
+    assert named, "the demo calendar has a promotion in the last 90 days"
+    for graph in ("#fleet-daily", "#fleet-reads", "#fleet-writes"):
+        texts = page.locator(f"{graph} .annotation-text").all_text_contents()
+        assert set(named) <= set(texts), (graph, texts)
+        assert "billions" in page.locator(f"{graph} .ytitle").text_content()
+    ticks = page.locator("#fleet-writes .ytick").all_text_contents()
+    assert ticks and not any(t.rstrip().endswith("B") for t in ticks), ticks
+    growth = page.locator("#fleet-growth .xtick").all_text_contents()
+    assert growth and all(t.endswith("%") for t in growth), growth
+    assert not page.errors
+
+
+@pytest.mark.parametrize("lang, group, metric", [("en", "fleet", "qps"), ("zh", "全局", "QPS")])
+def test_promotions_group_and_metric_read_in_the_page_language(page, live_demo, serve, lang, group, metric):
+    store, cache = live_demo
+    site = serve(store, language=lang, cache_type="filesystem", cache_dir=str(cache))
+    page.goto(site.url + "/promotions")
+    page.wait_for_selector("#promo-lift-table tbody tr", timeout=60_000)
+    assert page.locator("#promo-group").inner_text().strip() == group
+    assert page.locator("#promo-metric").inner_text().strip() == metric
+    assert page.locator("#promo-overlay .gtitle").text_content().startswith(metric)
+    assert not page.errors
