@@ -11,10 +11,12 @@ from store.metrics import METRICS
 SUM_COLOUR = "#17202b"
 HOT_RATIO = 1.5   # a shard above 1.5x the cluster median is hot
 MAX_LINES = 128   # per-instance lines drawn at most (a 128-shard cluster fits)
-#: group colours (plotly's Dark24): 16 product lines stay apart (the default 10 colours repeat)
-PALETTE = ("#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D", "#DA16FF", "#222A2A", "#B68100", "#750D86", "#EB663B",
-           "#511CFB", "#00A08B", "#FB00D1", "#FC0080", "#B2828D", "#6C7C32", "#778AAE", "#862A16", "#A777F1",
-           "#620042", "#1616A7", "#DA60CA", "#6C4516", "#0D2A63", "#AF0038")
+#: group colours: 16 picked for the largest least distance (CIE L*a*b*) from plotly's Dark24,
+#: Alphabet and Light24, Kelly's colours and D3 (none too light for a white page), then the rest of
+#: Dark24: 16 product lines stay apart (plotly's default 10 colours repeat)
+PALETTE = ("#1F77B4", "#FB0D0D", "#86CE00", "#FE00FA", "#6C4516", "#E15F99", "#FEAF16", "#008856",
+           "#A777F1", "#511CFB", "#F99379", "#17BECF", "#848482", "#BE0032", "#B10DA1", "#875692",
+           "#2E91E5", "#1CA71C", "#DA16FF", "#222A2A", "#B68100", "#750D86", "#EB663B", "#00A08B")
 PROMO_COLOUR = "#6b7280"
 
 

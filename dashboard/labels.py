@@ -171,6 +171,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "status_over": ("over", "超限"), "status_watch": ("watch", "关注"), "status_ok": ("ok", "正常"),
     "status_no forecast": ("no forecast", "无预测"),
     "note_short_history": ("too little normal history before the event", "大促前的日常历史数据不足"),
+    "note_no_event_data": ("no data in the event window", "大促期间无数据"),
+    "note_no_peak": ("peak is not positive", "峰值不为正"),
     "hours_short": ("h", "小时"),
     "fleet_group": ("fleet", "全局"),
     "today_hover": ("today", "今天"),
@@ -221,7 +223,7 @@ UNIT_NAMES: dict[str, str] = {
 
 #: large counts in words: (divisor, en, zh); Chinese groups digits by 10^4 (万) and 10^8 (亿)
 COUNT_UNITS = {"en": ((1e9, "billions"), (1e6, "millions"), (1e3, "thousands")),
-               "zh": ((1e8, "亿次"), (1e4, "万次"))}
+               "zh": ((1e12, "万亿次"), (1e8, "亿次"), (1e4, "万次"))}
 
 #: a date axis in Chinese: plotly's defaults ("Jan 2025", "Nov 15") by zoom level, in Chinese
 ZH_DATE_TICKS = (
@@ -263,6 +265,7 @@ def status(value: str, lang: str = "en") -> str:
 
 #: notes and reasons the engines write in English, by their text
 _NOTES = {"too little normal history before the event": "note_short_history",
+          "no data in the event window": "note_no_event_data", "peak is not positive": "note_no_peak",
           "no data": "no_data", "no series": "no_series_short", "every instance silent": "all_silent"}
 #: reasons with numbers in them: pattern, Chinese template (groups by name)
 _PATTERNS = (

@@ -44,6 +44,7 @@ def test_reasons_and_notes_in_chinese():
     assert lb.note("no data", "zh") == "无数据"
     assert lb.note("every instance silent", "zh") == "所有实例均无数据"
     assert lb.note("too little normal history before the event", "zh") == "大促前的日常历史数据不足"
+    assert lb.note("no data in the event window", "zh") == "大促期间无数据"
     assert lb.note("zabbix: Redis is down", "zh") == "Zabbix：Redis is down"    # Zabbix's own words stay
     assert lb.note("mem_util 97.2", "en") == "mem_util 97.2"
 
