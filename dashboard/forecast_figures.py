@@ -110,7 +110,7 @@ def forecast_figure(rows: pd.DataFrame, metric: str, title: str, lang: str, top:
     fig.add_trace(go.Scatter(y=rows["group"].tolist(), x=rows["baseline"].tolist(), mode="markers",
                              name=lb.t("normal_peak", lang), marker={"color": "#9aa5b1", "size": 9, "symbol": "diamond"},
                              hovertemplate="%{y}: %{x:.4s}<extra>" + lb.t("normal_peak", lang) + "</extra>"))
-    fig.update_xaxes(title_text=units, rangemode="tozero")
+    fig.update_xaxes(title_text=lb.unit_name(units, lang), rangemode="tozero")
     fig.update_yaxes(type="category", automargin=True)
     fig.update_layout(legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
                       margin=dict(l=10, r=20, t=60, b=40))
@@ -171,7 +171,7 @@ def plan_rows(plan: pd.DataFrame, lang: str = "en") -> list[dict]:
             "util_upper": "–" if worst is None else _pct(worst["upper"]), "allowed": _pct(r.max_util),
             "add_shards": int(r.add_shards), "add_proxies": int(r.add_proxies),
             "add_mem": lb.bytes_(r.add_mem_bytes) if r.add_mem_bytes > 0 else "0",
-            "method": getattr(r, "method", "") or "–",
+            "method": lb.named("method", getattr(r, "method", "") or "–", lang),
             "past_error": _pct(getattr(r, "past_mdape", np.nan)),
             "confidence": lb.t("low_confidence" if getattr(r, "low_confidence", False) else "confident", lang),
             "reason": r.reason, "sev": STATUS_SEV.get(r.status, "ok")})

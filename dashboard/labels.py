@@ -171,6 +171,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "status_over": ("over", "超限"), "status_watch": ("watch", "关注"), "status_ok": ("ok", "正常"),
     "status_no forecast": ("no forecast", "无预测"),
     "note_short_history": ("too little normal history before the event", "大促前的日常历史数据不足"),
+    "method_pooled": ("pooled", "同类合并"), "method_last_lift": ("last_lift", "上次提升倍数"),
+    "method_year_growth": ("year_growth", "同比增长"), "method_combined": ("combined", "组合"),
     "note_no_event_data": ("no data in the event window", "大促期间无数据"),
     "note_no_peak": ("peak is not positive", "峰值不为正"),
     "hours_short": ("h", "小时"),
@@ -251,16 +253,21 @@ def unit_name(units: str, lang: str = "en") -> str:
     return UNIT_NAMES.get(units, units) if lang == "zh" else units
 
 
+def named(kind: str, value, lang: str = "en") -> str:
+    """A stored value of a kind the label table names (``{kind}_{value}``: role_master,
+    status_over, method_pooled) in ``lang``; any other value as it is."""
+    key = f"{kind}_{value}"
+    return t(key, lang) if key in LABELS else str(value)
+
+
 def role(value: str, lang: str = "en") -> str:
     """An instance's role ('master', 'slave', 'proxy'); Redis 'slave' reads 'replica'."""
-    key = f"role_{value}"
-    return t(key, lang) if key in LABELS else str(value)
+    return named("role", value, lang)
 
 
 def status(value: str, lang: str = "en") -> str:
     """A capacity plan status: over, watch, ok, no forecast."""
-    key = f"status_{value}"
-    return t(key, lang) if key in LABELS else str(value)
+    return named("status", value, lang)
 
 
 #: notes and reasons the engines write in English, by their text

@@ -95,3 +95,9 @@ def test_tile_tooltip_reason_in_chinese():
     row = pd.Series({"business": "trade-cart", "severity": "crit", "reason": "mem_util 97.2", "where": "trade-cart-re01",
                      "qps": 10.0, "qps_week": 8.0, "spark": [1.0, 2.0]})
     assert tl.tile_view(row, "zh")["tip"] == "trade-cart · 严重 · 内存利用率 97.2 @ trade-cart-re01"
+
+
+def test_walker_tells_bytes_from_billions():
+    assert zh_walk.english_words("0 B / 无限制 · 1.2 MiB/s · 12.3k", []) == []
+    assert zh_walk.english_words("500B writes/day", []) == ["B", "day", "writes"]
+    assert lb.named("method", "year_growth", "zh") == "同比增长" and lb.named("method", "x", "zh") == "x"

@@ -29,6 +29,9 @@ VISIBLE_TEXT_JS = """() => {
 WORD = re.compile(r"[A-Za-z]+")
 #: a URL parameter as the user types it (days=3, level='galaxy'): the fix a message names
 URL_PARAMETER = re.compile(r"\b[a-z_]+=('[^']*'|\"[^\"]*\"|[^\s,;、，。）)]*)")
+#: bytes as lb.bytes_ writes them: "0 B", "0 B/s", "7.5 MiB/s" (a "B" straight after a number is
+#: plotly's billions, and stays a word)
+BYTES = re.compile(r"(?<=[KMGT]iB)/s\b|(?<=\d )B(/s)?(?![A-Za-z])")
 #: 12.3k, 1.2M, 3.6G, 4T: SI prefixes after a number
 SI_SUFFIX = re.compile(r"(?<=\d)[kMGT](?![A-Za-z])")
 
@@ -60,6 +63,6 @@ def english_words(text: str, names: list[str]) -> list[str]:
     """Words of Latin letters in ``text`` once the names and allowed words are taken out, sorted."""
     for name in names:   # as drawn: CSS may upper-case a product line ("TRADE")
         text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
-    text = SI_SUFFIX.sub(" ", URL_PARAMETER.sub(" ", text))
+    text = BYTES.sub(" ", SI_SUFFIX.sub(" ", URL_PARAMETER.sub(" ", text)))
     allowed = {w.lower() for w in PRODUCT_WORDS}
     return sorted({w for w in WORD.findall(text) if w.lower() not in allowed})
