@@ -35,17 +35,21 @@ BAD_INPUT = {
     "/promotions?level=galaxy&kind=1.1&metric=bogus": "#promo-lift-table tbody tr",
 }
 
-#: pages being rewritten by other issue-12 helpers: what is left for them (their page files)
+#: pages being rewritten by other issue-12 helpers: what is left for them in their page files (the
+#: labels and helpers exist: labels.note, labels.duration(s, lang), labels.metric_name, h_* headers)
 LEFTOVERS = {
-    "/": "i12-wall: dashboard/pages/wall.py flag strip shows row.reason and lb.duration(...) without "
-         "the language; use lb.note(row.reason, lang) and lb.duration(seconds, lang)",
-    "/business/<name>": "i12-business: dashboard/pages/business.py flags table headers (use h_where, "
-                        "h_metric, h_severity, h_what, h_since, h_state), metric/rule via lb.metric_name, "
-                        "reason via lb.note, the 'same range last year' checkbox and overlay name "
-                        "(same_range_last_year), '1 h' windows (hours_short), the history footer's "
-                        "'points', English messages of bad ranges and unknown businesses",
-    "/capacity": "i12-capacity: dashboard/pages/capacity.py summary sentences, the plan's reasons "
-                 "(forecasting.plan, English), 'CST' and units in the forecast chart",
+    "/": "i12-wall: dashboard/pages/wall.py flag_strip shows row.reason and lb.duration(...) without the "
+         "language ('mem_util 97.2', 'server_ejects 0.02', '23m'): use lb.note(row.reason, lang) and "
+         "lb.duration(seconds, lang)",
+    "/business/<name>": "i12-business: dashboard/pages/business.py flags table headers (use h_where, h_metric, "
+                        "h_severity, h_what, h_since, h_state), its metric/rule cell (lb.metric_name) and reason "
+                        "(lb.note: 'every instance silent', 'no data'), the 'same range last year' checkbox and "
+                        "overlay name (same_range_last_year), the '1 h' windows (hours_short), the history "
+                        "footer's 'points', the messages of bad ranges and of an unknown business",
+    "/capacity": "i12-capacity: dashboard/pages/capacity.py summary sentence ('12.12 2026 starts ... CST; "
+                 "data up to ...; n clusters: n over their headroom ...') and the plan's reasons, written in "
+                 "English by forecasting/capacity.py ('mem at 119% at the predicted peak; 80% allowed for a "
+                 "2-star business'): give them keys in labels.py or pass the language",
 }
 
 
