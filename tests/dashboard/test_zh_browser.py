@@ -133,7 +133,7 @@ def test_fleet_names_the_promotion_spike_and_counts_in_billions(page, live_demo,
     assert not page.errors
 
 
-@pytest.mark.parametrize("lang, group, metric", [("en", "fleet", "qps"), ("zh", "全局", "QPS")])
+@pytest.mark.parametrize("lang, group, metric", [("en", "fleet", "qps"), ("zh", "全局", "QPS")], ids=["en", "zh"])
 def test_promotions_group_and_metric_read_in_the_page_language(page, live_demo, serve, lang, group, metric):
     store, cache = live_demo
     site = serve(store, language=lang, cache_type="filesystem", cache_dir=str(cache))
