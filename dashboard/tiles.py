@@ -30,7 +30,7 @@ def tile_view(row, lang: str) -> dict:
     chg, direction = lb.change(qps, week)
     tip = f"{row.business} · {lb.t(row.severity, lang)}"
     if row.reason:
-        tip += f" · {row.reason} @ {row['where'] if isinstance(row, pd.Series) else row.where}"
+        tip += f" · {lb.note(row.reason, lang)} @ {row['where'] if isinstance(row, pd.Series) else row.where}"
     return {
         "cls": f"tile sev-{row.severity}",
         "qps": lb.si(qps),
