@@ -38,16 +38,10 @@ def _get(row, key: str, default=None):
     return default if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
-def metric_name(metric: str, lang: str) -> str:
-    """A metric's name on the wall ('hit_ratio' -> 'hit ratio' / '命中率'); unknown ones as stored."""
-    key = f"m_{metric}"
-    return lb.t(key, lang) if key in lb.LABELS else metric
-
-
 def reason_text(row, now: int, lang: str) -> str:
-    """Why a business is flagged, in the wall's language: 'hit ratio 60.5%', 'last data 12m ago',
-    'Zabbix: <problem>'. ``row`` has severity, reason, since and (stored alerts) rule, metric, value,
-    threshold."""
+    """Why a business is flagged, in the wall's language: 'hit_ratio 60.47%' / '命中率 60.47%',
+    'last data 12m ago' / '最后数据 12分钟前', 'Zabbix: <problem>'. ``row`` has severity, reason,
+    since and (stored alerts) rule, metric, value."""
     rule, reason = str(_get(row, "rule", "")), str(_get(row, "reason", ""))
     metric, value = str(_get(row, "metric", "")), _num(_get(row, "value"))
     ago = lb.t("last_data", lang).format(d=lb.duration(now - int(_get(row, "since", now)), lang))
@@ -56,15 +50,10 @@ def reason_text(row, now: int, lang: str) -> str:
     if rule == "stale" or (not rule and row.severity == "stale"):
         return ago
     if rule == "cluster_stale":
-        return f"{lb.t('all_silent', lang)} · {ago}"
-    if reason.startswith("zabbix: "):
-        return lb.t("zabbix_reason", lang).format(name=reason[len("zabbix: "):])
-    if rule == "deviation" and value is not None:
-        usual = _num(_get(row, "threshold"))
-        return f"{metric_name(metric, lang)} {lb.si(value)} ({lb.t('usual', lang)} {lb.si(usual)})"
-    if metric and value is not None:
-        return f"{metric_name(metric, lang)} {value:.4g}{UNIT.get(metric, '')}"
-    return reason
+        return f"{lb.note(reason, lang)} · {ago}"
+    if metric and value is not None and rule != "deviation":
+        return f"{lb.metric_name(metric, lang)} {value:.4g}{UNIT.get(metric, '')}"
+    return lb.note(reason, lang)      # Zabbix problems, deviation, watchdog
 
 
 def display_name(name: str, line: str) -> str:

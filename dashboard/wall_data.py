@@ -14,11 +14,11 @@ import pandas as pd
 from alerting import flags as fl
 
 SPARK_SECONDS = 2 * 3600
-#: a warn reaches the wall once it has fired this long (a one-minute blip never does); crit and
-#: stale show at once
+#: a threshold rule's warn reaches the wall once it has fired this long (a one-minute blip never
+#: does); crit, stale, Zabbix problems and deviations show at once
 SETTLE_S = 120
-#: a warn or crit stays on the wall this long after its alert resolved, in its place, marked
-#: "clearing": a flag that flaps (fires, resolves, fires again) does not blink or move
+#: a threshold rule's warn or crit stays on the wall this long after its alert resolved, in its
+#: place, marked "clearing": a flag that flaps (fires, resolves, fires again) does not blink or move
 HOLD_S = 300
 SPARK_POINTS = 24
 WEEK = 7 * 86400
@@ -125,6 +125,13 @@ def latest_flags(store, settings, now: int, plan: Plan | None = None) -> pd.Data
     return fl.evaluate(df, now, stale_after)
 
 
+def own_threshold(alerts: pd.DataFrame) -> pd.Series:
+    """True for alerts of Peakwatch's own threshold rules, those judged on each sample that can
+    flap: a Zabbix problem has its trigger's own delay and recovery, a deviation is judged per hour,
+    staleness is not a value."""
+    return alerts["metric"].fillna("").astype(str).ne("") & alerts["rule"].ne("deviation")
+
+
 def wall_alerts(open_alerts: pd.DataFrame, resolved: pd.DataFrame, now: int) -> pd.DataFrame:
     """The stored alerts the wall shows (docs/dashboard.md "Flags that hold stay put").
 
@@ -132,13 +139,15 @@ def wall_alerts(open_alerts: pd.DataFrame, resolved: pd.DataFrame, now: int) -> 
         open_alerts: firing and acknowledged alerts (``Store.open_alerts(include_pending=False)``).
         resolved: alerts resolved lately (``Store.alerts(since=now - HOLD_S, state="resolved")``).
     Returns:
-        open alerts plus warn/crit alerts resolved in the last ``HOLD_S`` s (``held`` True), less
-        warns that have not settled: a warn shows once it has fired ``SETTLE_S`` s, or once its
-        target (dedup key) fired twice within ``HOLD_S`` (it flaps: it holds); crit and stale at once.
+        open alerts plus threshold warns and crits (``own_threshold``) resolved in the last
+        ``HOLD_S`` s (``held`` True), less threshold warns that have not settled: such a warn shows
+        once it has fired ``SETTLE_S`` s, or once its target (dedup key) fired twice within
+        ``HOLD_S`` (it flaps: it holds). Everything else shows as the engine stored it.
     """
     cols = list(open_alerts.columns) + ["held"]
     recent = resolved.iloc[0:0] if resolved.empty else resolved[
-        (resolved["resolved_at"] >= now - HOLD_S) & resolved["severity"].isin(("warn", "crit"))]
+        (resolved["resolved_at"] >= now - HOLD_S) & resolved["severity"].isin(("warn", "crit"))
+        & own_threshold(resolved)]
     a = pd.concat([df for df in (open_alerts.assign(held=False), recent.assign(held=True)) if len(df)],
                   ignore_index=True) if len(open_alerts) or len(recent) else pd.DataFrame(columns=cols)
     if a.empty:
@@ -146,7 +155,7 @@ def wall_alerts(open_alerts: pd.DataFrame, resolved: pd.DataFrame, now: int) -> 
     fired = a["fired_at"].astype("int64")
     end = a["resolved_at"].where(a["held"], now).astype("float64")
     flaps = a.groupby("dedup_key")["dedup_key"].transform("size") >= 2
-    settled = (end - fired >= SETTLE_S) | flaps | (a["severity"] != "warn")
+    settled = (end - fired >= SETTLE_S) | flaps | (a["severity"] != "warn") | ~own_threshold(a)
     return a[settled].reset_index(drop=True)
 
 

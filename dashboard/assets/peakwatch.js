@@ -142,13 +142,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         data.received = Date.now() / 1000; data.received_now = data.now;
       }
       const age = Math.max(0, data.now - data.latest + (Date.now() / 1000 - data.received));
-      const u = data.units || ["{n}s", "{n}m", "{h}h{m:02d}m", "{n}d"];
-      const fill = function (f, n, h, m) {
-        return f.replace("{n}", n).replace("{h}", h).replace("{m:02d}", String(m).padStart(2, "0"));
-      };
-      const text = age < 90 ? fill(u[0], Math.round(age)) : age < 5400 ? fill(u[1], Math.floor(age / 60))
-        : age < 172800 ? fill(u[2], 0, Math.floor(age / 3600), Math.floor(age % 3600 / 60))
-        : fill(u[3], Math.floor(age / 86400));
+      const u = data.units || ["s", "m", "h", "d"];      // labels.DURATION_UNITS, as labels.duration
+      const text = age < 90 ? Math.round(age) + u[0] : age < 5400 ? Math.floor(age / 60) + u[1]
+        : age < 172800 ? Math.floor(age / 3600) + u[2] + String(Math.floor(age % 3600 / 60)).padStart(2, "0") + u[1]
+        : Math.floor(age / 86400) + u[3];
       return [data.label + " " + text, age > data.stale_after ? "age old" : "age"];
     },
     toggleMute: function (n, labels) {

@@ -116,11 +116,11 @@ def test_severity_is_a_glyph_as_well_as_a_colour():
 
 def test_flag_reasons_and_durations_are_said_in_chinese():
     hit = tile_row(severity="warn", rule="hit_ratio", metric="hit_ratio", value=60.47, reason="hit_ratio 60.47")
-    assert tl.reason_text(hit, NOW, "zh") == "命中率 60.47%" and tl.reason_text(hit, NOW, "en") == "hit ratio 60.47%"
+    assert tl.reason_text(hit, NOW, "zh") == "命中率 60.47%" and tl.reason_text(hit, NOW, "en") == "hit_ratio 60.47%"
     stale = tile_row(severity="stale", rule="stale", reason="no data", since=NOW - 23 * 60)
     assert tl.reason_text(stale, NOW, "zh") == "最后数据 23分钟前"          # not "无数据 无数据"
     assert lb.t("stale", "zh") not in tl.reason_text(stale, NOW, "zh")
-    assert lb.duration(23 * 60, "zh") == "23分钟" and lb.duration(7500, "zh") == "2小时05分"
+    assert lb.duration(23 * 60, "zh") == "23分钟" and lb.duration(7500, "zh") == "2小时05分钟"
     assert lb.duration(23 * 60) == "23m"
     zabbix = tile_row(severity="crit", rule="zabbix:Redis down", reason="zabbix: Redis down")
     assert tl.reason_text(zabbix, NOW, "zh") == "Zabbix：Redis down"
