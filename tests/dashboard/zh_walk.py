@@ -44,6 +44,9 @@ def store_names(store) -> list[str]:
         if column in biz:
             for value in biz[column].dropna():
                 names.update(str(v).strip() for v in (value if isinstance(value, (list, tuple)) else [value]))
+    if {"name", "product_line"} <= set(biz.columns):     # a wall tile shows its name without its line
+        from dashboard.tiles import display_name
+        names.update(display_name(str(n), str(pl)) for n, pl in zip(biz["name"], biz["product_line"]))
     names.update(store.clusters()["name"])
     inst = store.instances()
     names.update(inst["name"])
