@@ -86,8 +86,13 @@ def timeline(fig: go.Figure, metric: str, tz: str, lang: str, values=None) -> go
     """Time axes as users of Grafana expect: the zone in the axis title and the hover header, one
     hover for every line at the cursor's time (a shared crosshair), values with units; a
     percentage reads on a fixed 0-100 % axis (a chart auto-scaled to 0-30 % looks full)."""
-    fig.update_layout(hovermode="x unified", colorway=list(COLOURWAY), margin=dict(l=60, r=10, t=36, b=40))
+    fig.update_layout(hovermode="x unified", colorway=list(COLOURWAY), margin=dict(l=60, r=10, t=36, b=90),
+                      height=(fig.layout.height or 340) + 50,
+                      legend={"orientation": "h", "y": -0.3, "yanchor": "top"})   # below the axis title
     fig.update_xaxes(title_text=time_axis_title(tz, lang), hoverformat=f"%Y-%m-%d %H:%M ({utc_offset(tz)})",
+                     # numeric dates: no month names to translate ("Dec 7" in a zh page)
+                     tickformatstops=[{"dtickrange": [None, 86_400_000], "value": "%H:%M<br>%m-%d"},
+                                      {"dtickrange": [86_400_000, None], "value": "%m-%d<br>%Y"}],
                      showspikes=True, spikemode="across", spikesnap="cursor", spikethickness=1,
                      spikedash="solid", spikecolor="#999")
     fig.update_yaxes(showspikes=False)
@@ -106,10 +111,13 @@ def _line(x, y, metric: str, name: str, **kw) -> go.Scatter:
 
 def threshold_lines(fig: go.Figure, thresholds, metric: str, lang: str) -> go.Figure:
     """Dotted horizontal lines at the rules' warn and crit values, labelled on the right."""
+    top = max((float(v) for _, v in thresholds or ()), default=None)
     for sev, value in thresholds or ():
+        # the higher line's label above it, the lower's below: two close lines never share a spot
         fig.add_hline(y=float(value), line_dash="dot", line_width=1.5, line_color=THRESHOLD_COLOURS[sev],
                       annotation_text=f"{lb.t(sev, lang)} {value_text(metric, value)}",
-                      annotation_position="top right", annotation_font_color=THRESHOLD_COLOURS[sev])
+                      annotation_position="top right" if float(value) == top else "bottom right",
+                      annotation_font_color=THRESHOLD_COLOURS[sev])
     return fig
 
 
@@ -204,8 +212,9 @@ def instance_figure(frame: pd.DataFrame, metric: str, tz: str, lang: str) -> go.
     for label, g in frame.groupby("label", sort=True):
         fig.add_trace(_line(local_times(g["ts"], tz), g["value"].tolist(), metric, str(label) or metric,
                             line={"width": 1.5}))
-    fig.update_layout(showlegend=frame["label"].nunique() > 1, margin=dict(l=60, r=10, t=30, b=40))
-    return timeline(fig, metric, tz, lang, frame["value"] if len(frame) else None)
+    fig = timeline(fig, metric, tz, lang, frame["value"] if len(frame) else None)
+    fig.update_layout(showlegend=frame["label"].nunique() > 1)
+    return fig
 
 
 def local_days(ts, tz: str) -> list[str]:

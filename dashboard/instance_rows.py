@@ -57,6 +57,14 @@ def zabbix_link(hostid, zabbix_url: str) -> str:
     return f"{zabbix_url.rstrip('/')}/zabbix.php?action=latest.view&hostids%5B%5D={hostid}&filter_set=1"
 
 
+ROLE_KEYS = {"master": "role_master", "slave": "role_slave", "proxy": "role_proxy"}
+
+
+def role_text(role: str, lang: str) -> str:
+    """A role as the page shows it (the stored tag value when it is not a known role)."""
+    return lb.t(ROLE_KEYS[role], lang) if role in ROLE_KEYS else str(role)
+
+
 def severity_text(severity, reason, lang: str) -> str:
     """'crit (mem_util 97.2)'; a stale row says only that (its reason is the same words), and a
     missing reason adds nothing (never '(nan)')."""
@@ -67,9 +75,10 @@ def severity_text(severity, reason, lang: str) -> str:
 
 def row(r: pd.Series, lang: str, zabbix_url: str) -> dict:
     g = r.get
-    role = str(g("role", ""))
-    if role == "slave" and "repl_ok" in r and not pd.isna(r["repl_ok"]):
-        role += " · link up" if r["repl_ok"] >= 0.5 else " · LINK DOWN"
+    raw_role = str(g("role", ""))
+    role = role_text(raw_role, lang)
+    if raw_role == "slave" and "repl_ok" in r and not pd.isna(r["repl_ok"]):
+        role += " · " + lb.t("link_up" if r["repl_ok"] >= 0.5 else "link_down", lang)
     return {
         "instance": r["instance"], "role": role, "shard": int(g("shard", 0) or 0),
         "qps": _num(g("qps")), "proxy_qps": _num(g("proxy_qps")),
@@ -82,7 +91,8 @@ def row(r: pd.Series, lang: str, zabbix_url: str) -> dict:
         "server_err": _num(g("server_err")), "in_queue": _num(g("in_queue")), "out_queue": _num(g("out_queue")),
         "severity": severity_text(g("severity"), g("reason"), lang),
         "sev": str(g("severity", "stale")),
-        "zabbix": "" if not zabbix_link(g("zabbix_hostid"), zabbix_url) else f"host {g('zabbix_hostid')}",
+        "zabbix": ("" if not zabbix_link(g("zabbix_hostid"), zabbix_url) else
+                   lb.t("zabbix_host_n", lang).format(id=g("zabbix_hostid"))),
         "zabbix_href": zabbix_link(g("zabbix_hostid"), zabbix_url),
     }
 

@@ -18,11 +18,7 @@ from store.metrics import METRICS
 
 dash.register_page(__name__, path="/instance", title="Peakwatch · instance", name="instance")
 
-ROLE_KEYS = {"master": "role_master", "slave": "role_slave", "proxy": "role_proxy"}
-
-
-def role_text(role: str, lang: str) -> str:
-    return lb.t(ROLE_KEYS[role], lang) if role in ROLE_KEYS else str(role)
+role_text = ir.role_text
 
 
 @cp.guarded
@@ -77,11 +73,11 @@ def replication_card(ctx, view: idt.InstanceView) -> html.Div:
     rows = []
     for m in view.members.itertuples(index=False):
         link = ("" if m.role != "slave" or m.repl_ok is None else
-                lb.t("iv_link_up", lang) if m.repl_ok >= 0.5 else lb.t("iv_link_down", lang))
+                lb.t("link_up", lang) if m.repl_ok >= 0.5 else lb.t("link_down", lang))
         rows.append({"name": m.name if m.name == view.instance["name"] else
                      dcc.Link(m.name, href=f"/instance?name={quote(m.name, safe='')}"),
                      "role": role_text(m.role, lang), "link": link, "addr": f"{m.host}:{int(m.port)}",
-                     "sev": "crit" if link == lb.t("iv_link_down", lang) else "ok"})
+                     "sev": "crit" if link == lb.t("link_down", lang) else "ok"})
     if len(rows) <= 1:
         body = html.P(lb.t("iv_no_replica", lang), id="inst-replication")
     else:
@@ -152,12 +148,17 @@ def zabbix_card(ctx, view: idt.InstanceView) -> html.Div:
     note = None if url else html.P(lb.t("iv_no_zabbix_url", lang), className="sub", id="inst-zabbix-note")
     return html.Div([
         html.H2(lb.t("iv_zabbix", lang)),
-        html.P([host, " · ", lb.t("iv_source", lang), f" {me['source']}",
+        html.P([host, " · ", lb.t("iv_source", lang), f" {source_text(me['source'], lang)}",
                 *([" · ", html.A(lb.t("iv_all_items", lang), href=everything, target="_blank", id="inst-zabbix-all")]
                   if everything else [])], className="sub"),
         note,
         cp.table(rows, cols, "inst-items", links={"item": "item_href"}),
     ], className="card")
+
+
+def source_text(source: str, lang: str) -> str:
+    """Where the instance was read from: the demo's generator or Zabbix."""
+    return lb.t("origin_synthetic", lang) if source == "synthetic" else "Zabbix" if source == "zabbix" else str(source)
 
 
 def register_callbacks(app: dash.Dash) -> None:
