@@ -127,11 +127,13 @@ def realtime_figure(per_instance: pd.DataFrame, total: pd.DataFrame, metric: str
 
     per_instance: [instance, ts, value]; total: [ts, value]."""
     fig = _base(f"{metric} · {lb.t('realtime', lang)}", units(metric))
-    fig.add_trace(go.Scattergl(x=local_times(total["ts"], tz), y=total["value"].tolist(),
+    # SVG, not WebGL: a few dozen short lines draw faster in SVG, and a WebGL context per chart is
+    # slow to create where there is no GPU (the wall PC, headless Chromium)
+    fig.add_trace(go.Scatter(x=local_times(total["ts"], tz), y=total["value"].tolist(),
                                customdata=value_texts(metric, total["value"]), hovertemplate="%{customdata}",
                                name=agg_name(metric, lang), line={"color": SUM_COLOUR, "width": 3}))
     for name, g in list(per_instance.groupby("instance", sort=True))[:max_instances]:
-        fig.add_trace(go.Scattergl(x=local_times(g["ts"], tz), y=g["value"].tolist(), name=name,
+        fig.add_trace(go.Scatter(x=local_times(g["ts"], tz), y=g["value"].tolist(), name=name,
                                    customdata=value_texts(metric, g["value"]), hovertemplate="%{customdata}",
                                    line={"width": 1}, opacity=0.7))
     threshold_lines(fig, thresholds, metric, lang)
@@ -214,6 +216,8 @@ def instance_figure(frame: pd.DataFrame, metric: str, tz: str, lang: str) -> go.
                             line={"width": 1.5}))
     fig = timeline(fig, metric, tz, lang, frame["value"] if len(frame) else None)
     fig.update_layout(showlegend=frame["label"].nunique() > 1)
+    if units(metric) != "%":     # a flat line (a memory limit) reads against zero, not to ten digits
+        fig.update_yaxes(rangemode="tozero", tickformat="~s" if units(metric) in ("B", "B/s") else None)
     return fig
 
 

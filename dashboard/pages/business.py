@@ -67,7 +67,8 @@ def layout(name=None, start=None, end=None, metric=None, window=None, kiosk=None
         flags_card(ctx, name),
         realtime_card(ctx, name, metrics, metric, win),
         history_card(ctx, name, metrics, metric, lo, hi, preset),
-        shard_card(ctx, name),
+        # below the fold at 1080p: drawn by a callback after the charts above (first paint sooner)
+        html.Div(html.Div([html.H2(lb.t("shard_balance", lang))], className="card"), id="shard-card"),
         instances_card(ctx, name),
         dcc.Store(id="biz-name", data=name),
     ], className="page business")
@@ -144,6 +145,7 @@ def problems_block(ctx, name: str) -> html.Div:
 
 def realtime_card(ctx, name, metrics, metric, win) -> html.Div:
     lang = ctx.lang
+    fig, state = realtime_payload(ctx, name, bd.business_series(ctx.store, name), metric, win)
     return html.Div([
         html.H2(lb.t("realtime", lang)),
         html.Div([html.Label(lb.t("metric", lang)),
@@ -151,14 +153,18 @@ def realtime_card(ctx, name, metrics, metric, win) -> html.Div:
                   html.Label(lb.t("window", lang)),
                   dcc.RadioItems([{"label": f"{w} h", "value": w} for w in WINDOWS], win, id="rt-window",
                                  inline=True)], className="controls"),
-        dcc.Graph(id="rt-graph", config={"displaylogo": False}),
-        dcc.Store(id="rt-state"),
+        # drawn with the page (no callback round trip before the first chart); changes go through
+        # the callbacks
+        dcc.Graph(id="rt-graph", figure=fig, config={"displaylogo": False}),
+        dcc.Store(id="rt-state", data=state),
         dcc.Interval(id="rt-tick", interval=ctx.settings.refresh_seconds * 1000),
     ], className="card")
 
 
 def history_card(ctx, name, metrics, metric, lo, hi, preset) -> html.Div:
     lang = ctx.lang
+    fig, msg, span = history_payload(ctx, name, metric, *(bd.preset_range(preset, ctx.now()) if preset else (lo, hi)),
+                                     [])
     start = lb.when(lo, ctx.tz, "%Y-%m-%d")
     end = lb.when(hi - 1, ctx.tz, "%Y-%m-%d")
     return html.Div([
@@ -174,9 +180,9 @@ def history_card(ctx, name, metrics, metric, lo, hi, preset) -> html.Div:
                   dcc.Checklist([{"label": lb.t("last_year", lang), "value": "year"},
                                  {"label": lb.t("per_instance", lang), "value": "instances"}], [], id="hist-overlay",
                                 inline=True)], className="controls"),
-        html.Div(id="hist-msg", className="inline-message"),
-        dcc.Graph(id="hist-graph", config={"displaylogo": False}),
-        html.P(id="hist-points", className="sub"),
+        html.Div(msg, id="hist-msg", className="inline-message"),
+        dcc.Graph(id="hist-graph", figure=fig, config={"displaylogo": False}),
+        html.P(span, id="hist-points", className="sub"),
     ], className="card")
 
 
@@ -186,6 +192,14 @@ def thresholds(ctx, name: str, metric: str) -> list[tuple[str, float]]:
     star = int(biz["star"]) if biz is not None else 3
     cfg = ctx.cached("biz:alerting-config", 300, lambda: acfg.load(ctx.settings))
     return bd.rule_thresholds(cfg.rules, metric, star, cfg.tighten)
+
+
+@inputs.guarded_callback(1)
+def shard_update(name):
+    """The shard-balance card, after the charts above it."""
+    ctx = context.current()
+    name = inputs.text(name, "business")
+    return shard_card(ctx, name)
 
 
 def shard_card(ctx, name) -> html.Div:
@@ -231,10 +245,15 @@ def _business(ctx, name) -> tuple[str, pd.DataFrame]:
 def realtime_full(metric, window, name):
     """Rebuild the realtime figure when the metric or window changes."""
     ctx = context.current()
-    now = ctx.now()
     name, series = _business(ctx, name)
     metric = inputs.choice(metric, bd.instance_metrics(series), "metric")
     window = inputs.choice(inputs.whole(window, "window", 1, 24), WINDOWS, "window")
+    return realtime_payload(ctx, name, series, metric, window)
+
+
+def realtime_payload(ctx, name, series, metric, window) -> tuple:
+    """(figure, state) of the realtime chart: the last ``window`` hours of ``metric``."""
+    now = ctx.now()
     frame = bd.realtime(ctx.store, series, metric, now - int(window) * 3600, now + 1)
     total = bd.combine(frame, metric)
     fig = fg.realtime_figure(frame, total, metric, ctx.tz, ctx.lang, thresholds=thresholds(ctx, name, metric))
@@ -292,7 +311,6 @@ def history_update(start_date, end_date, preset, metric, overlay, name):
     try:
         if preset and not picked:
             lo, hi = bd.preset_range(preset, now)
-            lo, hi = lo - lo % 60, hi - hi % 60 + 60     # a minute's grid: one cache entry per minute
         else:
             lo, hi = bd.parse_range(start_date, end_date, ctx.tz, now)
     except bd.RangeError as exc:
@@ -300,10 +318,17 @@ def history_update(start_date, end_date, preset, metric, overlay, name):
     name, series = _business(ctx, name)
     metric = inputs.choice(metric, bd.instance_metrics(series), "metric")
     overlay = inputs.texts(overlay, "overlay", allowed=("year", "instances"))
-    key = f"hist:{ctx.lang}:{name}:{metric}:{lo}:{hi}:{sorted(overlay)}"
-    fig, msg, span = ctx.cached(key, 60, lambda: history_result(ctx, name, metric, lo, hi, "year" in overlay,
-                                                                "instances" in overlay))
+    fig, msg, span = history_payload(ctx, name, metric, lo, hi, overlay)
     return fig, msg, span, (None if picked and preset else no_update)
+
+
+def history_payload(ctx, name, metric, lo, hi, overlay) -> tuple:
+    """(figure, message, footer) of the history chart, shared for a minute by every viewer."""
+    if hi - lo < 40 * 86400:            # a rolling quick range: on a minute's grid, one entry a minute
+        lo, hi = lo - lo % 60, hi - hi % 60 + (60 if hi % 60 else 0)
+    key = f"hist:{ctx.lang}:{name}:{metric}:{lo}:{hi}:{sorted(overlay)}"
+    return ctx.cached(key, 60, lambda: history_result(ctx, name, metric, lo, hi, "year" in overlay,
+                                                      "instances" in overlay))
 
 
 def history_result(ctx, name, metric, lo, hi, with_overlay: bool, per_instance: bool = False):
@@ -327,11 +352,14 @@ def history_result(ctx, name, metric, lo, hi, with_overlay: bool, per_instance: 
 
 def register_callbacks(app: dash.Dash) -> None:
     app.callback(Output("rt-graph", "figure"), Output("rt-state", "data"),
-                 Input("rt-metric", "value"), Input("rt-window", "value"), State("biz-name", "data"))(realtime_full)
+                 Input("rt-metric", "value"), Input("rt-window", "value"), State("biz-name", "data"),
+                 prevent_initial_call=True)(realtime_full)
+    app.callback(Output("shard-card", "children"), Input("biz-name", "data"))(shard_update)
     app.callback(Output("rt-graph", "extendData"), Output("rt-state", "data", allow_duplicate=True),
                  Input("rt-tick", "n_intervals"), State("rt-state", "data"), State("biz-name", "data"),
                  prevent_initial_call=True)(realtime_extend)
     app.callback(Output("hist-graph", "figure"), Output("hist-msg", "children"), Output("hist-points", "children"),
                  Output("hist-preset", "value"),
                  Input("hist-range", "start_date"), Input("hist-range", "end_date"), Input("hist-preset", "value"),
-                 Input("hist-metric", "value"), Input("hist-overlay", "value"), State("biz-name", "data"))(history_update)
+                 Input("hist-metric", "value"), Input("hist-overlay", "value"), State("biz-name", "data"),
+                 prevent_initial_call=True)(history_update)
