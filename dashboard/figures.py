@@ -21,6 +21,7 @@ OVERLAY_COLOUR = "#8c564b"     # brown, long dashes: last year's line, never a s
 THRESHOLD_COLOURS = {"warn": "#e69f00", "crit": "#d32f2f"}
 #: the thick line's name by the metric's rule (a mean is not a sum)
 AGG_LABELS = {"sum": "agg_sum", "mean": "agg_mean", "max": "agg_max"}
+MAX_UNIFIED = 16   # lines listed in one hover at most (more would be cut off by the chart's height)
 
 
 def local_times(ts, tz: str) -> list[str]:
@@ -84,9 +85,16 @@ def agg_name(metric: str, lang: str) -> str:
 
 def timeline(fig: go.Figure, metric: str, tz: str, lang: str, values=None) -> go.Figure:
     """Time axes as users of Grafana expect: the zone in the axis title and the hover header, one
-    hover for every line at the cursor's time (a shared crosshair), values with units; a
+    hover for every line at the cursor's time (a shared crosshair; above ``MAX_UNIFIED`` lines each
+    line's own hover, with its time, and the spike line still across), values with units; a
     percentage reads on a fixed 0-100 % axis (a chart auto-scaled to 0-30 % looks full)."""
-    fig.update_layout(hovermode="x unified", colorway=list(COLOURWAY), margin=dict(l=60, r=10, t=36, b=90),
+    lines = [t for t in fig.data if t.hovertemplate == "%{customdata}"]
+    unified = len(lines) <= MAX_UNIFIED
+    if not unified:    # a list of 33 lines outgrows the chart: each line's own hover, with its time
+        for t in lines:
+            t.hovertemplate = f"%{{x|%Y-%m-%d %H:%M}} ({utc_offset(tz)})<br>%{{customdata}}"
+    fig.update_layout(hovermode="x unified" if unified else "closest", colorway=list(COLOURWAY),
+                      margin=dict(l=60, r=10, t=36, b=90),
                       height=(fig.layout.height or 340) + 50,
                       legend={"orientation": "h", "y": -0.3, "yanchor": "top"})   # below the axis title
     fig.update_xaxes(title_text=time_axis_title(tz, lang), hoverformat=f"%Y-%m-%d %H:%M ({utc_offset(tz)})",

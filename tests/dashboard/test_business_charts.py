@@ -111,6 +111,13 @@ def test_time_axes_name_the_zone_and_share_one_crosshair():
                                        TZ, "zh").layout.xaxis.title.text
 
 
+def test_a_hover_of_many_lines_becomes_each_lines_own_with_its_time():
+    many = pd.concat([_frame([1.0, 2.0]).assign(instance=f"10.0.0.{i}:6379") for i in range(33)])
+    fig = fg.realtime_figure(many, _frame([33.0, 66.0]), "qps", TZ, "en")
+    assert fig.layout.hovermode == "closest" and fig.layout.xaxis.showspikes
+    assert all("UTC+08:00" in t.hovertemplate for t in fig.data)
+
+
 def test_last_year_overlay_has_a_colour_and_dash_of_its_own():
     per_cluster = pd.concat([_frame([1.0, 2.0]).assign(group=f"c{i}") for i in range(12)])
     fig = fg.history_figure(_frame([5.0, 6.0]), per_cluster, "qps", TZ, "en", _frame([3.0, 4.0]), "last year")

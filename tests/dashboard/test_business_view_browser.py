@@ -115,13 +115,14 @@ def test_quick_ranges_and_a_footer_that_ends_now(page, served):
 
 
 def test_hover_shows_every_line_with_units_and_the_zone(page, served):
-    open_page(page, f"{served.url}/business/{fleetdata.HOT}?metric=qps", "#rt-graph .main-svg")
+    open_page(page, f"{served.url}/business/{fleetdata.CRIT}?metric=qps", "#rt-graph .main-svg")
     box = page.locator("#rt-graph .nsewdrag").first.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
     page.wait_for_selector("#rt-graph .hoverlayer .legend", timeout=10_000)
     hover = page.locator("#rt-graph .hoverlayer").text_content()
     assert "(UTC+08:00)" in hover
     assert re.search(r"\d(\.\d+)?k/s", hover), hover
+    assert hover.count(":6379") == 8                  # every instance's line, in one hover
     no_error_box(page)
 
 
