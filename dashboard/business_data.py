@@ -228,6 +228,20 @@ def _flag_row(r: pd.Series, instances: list[str], since: int | None = None) -> d
             "acked_by": r["acked_by"] if isinstance(r["acked_by"], str) else "", "rank": int(r["rank"])}
 
 
+#: the alert engine's fixed reasons and rule names (no metric) -> label keys: shown in the page's language
+REASON_KEYS = {"no data": "no_data", "every instance silent": "reason_all_silent"}
+RULE_KEYS = {"stale": "rule_stale", "cluster_stale": "rule_cluster_stale", "watchdog": "rule_watchdog",
+             "deviation": "rule_deviation"}
+
+
+def reason_key(reason: str) -> str | None:
+    return REASON_KEYS.get(reason)
+
+
+def rule_key(metric: str) -> str | None:
+    return RULE_KEYS.get(metric)
+
+
 def flagged_metric(alerts: pd.DataFrame, metrics: list[str]) -> str | None:
     """The metric of the business's worst open alert that the page can chart (None if none)."""
     if alerts.empty:

@@ -177,6 +177,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "band_min_max": ("min–max of the series", "各序列最小–最大"),
     "time_axis": ("time ({tz}, {offset})", "时间（{tz}，{offset}）"),
     "median": ("median", "中位数"),
+    "reason_all_silent": ("every instance silent", "所有实例均无数据"),
+    "rule_stale": ("no data", "无数据"), "rule_cluster_stale": ("cluster silent", "集群无数据"),
+    "rule_watchdog": ("collector silent", "采集器无数据"), "rule_deviation": ("unusual traffic", "流量异常"),
     # instance view (issue 12, item 11)
     "unknown_instance": ("Unknown instance", "未知实例"),
     "unknown_instance_text": ("No live instance named “{name}” is in the store. Open it from its business page's "
@@ -211,14 +214,19 @@ def t(key: str, lang: str = "en") -> str:
     return zh if lang == "zh" else en
 
 
+def _g3(x: float) -> str:
+    """3 significant digits, never in exponent form (1023.6 -> '1024', not '1.02e+03')."""
+    return f"{x:.0f}" if abs(x) >= 999.5 else f"{x:.3g}"
+
+
 def si(value: float | None, unit: str = "") -> str:
     """3 significant digits with k/M/G: 12345 -> '12.3k'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= div:
-            return f"{value / div:.3g}{suffix}{unit}"
-    return f"{value:.3g}{unit}"
+            return f"{_g3(value / div)}{suffix}{unit}"
+    return f"{_g3(value)}{unit}"
 
 
 def bytes_(value: float | None) -> str:
@@ -226,7 +234,7 @@ def bytes_(value: float | None) -> str:
         return "–"
     for div, suffix in ((1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
         if abs(value) >= div:
-            return f"{value / div:.3g} {suffix}"
+            return f"{_g3(value / div)} {suffix}"
     return f"{value:.0f} B"
 
 

@@ -115,10 +115,17 @@ def flag_where(r: dict, lang: str):
                                    for i in r["instances"]], className="flag-members")])
 
 
+def shown(text: str, key: str | None, lang: str) -> str:
+    """The engine's fixed words in the page's language; a metric's reason ('mem_util 97') as is."""
+    return lb.t(key, lang) if key else text
+
+
 def flags_card(ctx, name: str) -> html.Div:
     lang = ctx.lang
-    rows = [{"where": flag_where(r, lang), "metric": r["metric"], "severity": lb.t(r["severity"], lang),
-             "what": (f"{lb.t('worst', lang)}: {r['reason']}" if len(r["instances"]) > 1 else r["reason"]),
+    rows = [{"where": flag_where(r, lang), "metric": shown(r["metric"], bd.rule_key(r["metric"]), lang),
+             "severity": lb.t(r["severity"], lang),
+             "what": (f"{lb.t('worst', lang)}: " if len(r["instances"]) > 1 else "")
+             + shown(r["reason"], bd.reason_key(r["reason"]), lang),
              "sev": r["severity"], "since": lb.when(r["since"], ctx.tz),
              "state": (lb.t("silenced", lang) if r["mark"] == "silenced" else
                        f"{lb.t('acked', lang)} ({r['acked_by']})" if r["mark"] == "acked" else "")}

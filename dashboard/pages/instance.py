@@ -8,6 +8,7 @@ from urllib.parse import quote
 import dash
 from dash import dcc, html
 
+from dashboard import business_data as bd
 from dashboard import components as cp
 from dashboard import context
 from dashboard import figures as fg
@@ -106,8 +107,9 @@ def limits_card(ctx, view: idt.InstanceView) -> html.Div:
 
 def flags_card(ctx, view: idt.InstanceView) -> html.Div:
     lang = ctx.lang
-    rows = [{"metric": r.metric or r.rule, "severity": lb.t(r.severity, lang), "sev": r.severity,
-             "what": r.reason, "since": lb.when(r.started_at if r.started_at == r.started_at else r.fired_at, ctx.tz)}
+    rows = [{"metric": lb.t(bd.rule_key(r.metric or r.rule), lang) if bd.rule_key(r.metric or r.rule) else
+             (r.metric or r.rule), "severity": lb.t(r.severity, lang), "sev": r.severity,
+             "what": lb.t(bd.reason_key(r.reason), lang) if bd.reason_key(r.reason) else r.reason, "since": lb.when(r.started_at if r.started_at == r.started_at else r.fired_at, ctx.tz)}
             for r in view.alerts.itertuples(index=False)]
     body = (html.P(lb.t("no_flags", lang), className="no-flags") if not rows else
             cp.table(rows, [(c, lb.t(f"bf_{c}", lang)) for c in ("metric", "severity", "what", "since")],

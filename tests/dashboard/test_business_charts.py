@@ -101,6 +101,18 @@ def test_hover_values_carry_their_units():
     assert line.customdata[0] == "53.7k/s" and "customdata" in line.hovertemplate
 
 
+def test_values_just_under_a_unit_step_never_read_in_exponent_form():
+    assert fg.value_text("net_in", 1023.6 * 1024) == "1024 KiB/s"
+    assert fg.value_text("qps", 999_700.0) == "1000k/s"
+
+
+def test_the_engines_fixed_words_have_zh():
+    from dashboard import labels as lb
+    assert lb.t(bd.reason_key("every instance silent"), "zh") == "所有实例均无数据"
+    assert lb.t(bd.rule_key("cluster_stale"), "zh") == "集群无数据"
+    assert bd.reason_key("mem_util 97") is None
+
+
 def test_time_axes_name_the_zone_and_share_one_crosshair():
     fig = fg.realtime_figure(pd.DataFrame({"instance": [], "ts": [], "value": []}), _frame([1.0, 2.0]), "qps", TZ,
                              "en")

@@ -213,6 +213,7 @@ def test_business_and_instance_pages_fit_and_speak_the_language(browser, served,
     names = name_words(fleet[0])
     pages = (("business", f"/business/{fleetdata.HOT}", "#hist-graph .main-svg"),
              ("business-crit", f"/business/{fleetdata.CRIT}", "#hist-graph .main-svg"),
+             ("business-stale", f"/business/{fleetdata.STALE}", "#hist-graph .main-svg"),
              ("instance", f"/instance?name={replica}", "#inst-graph-qps .main-svg"))
     problems = []
     for w, h in SIZES:
