@@ -177,6 +177,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "band_min_max": ("min–max of the series", "各序列最小–最大"),
     "time_axis": ("time ({tz}, {offset})", "时间（{tz}，{offset}）"),
     "median": ("median", "中位数"),
+    "no_current_shards": ("No shard has a current value (the data is stale).", "没有分片有当前数值（数据已过期）。"),
     "reason_all_silent": ("every instance silent", "所有实例均无数据"),
     "rule_stale": ("no data", "无数据"), "rule_cluster_stale": ("cluster silent", "集群无数据"),
     "rule_watchdog": ("collector silent", "采集器无数据"), "rule_deviation": ("unusual traffic", "流量异常"),

@@ -221,7 +221,9 @@ def shard_card(ctx, name) -> html.Div:
             continue
         graphs.append(dcc.Graph(figure=fg.shard_balance_figure(frame, metric, lang, thresholds(ctx, name, metric)),
                                 id=f"shard-{metric}", config={"displaylogo": False}))
-    return html.Div([html.H2(lb.t("shard_balance", lang)), html.Div(graphs, className="two")], className="card")
+    body = html.Div(graphs, className="two") if graphs else html.P(lb.t("no_current_shards", lang), className="sub",
+                                                                    id="shard-none")
+    return html.Div([html.H2(lb.t("shard_balance", lang)), body], className="card")
 
 
 def instances_card(ctx, name) -> html.Div:
