@@ -39,7 +39,8 @@ def overlay_figure(aligned: pd.DataFrame, kind: str, metric: str, lang: str, rel
     y = "relative" if relative else "value"
     div, units = (1.0, lb.t("x_normal_peak", lang)) if relative else _scaled(metric)
     aligned = aligned.assign(**{y: aligned[y] / div})
-    fig = fg._base(f"{metric} · {kind} · {lb.t('aligned_on_start', lang)}", units, height=420)
+    fig = fg._base(f"{lb.metric_name(metric, lang)} · {kind} · {lb.t('aligned_on_start', lang)}",
+                   lb.unit_name(units, lang), height=420)
     past = aligned[aligned["kind"] == kind]
     names = list(dict.fromkeys(past["event"]))
     for name, colour in zip(names, _colours(len(names))):
@@ -52,7 +53,7 @@ def overlay_figure(aligned: pd.DataFrame, kind: str, metric: str, lang: str, rel
         fig.add_trace(go.Scatter(x=today["offset_hours"].tolist(), y=today[y].tolist(), name=lb.t("today", lang),
                                  mode="lines", line={"color": TODAY_COLOUR, "width": 3, "dash": "dot"},
                                  customdata=_when(today["local_time"]),
-                                 hovertemplate="%{customdata}<br>%{y:.4s}<extra>today</extra>"))
+                                 hovertemplate="%{customdata}<br>%{y:.4s}<extra>" + lb.t("today", lang) + "</extra>"))
     fig.add_vline(x=0, line_dash="dash", line_color="#888")
     fig.add_annotation(x=0, y=1, yref="paper", text=lb.t("start_hour", lang), showarrow=False, xanchor="left",
                        yanchor="bottom", font={"color": "#555"})
@@ -65,17 +66,28 @@ def _when(times: pd.Series) -> list[str]:
     return pd.to_datetime(times).dt.strftime("%Y-%m-%d %H:%M").tolist()
 
 
-def lift_rows(lifts: pd.DataFrame, kind: str | None = None) -> list[dict]:
+def _zone(when: pd.Timestamp, lang: str) -> str:
+    """'CST' in en; 'UTC+8' in zh (the abbreviation is English)."""
+    if lang != "zh":
+        return when.strftime("%Z")
+    minutes = int(when.utcoffset().total_seconds() // 60) if when.utcoffset() is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def lift_rows(lifts: pd.DataFrame, kind: str | None = None, lang: str = "en") -> list[dict]:
     """Table rows of ``forecasting.compare.lift_table`` (optionally one kind), newest first."""
     t = lifts if kind is None else lifts[lifts["kind"] == kind]
     rows = []
+    hours = lb.t("hours_short", lang)
     for r in t.iloc[::-1].itertuples(index=False):
         peak_time = r.peak_time.strftime("%Y-%m-%d %H:%M") if isinstance(r.peak_time, pd.Timestamp) else "–"
-        rows.append({"name": r.name, "kind": r.kind, "start": r.start.strftime("%Y-%m-%d %H:%M %Z"),
+        rows.append({"name": r.name, "kind": r.kind, "start": f"{r.start.strftime('%Y-%m-%d %H:%M')} {_zone(r.start, lang)}",
                      "baseline": lb.si(r.baseline), "peak": lb.si(r.peak),
                      "lift": "–" if pd.isna(r.lift) else f"×{r.lift:.2f}", "peak_time": peak_time,
-                     "peak_offset": "–" if pd.isna(r.peak_offset_hours) else f"{r.peak_offset_hours:+.0f} h",
-                     "note": r.note or ""})
+                     "peak_offset": "–" if pd.isna(r.peak_offset_hours) else f"{r.peak_offset_hours:+.0f} {hours}",
+                     "note": lb.note(r.note or "", lang)})
     return rows
 
 
@@ -97,8 +109,8 @@ def forecast_figure(rows: pd.DataFrame, metric: str, title: str, lang: str, top:
         hovertemplate="%{y}: %{x:.4s} (80%: %{customdata[0]:.4s} – %{customdata[1]:.4s})<extra></extra>"))
     fig.add_trace(go.Scatter(y=rows["group"].tolist(), x=rows["baseline"].tolist(), mode="markers",
                              name=lb.t("normal_peak", lang), marker={"color": "#9aa5b1", "size": 9, "symbol": "diamond"},
-                             hovertemplate="%{y}: %{x:.4s}<extra>normal peak</extra>"))
-    fig.update_xaxes(title_text=units, rangemode="tozero")
+                             hovertemplate="%{y}: %{x:.4s}<extra>" + lb.t("normal_peak", lang) + "</extra>"))
+    fig.update_xaxes(title_text=lb.unit_name(units, lang), rangemode="tozero")
     fig.update_yaxes(type="category", automargin=True)
     fig.update_layout(legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
                       margin=dict(l=10, r=20, t=60, b=40))
@@ -123,20 +135,20 @@ def utilisation_figure(plan: pd.DataFrame, lang: str, top: int = 30) -> go.Figur
     """Utilisation of each cluster's tightest resource at the predicted peak and at its upper bound,
     against the share its star level may use (red tick); the ``top`` riskiest, rank 1 on top."""
     w = worst_utilisation(plan).head(top).iloc[::-1]
-    labels = [f"{c} · {r}" for c, r in zip(w["cluster"], w["resource"])]
+    labels = [f"{c} · {lb.metric_name(r, lang)}" for c, r in zip(w["cluster"], w["resource"])]
     fig = fg._base(lb.t("utilisation_title", lang), "", height=max(300, 30 * len(w) + 110))
     fig.add_trace(go.Bar(y=labels, x=(w["point"] * 100).tolist(), orientation="h", name=lb.t("at_point", lang),
-                         marker_color=POINT_COLOUR, hovertemplate="%{y}: %{x:.0f}%<extra>predicted peak</extra>"))
+                         marker_color=POINT_COLOUR, hovertemplate="%{y}: %{x:.0f}%<extra>" + lb.t("at_point", lang) + "</extra>"))
     fig.add_trace(go.Bar(y=labels, x=(w["upper"] * 100).tolist(), orientation="h", name=lb.t("at_upper", lang),
-                         marker_color=UPPER_COLOUR, hovertemplate="%{y}: %{x:.0f}%<extra>upper bound</extra>"))
+                         marker_color=UPPER_COLOUR, hovertemplate="%{y}: %{x:.0f}%<extra>" + lb.t("at_upper", lang) + "</extra>"))
     fig.add_trace(go.Scatter(y=labels, x=(w["allowed"] * 100).tolist(), mode="markers", name=lb.t("allowed", lang),
                              marker={"symbol": "line-ns-open", "size": 20, "color": LIMIT_COLOUR,
                                      "line": {"width": 3, "color": LIMIT_COLOUR}},
-                             hovertemplate="%{y}: %{x:.0f}% allowed<extra></extra>"))
+                             hovertemplate="%{y}: %{x:.0f}%<extra>" + lb.t("allowed", lang) + "</extra>"))
     fig.update_layout(barmode="group", bargap=0.25, legend={"orientation": "h", "y": 1.0, "yanchor": "bottom",
                                                             "x": 1, "xanchor": "right"},
                       margin=dict(l=10, r=20, t=60, b=40))
-    fig.update_xaxes(title_text="% of capacity", ticksuffix="%", rangemode="tozero")
+    fig.update_xaxes(title_text=lb.t("pct_of_capacity", lang), ticksuffix="%", rangemode="tozero")
     fig.update_yaxes(type="category", automargin=True)
     return fig
 
@@ -153,13 +165,13 @@ def plan_rows(plan: pd.DataFrame, lang: str = "en") -> list[dict]:
         worst = w.loc[r.cluster] if r.cluster in w.index else None
         rows.append({
             "rank": int(r.rank), "cluster": r.cluster, "business": r.business, "star": "★" * int(r.star),
-            "service": r.service, "status": r.status, "risk": "–" if pd.isna(r.risk) else f"{r.risk:.2f}",
-            "resource": "–" if worst is None else worst["resource"],
+            "service": r.service, "status": lb.status(r.status, lang), "risk": "–" if pd.isna(r.risk) else f"{r.risk:.2f}",
+            "resource": "–" if worst is None else lb.metric_name(worst["resource"], lang),
             "util_point": "–" if worst is None else _pct(worst["point"]),
             "util_upper": "–" if worst is None else _pct(worst["upper"]), "allowed": _pct(r.max_util),
             "add_shards": int(r.add_shards), "add_proxies": int(r.add_proxies),
             "add_mem": lb.bytes_(r.add_mem_bytes) if r.add_mem_bytes > 0 else "0",
-            "method": getattr(r, "method", "") or "–",
+            "method": lb.named("method", getattr(r, "method", "") or "–", lang),
             "past_error": _pct(getattr(r, "past_mdape", np.nan)),
             "confidence": lb.t("low_confidence" if getattr(r, "low_confidence", False) else "confident", lang),
             "reason": r.reason, "sev": STATUS_SEV.get(r.status, "ok")})
