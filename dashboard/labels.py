@@ -173,6 +173,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_rule": ("rule", "规则"), "col_resolved": ("resolved", "恢复时间"), "col_by": ("by", "操作人"),
     "firing": ("firing", "告警中"), "acknowledged": ("acknowledged", "已确认"), "resolved": ("resolved", "已恢复"),
     "pending": ("pending", "待定"),
+    "gw_console": ("console", "控制台"),
     "ev_fired": ("fired", "触发"), "ev_notified": ("notified", "已通知"), "ev_escalated": ("escalated", "已升级"),
     "ev_acknowledged": ("acknowledged", "已确认"), "ev_resolved": ("resolved", "已恢复"),
     "acknowledge": ("Acknowledge", "确认"), "ack_comment": ("comment", "备注"),

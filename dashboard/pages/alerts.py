@@ -12,6 +12,7 @@ from dash import dcc, html
 
 from dashboard import alerts_data as ad
 from dashboard import auth
+from dashboard import business_data as bd
 from dashboard import components as cp
 from dashboard import context
 from dashboard import labels as lb
@@ -60,9 +61,31 @@ def present(value) -> bool:
     return value is not None and value == value and value != ""     # NaN from a pandas column is absent
 
 
-def where(row) -> str:
+def rule_text(rule: str, lang: str) -> str:
+    """The engine's rule names in the page's language (mem_util -> 内存利用率 in zh)."""
+    key = bd.rule_key(rule)
+    return lb.t(key, lang) if key else lb.metric_name(rule, lang)
+
+
+def reason_text(row, lang: str) -> str:
+    """The engine's fixed reasons translated; 'mem_util 97' with its metric's name."""
+    reason = str(row.get("reason") or "")
+    key = bd.reason_key(reason)
+    if key:
+        return lb.t(key, lang)
+    metric = str(row.get("metric") or "")
+    if metric and reason.startswith(metric + " "):
+        return f"{lb.metric_name(metric, lang)} {reason[len(metric) + 1:]}"
+    return reason
+
+
+def gateway_text(name: str, lang: str) -> str:
+    return lb.t("gw_console", lang) if name == "console" else name
+
+
+def where(row, lang: str = "en") -> str:
     target = next((row[k] for k in ("instance", "cluster") if present(row.get(k))), "")
-    return f"{row['rule']}" + (f" @{target}" if target else "")
+    return rule_text(str(row["rule"]), lang) + (f" @{target}" if target else "")
 
 
 def state_cell(row, lang: str) -> list:
@@ -80,7 +103,8 @@ def told_cell(items: list[dict], lang: str) -> list:
     out = []
     for it in items[:4]:
         state = {"sent": "delivered", "failed": "failed"}.get(it["state"], "queued")
-        out.append(html.Div(f"{it['gateway']} → {it['recipient']}: {lb.t(state, lang)}", className=f"told told-{state}"))
+        out.append(html.Div(f"{gateway_text(it['gateway'], lang)} → {it['recipient']}: {lb.t(state, lang)}",
+                            className=f"told told-{state}"))
     if len(items) > 4:
         out.append(html.Div(f"+{len(items) - 4}", className="muted"))
     return out
@@ -113,7 +137,7 @@ def open_table(view: dict, ctx, operator: bool):
             html.Td(lb.t(row["severity"], lang), className="sev"),
             html.Td(f"★{row['star']}", className=f"star star-{row['star']}"),
             html.Td(dcc.Link(row["business"], href=f"/business/{quote(row['business'])}")),
-            html.Td([html.Div(where(row)), html.Div(row["reason"], className="muted")]),
+            html.Td([html.Div(where(row, lang)), html.Div(reason_text(row, lang), className="muted")]),
             html.Td(lb.when(row["fired_at"] if present(row["fired_at"]) else row["started_at"], ctx.tz, "%m-%d %H:%M")),
             html.Td(value_text(row)),
             html.Td(state_cell(row, lang)),
@@ -132,7 +156,7 @@ def detail(row: dict, ctx, operator: bool) -> html.Section:
                              html.Td(e.who),
                              html.Td(cp.mask_phones(e.detail))]) for e in events.itertuples()]),
     ], className="grid", id="alert-timeline")
-    parts = [html.H2(f"#{row['id']} {row['business']} · {where(row)} · {lb.t(row['state'], lang)}"),
+    parts = [html.H2(f"#{row['id']} {row['business']} · {where(row, lang)} · {lb.t(row['state'], lang)}"),
              html.H3(lb.t("timeline", lang)), timeline]
     if operator and row["state"] != "resolved":
         parts.append(silence_form(row, lang))
@@ -210,7 +234,7 @@ def history(ctx, filters: ad.Filters) -> html.Section:
             html.Tbody([html.Tr([
                 html.Td(lb.t(r["severity"], lang)),
                 html.Td(dcc.Link(r["business"], href=f"/alerts?alert={int(r['id'])}")),
-                html.Td(where(r)), html.Td(lb.when(r["fired_at"], ctx.tz, "%m-%d %H:%M")),
+                html.Td(where(r, lang)), html.Td(lb.when(r["fired_at"], ctx.tz, "%m-%d %H:%M")),
                 html.Td("" if r["resolved_at"] != r["resolved_at"] or r["resolved_at"] is None
                         else lb.when(r["resolved_at"], ctx.tz, "%m-%d %H:%M")),
                 html.Td(lb.t(r["state"], lang)), html.Td(r["acked_by"] if present(r["acked_by"]) else ""),

@@ -28,6 +28,7 @@ PAGES = {
     "/promotions": ("/promotions", "#promo-lift-table tbody tr"),
     "/capacity": ("/capacity", "#cap-plan-table tbody tr"),
     "/instance": ("/instance?name={instance}", "#inst-replication"),
+    "/alerts": ("/alerts", "#open-alerts"),
     "/404": ("/no-such-page", "#message"),
 }
 #: what a user mistypes: the messages must be Chinese too
