@@ -201,3 +201,22 @@ def test_an_admin_issues_a_token_shown_once_and_revokes_it_an_operator_may_not(a
     assert c.post(f"/api/v1/tokens/{tid}/revoke", headers=api.auth(api.operator)).status_code == 403
     assert c.post(f"/api/v1/tokens/{tid}/revoke", headers=api.auth(api.admin)).status_code == 200
     assert c.get("/api/v1/whoami", headers=api.auth(token)).status_code == 401
+
+
+def test_an_expired_session_cannot_act_on_the_alerts_page(api):
+    """Logged in, then the session outlives session_minutes: the acknowledge form (with its valid
+    CSRF token) is refused and the alert stays firing."""
+    import re
+    c = api.client()
+    page = c.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert c.post("/login", data={"name": "li.wei", "password": "correct horse battery",
+                                  "csrf_token": token}).status_code == 302
+    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").get_data(as_text=True)).group(1)
+    with c.session_transaction() as s:
+        s["login_at"] = time.time() - 481 * 60          # session_minutes defaults to 480
+    aid = firing_id(api)
+    answer = c.post(f"/alerts/{aid}/acknowledge", data={"csrf_token": token, "comment": "late"})
+    assert answer.status_code == 403
+    assert api.store.alert(aid)["state"] == "firing"
+    assert "alert.acknowledge" not in set(api.store.audit_log()["action"])
