@@ -11,7 +11,7 @@ import time
 import pytest
 
 import fleetdata
-from conftest import ARTIFACTS, Served
+from servekit import ARTIFACTS, Served
 from store import Store
 
 pytestmark = pytest.mark.browser
