@@ -214,7 +214,7 @@ LABELS: dict[str, tuple[str, str]] = {
                   "{res} 在区间上限时达 {pct}；{star} 星业务允许 {allowed}"),
     "why_ok": ("worst {res} {pct} at the upper bound; {allowed} allowed for a {star}-star business",
                "最紧张的 {res} 在区间上限时为 {pct}；{star} 星业务允许 {allowed}"),
-    "why_none": ("no forecast for qps, proxy_qps or mem_used", "qps、proxy_qps、mem_used 均无预测"),
+    "why_none": ("no forecast for qps, proxy_qps or mem_used", "QPS、代理 QPS、内存均无预测"),
     "why_weak": ("rests on a low-confidence forecast: check the confidence note in the CSV before acting",
                  "依据的是低可信度预测：处理前请查看 CSV 中的 confidence_note"),
     "why_unlimited": ("{n} of {m} shards have no memory limit (maxmemory 0): their memory is not sized",
