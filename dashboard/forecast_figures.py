@@ -192,6 +192,11 @@ def reason_label(r, worst, lang: str) -> str:
     return text
 
 
+def _method(name: str, lang: str) -> str:
+    key = f"method_{name}"
+    return lb.t(key, lang) if key in lb.LABELS else (name or "–")
+
+
 def plan_rows(plan: pd.DataFrame, lang: str = "en") -> list[dict]:
     """Recommendation table rows, in the plan's (risk) order; ``sev`` colours the row by status."""
     w = worst_utilisation(plan).set_index("cluster")
@@ -200,7 +205,7 @@ def plan_rows(plan: pd.DataFrame, lang: str = "en") -> list[dict]:
         worst = w.loc[r.cluster] if r.cluster in w.index else None
         proxies = int(getattr(r, "proxies", 0) or 0)
         rows.append({
-            "rank": int(r.rank), "cluster": r.cluster, "business": r.business, "star": "★" * int(r.star),
+            "rank": int(r.rank), "cluster": r.cluster, "business": r.business, "star": f"{int(r.star)}★",
             "service": r.service, "status": lb.t(f"status_{r.status}", lang),
             "shards": int(r.shards), "proxies": proxies if proxies or r.service == "twemproxy" else "–",
             "action": action_label(capacity.action(r._asdict()), lang),
@@ -212,6 +217,9 @@ def plan_rows(plan: pd.DataFrame, lang: str = "en") -> list[dict]:
             "add_mem": lb.bytes_(r.add_mem_bytes) if r.add_mem_bytes > 0 else "0",
             "method": getattr(r, "method", "") or "–",
             "past_error": _pct(getattr(r, "past_mdape", np.nan)),
+            "utilisation": "–" if worst is None else
+            f"{_pct(worst['point'])} / {_pct(worst['upper'])} ({_pct(r.max_util)})",
+            "method_error": f"{_method(getattr(r, 'method', ''), lang)} ({_pct(getattr(r, 'past_mdape', np.nan))})",
             "confidence": lb.t("low_confidence" if getattr(r, "low_confidence", False) else "confident", lang),
             "reason": reason_label(r, worst, lang), "sev": STATUS_SEV.get(r.status, "ok")})
     return rows

@@ -172,9 +172,9 @@ LABELS: dict[str, tuple[str, str]] = {
                             "变更截止日 {date}（大促开始前 {lead} 天，设置 capacity_lead_days）已过去 {ago} 天："
                             "只处理超限的集群。"),
     "cap_accuracy": ("How sure: the chosen methods missed the peak by a median {err} on these clusters' past "
-                     "promotions (column “past error”); {weak} of the {m} clusters to change rest on a "
+                     "promotions (column “method (past error)”); {weak} of the {m} clusters to change rest on a "
                      "low-confidence forecast.",
-                     "可信度：所选方法在这些集群以往大促上的峰值误差中位数为 {err}（见“历史误差”列）；"
+                     "可信度：所选方法在这些集群以往大促上的峰值误差中位数为 {err}（见“预测方法（历史误差）”列）；"
                      "{m} 个需调整的集群中有 {weak} 个依据的是低可信度预测。"),
     "cap_backtest": ("Backtest of every past promotion, forecast 7 days ahead from the data before it "
                      "({n} business forecasts): median error {mdape}, the 80% interval held the real peak "
@@ -201,7 +201,11 @@ LABELS: dict[str, tuple[str, str]] = {
                    "操作：拆分时每个分片的 maxmemory 不变，新增分片同时满足内存需求；“调大 maxmemory … 或拆分”二选一。"),
     "status_over": ("over", "超限"), "status_watch": ("watch", "关注"), "status_ok": ("ok", "正常"),
     "status_no forecast": ("no forecast", "无预测"),
-    "col_shards": ("shards now", "当前分片"), "col_proxies": ("proxies now", "当前代理"),
+    "col_utilisation": ("util. at peak / upper (allowed)", "利用率 峰值 / 上限（允许）"),
+    "col_method_error": ("method (past error)", "预测方法（历史误差）"),
+    "col_shards": ("shards now", "分片数"), "col_proxies": ("proxies now", "代理数"),
+    "method_pooled": ("pooled", "合并提升"), "method_last_lift": ("last_lift", "上次提升"),
+    "method_year_growth": ("year_growth", "同比增长"), "method_combined": ("combined", "组合"),
     "col_action": ("action", "操作"),
     "act_none": ("no change", "无需变更"),
     "act_split": ("split {a} → {b} shards (+{n})", "拆分 {a} → {b} 个分片（+{n}）"),

@@ -26,7 +26,7 @@ from forecasting.sizing import SERVICES
 dash.register_page(__name__, path="/capacity", title="Peakwatch · capacity", name="capacity")
 
 PLAN_COLUMNS = ("rank", "cluster", "business", "star", "service", "status", "shards", "proxies", "action", "resource",
-                "util_point", "util_upper", "allowed", "risk", "past_error", "confidence", "reason")
+                "utilisation", "risk", "method_error", "confidence", "reason")
 FORECAST_LEVELS = ("business", "cluster")
 TOP = 40
 POLL_MS = 3000    # how often an open page looks for a newly stored plan
@@ -72,7 +72,9 @@ def layout(promotion=None, level=None, metric=None, **_ignored):
         html.Div([html.P(lb.t("computing", lang), className="sub")], id="cap-summary"),
         html.Div([html.H2(lb.t("recommendations", lang)), html.Div(id="cap-plan"), definitions(lang)],
                  className="card", id="cap-plan-card"),
-        html.Div(dcc.Graph(id="cap-util", config={"displaylogo": False}), className="card"),
+        # the charts' Graphs are made by their callbacks once the table is shown, so plotly.js (3.5 MB)
+        # loads after the table's first paint rather than before it
+        html.Div(html.Div(id="cap-util"), className="card"),
         html.Div([
             html.Div([
                 html.Label(lb.t("level", lang)),
@@ -82,7 +84,7 @@ def layout(promotion=None, level=None, metric=None, **_ignored):
                 dcc.Dropdown(list(fd.FORECAST_METRICS), metric if metric in fd.FORECAST_METRICS else "qps",
                              id="cap-metric", clearable=False),
             ], className="controls"),
-            dcc.Graph(id="cap-forecast", config={"displaylogo": False}),
+            html.Div(id="cap-forecast"),
         ], className="card"),
         sizing_form(ctx, cal, lang),
     ], className="page capacity")
@@ -181,8 +183,10 @@ def util_view(ready, name):
     try:
         _, result = _stored(ctx, name)
     except fd.PageInputError:
-        return {}
-    return ff.utilisation_figure(result["plan"], ctx.lang) if result is not None else no_update
+        return None
+    if result is None:
+        return no_update
+    return dcc.Graph(figure=ff.utilisation_figure(result["plan"], ctx.lang), config={"displaylogo": False})
 
 
 @inputs.guarded_callback(1)
@@ -198,7 +202,7 @@ def forecast_view(ready, name, level, metric):
     try:
         target, result = _stored(ctx, name)
     except fd.PageInputError:
-        return {}
+        return None
     if result is None:
         return no_update
     t = result["forecast"]
@@ -206,7 +210,7 @@ def forecast_view(ready, name, level, metric):
     shown = lb.t("top_of", lang).format(top=TOP, n=len(rows)) if len(rows) > TOP else ""
     title = lb.t("forecast_title", lang).format(title=lb.t("forecast", lang), name=target.name, metric=metric,
                                                 level=lb.t(f"level_{level}", lang), shown=shown)
-    return ff.forecast_figure(rows, metric, title, lang, top=TOP)
+    return dcc.Graph(figure=ff.forecast_figure(rows, metric, title, lang, top=TOP), config={"displaylogo": False})
 
 
 @inputs.guarded_callback(1)
@@ -250,8 +254,8 @@ def register_callbacks(app: dash.Dash) -> None:
     app.callback(Output("cap-summary", "children"), Output("cap-plan", "children"), Output("cap-ready", "data"),
                  Output("cap-poll", "disabled"), Input("cap-poll", "n_intervals"), Input("cap-promotion", "value"),
                  State("cap-ready", "data"))(plan_view)
-    app.callback(Output("cap-util", "figure"), Input("cap-ready", "data"), State("cap-promotion", "value"))(util_view)
-    app.callback(Output("cap-forecast", "figure"), Input("cap-ready", "data"), State("cap-promotion", "value"),
+    app.callback(Output("cap-util", "children"), Input("cap-ready", "data"), State("cap-promotion", "value"))(util_view)
+    app.callback(Output("cap-forecast", "children"), Input("cap-ready", "data"), State("cap-promotion", "value"),
                  Input("cap-level", "value"), Input("cap-metric", "value"))(forecast_view)
     app.callback(Output("cap-download", "data"), Input("cap-export", "n_clicks"), State("cap-promotion", "value"),
                  prevent_initial_call=True)(export)

@@ -120,7 +120,7 @@ def test_plan_rows_keep_the_risk_order_and_colour_by_status(capacity_plan):
     rows = ff.plan_rows(capacity_plan)
     assert [r["rank"] for r in rows] == [1, 2, 3, 4]
     assert rows[0]["cluster"] == "hot-re01" and rows[0]["status"] == "over" and rows[0]["sev"] == "crit"
-    assert rows[0]["add_shards"] == 4 and rows[0]["star"] == "★★★★★"
+    assert rows[0]["add_shards"] == 4 and rows[0]["star"] == "5★"
     assert rows[-1]["cluster"] == "new-re01" and rows[-1]["sev"] == "stale" and rows[-1]["util_upper"] == "–"
     calm = next(r for r in rows if r["cluster"] == "calm-re01")
     assert calm["resource"] == "memory" and calm["util_upper"] == "97%" and calm["add_mem"] != "0"
