@@ -14,6 +14,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, dcc, html, no_update
 
+from core.errors import ForecastError
 from dashboard import components as cp
 from dashboard import context
 from dashboard import inputs
@@ -36,7 +37,11 @@ POLL_MS = 3000    # how often an open page looks for a newly stored plan
 def layout(promotion=None, level=None, metric=None, **_ignored):
     ctx = context.current()
     lang = ctx.lang
-    cal = fd.calendar(ctx)
+    try:
+        cal = fd.calendar(ctx)
+    except ForecastError as exc:       # an empty store: say what to do, in the page's language
+        text = str(exc) if lang == "en" else lb.t("store_empty", lang)
+        return html.Div([cp.navbar("/capacity", lang), cp.message(lb.t("capacity", lang), text, lang)])
     problems = []
     if not cal["upcoming"]:
         return html.Div([cp.navbar("/capacity", lang), cp.message(lb.t("capacity", lang), lb.t("no_upcoming", lang),
@@ -243,6 +248,12 @@ def size_view(n_clicks, qps, memory, star, service, line, kind):
     if not n_clicks:
         return no_update
     ctx = context.current()
+    lang = ctx.lang
+    missing = [lb.t(key, lang) for key, v in (("sizing_qps", qps), ("sizing_mem", memory), ("sizing_star", star))
+               if not isinstance(v, (int, float)) or v != v or v <= 0]
+    if missing:   # the browser sends nothing for a number outside the field's range
+        text = lb.t("sizing_missing", lang).format(what=lb.t("sizing_and", lang).join(missing))
+        return html.P(text, className="inline-message", id="size-error")
     try:
         result = fd.sizing(ctx, qps, memory, star, service, line, kind)
     except fd.PageInputError as exc:

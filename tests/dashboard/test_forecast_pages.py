@@ -216,7 +216,8 @@ def test_sizing_a_new_business_on_the_capacity_page(page, demo, serve, language)
 
     size_it(page, "-5", "64", "4")                     # a bad number is named, nothing breaks
     page.wait_for_selector("#size-error", timeout=60_000)
-    assert "Give the expected peak QPS as a positive number." in page.locator("#size-error").inner_text()
+    assert ("Give the expected peak QPS as a positive number." if language == "en" else "请把预计峰值 QPS填写为正数。") \
+        in page.locator("#size-error").inner_text()
     no_error_box(page)
 
 
