@@ -12,6 +12,7 @@ URL parameters: ``promotion`` (an upcoming promotion's name or kind), ``level``,
 from __future__ import annotations
 
 import dash
+import flask
 from dash import Input, Output, State, dcc, html, no_update
 
 from core.errors import ForecastError
@@ -154,6 +155,10 @@ def plan_view(_tick, name, shown):
         target, result = _stored(ctx, name)
     except fd.PageInputError as exc:
         return [html.P(str(exc), className="inline-message")], None, None, True
+    if result is None and "peakwatch_warmer" not in flask.current_app.extensions:
+        # no background warmer (wall_warm_seconds = 0): the first viewer computes it, as before
+        result = fd.once(ctx, f"cap:compute:{target.name}:{fd.data_version(ctx)}",
+                         lambda: cached.compute_capacity(ctx, target.name))
     if result is None:
         pending = lb.t("cap_pending", lang).format(name=target.name)
         return [html.P(pending, className="inline-message", id="cap-pending")], None, None, False

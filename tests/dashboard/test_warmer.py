@@ -144,5 +144,18 @@ def test_a_capacity_view_never_forecasts_the_fleet_the_warmer_does(setup, monkey
         summary, table, ready, done = page.plan_view(1, None, None)
         assert ready and done is True                               # plan and backtest stored: stop polling
         assert "#" in str(table) and "shards now" in str(table)
-        assert page.util_view(ready, None) and page.forecast_view(ready, None, "business", "qps")
+        from dash import dcc
+        assert isinstance(page.util_view(ready, None), dcc.Graph)
+        assert isinstance(page.forecast_view(ready, None, "business", "qps"), dcc.Graph)
     assert runs == [1]
+
+
+def test_without_a_warmer_the_first_capacity_view_computes_the_plan(setup, tmp_path):
+    store, inv, data, app, warmer = setup
+    settings = load_settings(cli={"wall_warm_seconds": 0}, env={"PEAKWATCH_STORE_URL": store.url,
+                                                                "PEAKWATCH_CACHE_DIR": str(tmp_path / "cache0")})
+    bare = create_app(store, settings)
+    bare.server.extensions["peakwatch"].clock = lambda: data.now
+    with bare.server.test_request_context("/capacity"):
+        summary, table, ready, done = capacity_module().plan_view(0, None, None)
+    assert ready and "shards now" in str(table)          # never "being computed" with nothing computing it
