@@ -17,9 +17,10 @@ from forecasting.capacity import CapacityLimits, act_by, export_csv
 from forecasting.fleet import HISTORY_DAYS, LEVELS, backtest_fleet, capacity_plan, forecast_fleet
 from forecasting.sizing import SERVICES, fleet_profile, parse_size, size_business
 
+#: the action says what to add (shards, or maxmemory per shard as the alternative, proxies); the
+#: CSV keeps add_shards / add_proxies / add_mem_gib, whose memory total beside a shard count misled
 PLAN_SHOWN = ["rank", "cluster", "business", "star", "service", "status", "shards", "proxies", "qps_util_point",
-              "qps_util_upper", "mem_util_upper", "proxy_util_upper", "add_shards", "add_proxies", "add_mem_gib",
-              "action"]
+              "qps_util_upper", "mem_util_upper", "proxy_util_upper", "action"]
 NAMED = 10       # low-confidence groups named before "and N more"
 
 
@@ -156,10 +157,10 @@ def plan_report(fc, plan: pd.DataFrame, tz: str, lead_days: int, now: pd.Timesta
     days = (due.normalize() - now.tz_convert(tz).normalize()).days
     when = f"{days} days left" if days >= 0 else f"passed {-days} days ago: change only what is over"
     lines.append(f"act by {due:{fmt}} {tz} ({lead_days} days before the start, setting capacity_lead_days): {when}")
-    shown = plan.assign(add_mem_gib=(plan["add_mem_bytes"] / 2**30).round(1)).head(top)
+    shown = plan.head(top).copy()
     for col in [c for c in PLAN_SHOWN if "_util_" in c]:
         shown[col] = shown[col].map(_pct)
-    for col in ("rank", "star", "shards", "proxies", "add_shards", "add_proxies"):
+    for col in ("rank", "star", "shards", "proxies"):
         shown[col] = shown[col].astype(int)
     lines.append(shown[PLAN_SHOWN].to_string(index=False))
     return lines
