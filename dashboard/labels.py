@@ -224,8 +224,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "why_unlimited": ("{n} of {m} shards have no memory limit (maxmemory 0): their memory is not sized",
                       "{m} 个分片中 {n} 个没有内存上限（maxmemory 0）：不计算其内存"),
     "res_qps": ("qps", "QPS"), "res_proxy_qps": ("proxy qps", "代理 QPS"), "res_memory": ("memory", "内存"),
-    "cap_rows_shown": ("Showing the {shown} riskiest of the {n} clusters to change, then the {k} ok clusters "
-                       "closest to their limit; all {total} clusters are in the CSV (Export CSV).",
+    "cap_rows_all": ("Showing every cluster to change ({n}), then the ok clusters closest to their limit ({k}); "
+                     "all {total} clusters are in the CSV (Export CSV).",
+                     "显示全部 {n} 个需调整的集群，以及最接近上限的 {k} 个正常集群；全部 {total} 个集群见 CSV（导出 CSV）。"),
+    "cap_rows_shown": ("Showing the {shown} riskiest of the {n} clusters to change, then the ok clusters closest "
+                       "to their limit ({k}); all {total} clusters are in the CSV (Export CSV).",
                        "显示 {n} 个需调整集群中风险最高的 {shown} 个，以及最接近上限的 {k} 个正常集群；"
                        "全部 {total} 个集群见 CSV（导出 CSV）。"),
     "pct_of_capacity": ("% of capacity", "占容量 %"),

@@ -1,12 +1,17 @@
-"""The cache layer: each page's data (``wall_data``, ``fleet_data``) through the shared cache, one
-computation per interval for every viewer and gunicorn worker sharing it. Pages read their data
-here; ``dashboard.warmer`` fills it in the background."""
+"""The cache layer: each page's data (``wall_data``, ``fleet_data``, the capacity plan from
+``forecast_data``) through the shared cache, one computation per interval for every viewer and
+gunicorn worker sharing it. Pages read their data here; ``dashboard.warmer`` fills it in the
+background (the capacity plan only there: it takes minutes at 3,000 instances)."""
 from __future__ import annotations
 
+import time
+
 from dashboard import fleet_data as fd
+from dashboard import forecast_data as fcd
 from dashboard import wall_data as q
 from dashboard import tiles as tl
 from dashboard.context import Context
+from forecasting.capacity import CapacityLimits
 
 
 def wall_snapshot(ctx: Context, allow_previous: bool = False) -> dict:
@@ -121,7 +126,6 @@ CAP_BACKTEST = "cap:backtest"      # the newest backtest summary (every past pro
 
 
 def capacity_key(ctx: Context, name: str) -> str:
-    from forecasting.capacity import CapacityLimits
     return f"cap:result:{name}:{CapacityLimits.from_settings(ctx.settings)}"
 
 
@@ -140,7 +144,6 @@ def capacity_result(ctx: Context, name: str, viewed: bool = True) -> dict | None
 
 def capacity_due(ctx: Context) -> list[str]:
     """Promotions viewed lately whose stored result is missing or older than the data."""
-    from dashboard import forecast_data as fcd
     seen = ctx.cache.get(CAP_VIEWED) or {}
     now = ctx.now()
     names = [n for n, t in seen.items() if now - t <= CAP_WARM_FOR]
@@ -159,10 +162,7 @@ def capacity_due(ctx: Context) -> list[str]:
 def compute_capacity(ctx: Context, name: str) -> dict:
     """Forecast the fleet for promotion ``name``, plan its capacity and store the result for the
     page (also under the keys the CSV export and readiness report read)."""
-    import time as _time
-
-    from dashboard import forecast_data as fcd
-    t0 = _time.monotonic()
+    t0 = time.monotonic()
     version = fcd.data_version(ctx)
     cal = fcd.calendar(ctx)
     target = fcd.pick_target(cal, name)
@@ -170,7 +170,7 @@ def compute_capacity(ctx: Context, name: str) -> dict:
     t = fc.table
     slim = t[["level", "group", "metric", "point", "lower", "upper", "baseline", "low_confidence"]].reset_index(drop=True)
     result = {"version": version, "name": target.name, "cutoff": int(cal["cutoff"].timestamp()),
-              "computed_at": ctx.now(), "seconds": round(_time.monotonic() - t0, 1), "plan": plan_,
+              "computed_at": ctx.now(), "seconds": round(time.monotonic() - t0, 1), "plan": plan_,
               "forecast": slim, "failed": int((t["error"] != "").sum()), "series": int(len(t))}
     ctx.cache.set(capacity_key(ctx, target.name), result, timeout=0)   # kept until a newer one replaces it
     return result
@@ -183,7 +183,6 @@ def backtest_summary(ctx: Context) -> dict | None:
 
 def compute_backtest(ctx: Context) -> dict:
     """Backtest every past promotion (business qps) and store its summary for the page."""
-    from dashboard import forecast_data as fcd
     summary = fcd.backtest_summary(ctx)
     ctx.cache.set(CAP_BACKTEST, summary, timeout=0)
     return summary

@@ -174,9 +174,9 @@ def plan_view(_tick, name, shown):
     if not fresh:
         summary.append(lb.t("cap_stale_plan", lang).format(at=lb.when(result["cutoff"], ctx.tz)))
     rows = ff.shown_plan(plan)
-    note = lb.t("cap_rows_shown", lang).format(shown=int(rows["status"].isin(["over", "watch"]).sum()),
-                                               n=int(plan["status"].isin(["over", "watch"]).sum()),
-                                               k=int((rows["status"] == "ok").sum()), total=len(plan))
+    shown, acting = int(rows["status"].isin(["over", "watch"]).sum()), int(plan["status"].isin(["over", "watch"]).sum())
+    note = lb.t("cap_rows_all" if shown == acting else "cap_rows_shown", lang).format(
+        shown=shown, n=acting, k=int((rows["status"] == "ok").sum()), total=len(plan))
     table = html.Div([html.P(note, className="sub"),
                       cp.table(ff.plan_rows(rows, lang), [(c, lb.t(f"col_{c}", lang)) for c in PLAN_COLUMNS],
                                "cap-plan-table")], className="table-wrap")
