@@ -200,6 +200,9 @@ def test_sizing_a_new_business_on_the_capacity_page(page, demo, serve, language)
     line = sorted(store.businesses()["product_line"].unique())[0]
     page.goto(f"{site.url}/capacity")
     page.wait_for_selector("#size-go", timeout=120_000)
+    # the plan, then its charts, arrive after the layout: use the form once the page stopped moving
+    page.wait_for_selector("#cap-forecast .point", timeout=180_000)
+    page.wait_for_selector("#cap-util .bars path", timeout=60_000)
     size_it(page, "200000", "64", "4", line)
     page.wait_for_selector("#size-table tbody tr", timeout=120_000)
     rows = dict(zip(*[page.locator(f"#size-table tbody td:nth-child({i})").all_inner_texts() for i in (1, 2)]))
