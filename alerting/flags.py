@@ -197,17 +197,33 @@ def carry_onsets(current: pd.DataFrame, previous: dict[str, tuple[str, int]] | N
     return since
 
 
+#: the wall's star bands (docs/dashboard.md "Flag order"): businesses of 3 stars and more are the
+#: ones paged and watched; within a band severity comes first, so a 3-star crit is above 5-star warns
+STAR_BANDS = (3, 1)     # lowest star of each band, highest band first
+
+
+def star_band(stars: pd.Series) -> np.ndarray:
+    """Index of each star level's band in ``STAR_BANDS`` (0 = the top band)."""
+    s = stars.fillna(3).to_numpy(np.int64)
+    band = np.full(len(s), len(STAR_BANDS) - 1)
+    for i, low in reversed(list(enumerate(STAR_BANDS))):
+        band[s >= low] = np.minimum(band[s >= low], i)
+    return band
+
+
 def wall_order(frame: pd.DataFrame, now: int) -> pd.DataFrame:
-    """Flagged businesses first: star (high first), then severity (crit, warn, stale), then longest.
+    """Flagged businesses first: star band (3-5 stars, then 1-2), within a band severity (crit,
+    warn, stale), then star (high first), then longest flagged, then name.
 
     ``frame`` has business, star, severity and since; returns only non-ok rows, sorted.
     """
     flagged = frame[frame["severity"] != "ok"].copy()
+    flagged["band"] = star_band(flagged["star"])
     flagged["rank"] = flagged["severity"].map(RANK)
     flagged["duration"] = now - flagged["since"]
-    flagged = flagged.sort_values(["star", "rank", "duration", "business"],
-                                  ascending=[False, False, False, True], kind="stable")
-    return flagged.drop(columns=["rank"]).reset_index(drop=True)
+    flagged = flagged.sort_values(["band", "rank", "star", "duration", "business"],
+                                  ascending=[True, False, False, False, True], kind="stable")
+    return flagged.drop(columns=["rank", "band"]).reset_index(drop=True)
 
 
 def counts(frame: pd.DataFrame) -> dict[str, int]:
@@ -284,27 +300,35 @@ def raise_with_problems(worst: pd.DataFrame, problems: pd.DataFrame, by: str = "
 
 
 # ------------------------------------------------------------------------------ stored alerts
-STORED_COLUMNS = ["business", "severity", "reason", "where", "n_flagged", "since", "age", "acked", "silenced"]
+STORED_COLUMNS = ["business", "severity", "reason", "where", "n_flagged", "since", "age", "acked", "silenced",
+                  "rule", "metric", "value", "threshold", "held"]
 
 
 def from_alerts(alerts: pd.DataFrame, now: int) -> pd.DataFrame:
     """Per business, the flag the alert engine stored (``Store.open_alerts(include_pending=False)``):
-    [business, severity, reason, where, n_flagged, since, age, acked, silenced]. ``acked`` /
-    ``silenced``: every alert at the business's worst severity is acknowledged / silenced."""
+    [business, severity, reason, where, n_flagged, since, age, acked, silenced, rule, metric, value,
+    threshold, held]. ``acked`` / ``silenced``: every alert at the business's worst severity is
+    acknowledged / silenced; ``held``: every one of them is resolved but still shown (an optional
+    ``held`` column of ``alerts``, see ``dashboard.wall_data.wall_alerts``); ``rule``, ``metric``,
+    ``value``, ``threshold``: of the first of them (so the wall can say it in its language)."""
     if alerts.empty:
         return pd.DataFrame(columns=STORED_COLUMNS)
     a = alerts.copy()
     a["rank"] = a["severity"].map(RANK).fillna(0).astype(int)
     a["acked"] = a["state"] == "acknowledged"
     a["silenced"] = a["silenced_by"].notna()
+    a["held"] = a["held"].astype(bool) if "held" in a else False
     a["where"] = a["instance"].where(a["instance"].notna(), a["cluster"]).fillna("")
     worst_rank = a.groupby("business")["rank"].transform("max")
     top = a[a["rank"] == worst_rank].sort_values(["business", "fired_at"], kind="stable")
     g = top.groupby("business", sort=True)
-    out = g.first()[["severity", "reason", "where"]]
+    # the first row as a whole (``g.first()`` would fill a missing value from another row)
+    out = top.drop_duplicates("business").set_index("business")[["severity", "reason", "where", "rule", "metric",
+                                                                 "value", "threshold"]]
     out["since"] = g["fired_at"].min().astype("int64")
     out["acked"] = g["acked"].all()
     out["silenced"] = g["silenced"].all()
+    out["held"] = g["held"].all()
     out["n_flagged"] = a[a["rank"] >= RANK["warn"]].groupby("business").size().reindex(out.index).fillna(0).astype(int)
     out["age"] = np.where(out["severity"] == "stale", now - out["since"], 0.0)
     return out.reset_index()[STORED_COLUMNS]

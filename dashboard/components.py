@@ -31,8 +31,13 @@ def guarded(layout):
         except Exception as exc:  # noqa: BLE001 - the viewer gets a message, the log the traceback
             log.exception("page %s failed", layout.__module__)
             from core.errors import PeakwatchError
-            text = str(exc) if isinstance(exc, PeakwatchError) else "the page could not be built; see the server log."
-            return message("Peakwatch cannot show this page", text, "en")
+            from dashboard.context import current
+            try:
+                lang = current().lang
+            except Exception:  # noqa: BLE001 - no app context: the message still shows, in English
+                lang = "en"
+            text = str(exc) if isinstance(exc, PeakwatchError) else lb.t("see_log", lang)
+            return message(lb.t("cannot_show", lang), text, lang)
     return wrapper
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from dashboard import labels as lb
 from dashboard.business_data import RangeError
 
 DAYS_DEFAULT = 90
@@ -20,17 +21,16 @@ DAYS_MIN, DAYS_MAX = 7, 730
 DAY = 86_400
 
 
-def parse_days(value) -> int:
-    """The ``?days=`` of the fleet page; a clear error names the accepted range."""
+def parse_days(value, lang: str = "en") -> int:
+    """The ``?days=`` of the fleet page; a clear error (in ``lang``) names the accepted range."""
     if value in (None, ""):
         return DAYS_DEFAULT
     try:
         days = int(str(value))
     except ValueError:
-        raise RangeError(f"days={value!r} is not a whole number of days; use {DAYS_MIN} to {DAYS_MAX}, "
-                         f"e.g. ?days=365.") from None
+        raise RangeError(lb.t("days_not_whole", lang).format(value=value, lo=DAYS_MIN, hi=DAYS_MAX)) from None
     if not DAYS_MIN <= days <= DAYS_MAX:
-        raise RangeError(f"days={days} is outside {DAYS_MIN}..{DAYS_MAX}; the fleet page shows at most two years.")
+        raise RangeError(lb.t("days_outside", lang).format(value=days, lo=DAYS_MIN, hi=DAYS_MAX))
     return days
 
 
@@ -148,6 +148,14 @@ def growth(store, now: int, top: int = 15) -> pd.DataFrame:
     return g.sort_values(ascending=False).head(top).rename("growth").rename_axis("business").reset_index()
 
 
+def promotions_in(store, start: int, end: int, now: int) -> pd.DataFrame:
+    """The calendar's promotions that start in [start, end) (their names label the spikes):
+    [name, kind, start]."""
+    cal = store.calendar(now=now)
+    inside = cal[(cal["start"] >= start) & (cal["start"] < end)]
+    return inside[["name", "kind", "start"]].sort_values("start").reset_index(drop=True)
+
+
 def fleet_data(store, now: int, days: int, tz: str, tiles: pd.DataFrame, memo: Memo | None = None) -> dict:
     """Everything the page draws (``tiles``: the wall snapshot's per-business current QPS;
     ``memo``: the shared cache for settled blocks of days)."""
@@ -157,6 +165,6 @@ def fleet_data(store, now: int, days: int, tz: str, tiles: pd.DataFrame, memo: M
     history, mix = instance_history(store, start, end, now)
     return {"days": days, "start": start, "end": end, "coverage": coverage, "rw": rw,
             "requests": None if rw is not None else daily_by_line(store, "qps", start, end, memo, now),
-            "history": history, "mix": mix,
+            "history": history, "mix": mix, "promotions": promotions_in(store, start, end, now),
             "top": tiles[["business", "qps"]].dropna().sort_values("qps", ascending=False).head(15),
             "growth": growth(store, now)}

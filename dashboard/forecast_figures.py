@@ -40,7 +40,8 @@ def overlay_figure(aligned: pd.DataFrame, kind: str, metric: str, lang: str, rel
     y = "relative" if relative else "value"
     div, units = (1.0, lb.t("x_normal_peak", lang)) if relative else _scaled(metric)
     aligned = aligned.assign(**{y: aligned[y] / div})
-    fig = fg._base(f"{metric} · {kind} · {lb.t('aligned_on_start', lang)}", units, height=420)
+    fig = fg._base(f"{lb.metric_name(metric, lang)} · {kind} · {lb.t('aligned_on_start', lang)}",
+                   lb.unit_name(units, lang), height=420)
     past = aligned[aligned["kind"] == kind]
     names = list(dict.fromkeys(past["event"]))
     for name, colour in zip(names, _colours(len(names))):
@@ -53,7 +54,7 @@ def overlay_figure(aligned: pd.DataFrame, kind: str, metric: str, lang: str, rel
         fig.add_trace(go.Scatter(x=today["offset_hours"].tolist(), y=today[y].tolist(), name=lb.t("today", lang),
                                  mode="lines", line={"color": TODAY_COLOUR, "width": 3, "dash": "dot"},
                                  customdata=_when(today["local_time"]),
-                                 hovertemplate="%{customdata}<br>%{y:.4s}<extra>today</extra>"))
+                                 hovertemplate="%{customdata}<br>%{y:.4s}<extra>" + lb.t("today", lang) + "</extra>"))
     fig.add_vline(x=0, line_dash="dash", line_color="#888")
     fig.add_annotation(x=0, y=1, yref="paper", text=lb.t("start_hour", lang), showarrow=False, xanchor="left",
                        yanchor="bottom", font={"color": "#555"})
@@ -66,17 +67,28 @@ def _when(times: pd.Series) -> list[str]:
     return pd.to_datetime(times).dt.strftime("%Y-%m-%d %H:%M").tolist()
 
 
-def lift_rows(lifts: pd.DataFrame, kind: str | None = None) -> list[dict]:
+def _zone(when: pd.Timestamp, lang: str) -> str:
+    """'CST' in en; 'UTC+8' in zh (the abbreviation is English)."""
+    if lang != "zh":
+        return when.strftime("%Z")
+    minutes = int(when.utcoffset().total_seconds() // 60) if when.utcoffset() is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def lift_rows(lifts: pd.DataFrame, kind: str | None = None, lang: str = "en") -> list[dict]:
     """Table rows of ``forecasting.compare.lift_table`` (optionally one kind), newest first."""
     t = lifts if kind is None else lifts[lifts["kind"] == kind]
     rows = []
+    hours = lb.t("hours_short", lang)
     for r in t.iloc[::-1].itertuples(index=False):
         peak_time = r.peak_time.strftime("%Y-%m-%d %H:%M") if isinstance(r.peak_time, pd.Timestamp) else "–"
-        rows.append({"name": r.name, "kind": r.kind, "start": r.start.strftime("%Y-%m-%d %H:%M %Z"),
+        rows.append({"name": r.name, "kind": r.kind, "start": f"{r.start.strftime('%Y-%m-%d %H:%M')} {_zone(r.start, lang)}",
                      "baseline": lb.si(r.baseline), "peak": lb.si(r.peak),
                      "lift": "–" if pd.isna(r.lift) else f"×{r.lift:.2f}", "peak_time": peak_time,
-                     "peak_offset": "–" if pd.isna(r.peak_offset_hours) else f"{r.peak_offset_hours:+.0f} h",
-                     "note": r.note or ""})
+                     "peak_offset": "–" if pd.isna(r.peak_offset_hours) else f"{r.peak_offset_hours:+.0f} {hours}",
+                     "note": lb.note(r.note or "", lang)})
     return rows
 
 
@@ -99,7 +111,7 @@ def forecast_figure(rows: pd.DataFrame, metric: str, title: str, lang: str, top:
     fig.add_trace(go.Scatter(y=rows["group"].tolist(), x=rows["baseline"].tolist(), mode="markers",
                              name=lb.t("normal_peak", lang), marker={"color": "#9aa5b1", "size": 9, "symbol": "diamond"},
                              hovertemplate="%{y}: %{x:.4s}<extra>" + lb.t("normal_peak", lang) + "</extra>"))
-    fig.update_xaxes(title_text=units, rangemode="tozero", side="top")   # values on the first screen
+    fig.update_xaxes(title_text=lb.unit_name(units, lang), rangemode="tozero", side="top")   # values on the first screen
     fig.update_yaxes(type="category", automargin=True)
     _top_axis(fig)
     return fig
@@ -132,7 +144,7 @@ def utilisation_figure(plan: pd.DataFrame, lang: str, top: int = 30) -> go.Figur
     """Utilisation of each cluster's tightest resource at the predicted peak and at its upper bound,
     against the share its star level may use (red tick); the ``top`` riskiest, rank 1 on top."""
     w = worst_utilisation(plan).head(top).iloc[::-1]
-    labels = [f"{c} · {lb.t('res_' + r, lang)}" for c, r in zip(w["cluster"], w["resource"])]
+    labels = [f"{c} · {lb.metric_name(r, lang)}" for c, r in zip(w["cluster"], w["resource"])]
     fig = fg._base(lb.t("utilisation_title", lang), "", height=max(300, 30 * len(w) + 110))
     fig.add_trace(go.Bar(y=labels, x=(w["point"] * 100).tolist(), orientation="h", name=lb.t("at_point", lang),
                          marker_color=POINT_COLOUR, hovertemplate="%{y}: %{x:.0f}%<extra>" + lb.t("at_point", lang) + "</extra>"))
@@ -182,7 +194,7 @@ def reason_label(r, worst, lang: str) -> str:
         res, pct = RESOURCES[key], pts[key]
     else:
         res, pct = worst["resource"], worst["upper"]
-    text = lb.t(f"why_{r.status}", lang).format(res=lb.t(f"res_{res}", lang), pct=_pct(pct), allowed=_pct(r.max_util),
+    text = lb.t(f"why_{r.status}", lang).format(res=lb.metric_name(res, lang), pct=_pct(pct), allowed=_pct(r.max_util),
                                                 star=int(r.star))
     if getattr(r, "low_confidence", False) and r.status in ("over", "watch"):
         text += "; " + lb.t("why_weak", lang)
@@ -190,11 +202,6 @@ def reason_label(r, worst, lang: str) -> str:
     if unlimited:
         text += "; " + lb.t("why_unlimited", lang).format(n=unlimited, m=int(r.shards))
     return text
-
-
-def _method(name: str, lang: str) -> str:
-    key = f"method_{name}"
-    return lb.t(key, lang) if key in lb.LABELS else (name or "–")
 
 
 def plan_rows(plan: pd.DataFrame, lang: str = "en") -> list[dict]:
@@ -206,20 +213,21 @@ def plan_rows(plan: pd.DataFrame, lang: str = "en") -> list[dict]:
         proxies = int(getattr(r, "proxies", 0) or 0)
         rows.append({
             "rank": int(r.rank), "cluster": r.cluster, "business": r.business, "star": f"{int(r.star)}★",
-            "service": r.service, "status": lb.t(f"status_{r.status}", lang),
+            "service": r.service, "status": lb.status(r.status, lang),
             "shards": int(r.shards), "proxies": proxies if proxies or r.service == "twemproxy" else "–",
             "action": action_label(capacity.action(r._asdict()), lang),
             "risk": "–" if pd.isna(r.risk) else f"{r.risk:.2f}",
-            "resource": "–" if worst is None else lb.t(f"res_{worst['resource']}", lang),
+            "resource": "–" if worst is None else lb.metric_name(worst["resource"], lang),
             "util_point": "–" if worst is None else _pct(worst["point"]),
             "util_upper": "–" if worst is None else _pct(worst["upper"]), "allowed": _pct(r.max_util),
             "add_shards": int(r.add_shards), "add_proxies": int(r.add_proxies),
             "add_mem": lb.bytes_(r.add_mem_bytes) if r.add_mem_bytes > 0 else "0",
-            "method": getattr(r, "method", "") or "–",
+            "method": lb.named("method", getattr(r, "method", "") or "–", lang),
             "past_error": _pct(getattr(r, "past_mdape", np.nan)),
             "utilisation": "–" if worst is None else
             f"{_pct(worst['point'])} / {_pct(worst['upper'])} ({_pct(r.max_util)})",
-            "method_error": f"{_method(getattr(r, 'method', ''), lang)} ({_pct(getattr(r, 'past_mdape', np.nan))})",
+            "method_error": f"{lb.named('method', getattr(r, 'method', '') or '–', lang)} "
+                            f"({_pct(getattr(r, 'past_mdape', np.nan))})",
             "confidence": lb.t("low_confidence" if getattr(r, "low_confidence", False) else "confident", lang),
             "reason": reason_label(r, worst, lang), "sev": STATUS_SEV.get(r.status, "ok")})
     return rows

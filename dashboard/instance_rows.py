@@ -62,14 +62,15 @@ def severity_text(severity, reason, lang: str) -> str:
     missing reason adds nothing (never '(nan)')."""
     sev = str(severity) if isinstance(severity, str) and severity else "stale"
     has_reason = isinstance(reason, str) and reason.strip() != "" and sev != "stale"
-    return lb.t(sev, lang) + (f" ({reason})" if has_reason else "")
+    return lb.t(sev, lang) + (f" ({lb.note(reason, lang)})" if has_reason else "")
 
 
 def row(r: pd.Series, lang: str, zabbix_url: str) -> dict:
     g = r.get
-    role = str(g("role", ""))
-    if role == "slave" and "repl_ok" in r and not pd.isna(r["repl_ok"]):
-        role += " · link up" if r["repl_ok"] >= 0.5 else " · LINK DOWN"
+    raw_role = str(g("role", ""))
+    role = lb.role(raw_role, lang)
+    if raw_role == "slave" and "repl_ok" in r and not pd.isna(r["repl_ok"]):
+        role += " · " + lb.t("link_up" if r["repl_ok"] >= 0.5 else "link_down", lang)
     return {
         "instance": r["instance"], "role": role, "shard": int(g("shard", 0) or 0),
         "qps": _num(g("qps")), "proxy_qps": _num(g("proxy_qps")),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "business": ("Business", "业务"),
     "flags": ("Red flags", "告警"),
     "no_flags": ("No red flags", "无告警"),
-    "ok": ("ok", "正常"), "warn": ("warn", "警告"), "crit": ("crit", "严重"), "stale": ("stale", "无数据"),
+    "ok": ("ok", "正常"), "warn": ("warn", "警告"), "crit": ("crit", "严重"), "stale": ("stale", "数据过期"),
     "no_data": ("no data", "无数据"),
     "data_age": ("data age", "数据延迟"),
     "no_data_yet": ("no data yet", "暂无数据"),
@@ -199,13 +200,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "def_action": ("action: a split keeps each shard's maxmemory, so the new shards cover the memory too; "
                    "“raise maxmemory … or split” is a choice of one.",
                    "操作：拆分时每个分片的 maxmemory 不变，新增分片同时满足内存需求；“调大 maxmemory … 或拆分”二选一。"),
-    "status_over": ("over", "超限"), "status_watch": ("watch", "关注"), "status_ok": ("ok", "正常"),
-    "status_no forecast": ("no forecast", "无预测"),
     "col_utilisation": ("util. at peak / upper (allowed)", "利用率 峰值 / 上限（允许）"),
     "col_method_error": ("method (past error)", "预测方法（历史误差）"),
     "col_shards": ("shards now", "分片数"), "col_proxies": ("proxies now", "代理数"),
-    "method_pooled": ("pooled", "合并提升"), "method_last_lift": ("last_lift", "上次提升"),
-    "method_year_growth": ("year_growth", "同比增长"), "method_combined": ("combined", "组合"),
     "col_action": ("action", "操作"),
     "act_none": ("no change", "无需变更"),
     "act_split": ("split {a} → {b} shards (+{n})", "拆分 {a} → {b} 个分片（+{n}）"),
@@ -223,7 +220,6 @@ LABELS: dict[str, tuple[str, str]] = {
                  "依据的是低可信度预测：处理前请查看 CSV 中的 confidence_note"),
     "why_unlimited": ("{n} of {m} shards have no memory limit (maxmemory 0): their memory is not sized",
                       "{m} 个分片中 {n} 个没有内存上限（maxmemory 0）：不计算其内存"),
-    "res_qps": ("qps", "QPS"), "res_proxy_qps": ("proxy qps", "代理 QPS"), "res_memory": ("memory", "内存"),
     "cap_rows_all": ("Showing every cluster to change ({n}), then the ok clusters closest to their limit ({k}); "
                      "all {total} clusters are in the CSV (Export CSV).",
                      "显示全部 {n} 个需调整的集群，以及最接近上限的 {k} 个正常集群；全部 {total} 个集群见 CSV（导出 CSV）。"),
@@ -231,12 +227,10 @@ LABELS: dict[str, tuple[str, str]] = {
                        "to their limit ({k}); all {total} clusters are in the CSV (Export CSV).",
                        "显示 {n} 个需调整集群中风险最高的 {shown} 个，以及最接近上限的 {k} 个正常集群；"
                        "全部 {total} 个集群见 CSV（导出 CSV）。"),
-    "pct_of_capacity": ("% of capacity", "占容量 %"),
     "forecast_title": ("{title} · {name} · {metric} per {level}{shown}", "{title} · {name} · 每个{level}的 {metric}{shown}"),
     "top_of": (" (top {top} of {n})", "（共 {n} 个，显示前 {top} 个）"),
-    "bad_level": ("level={value!r} is not one of {choices}; showing business.",
-                  "level={value!r} 不是 {choices} 之一；显示业务。"),
-    "bad_metric": ("metric={value!r} is not one of {choices}; showing qps.", "metric={value!r} 不是 {choices} 之一；显示 qps。"),
+    "cap_bad_level": ("level={value!r} is not one of {choices}; showing business.",
+                      "level={value!r} 不是 {choices} 之一；显示业务。"),
     "bad_promotion": ("promotion={value!r} is not an upcoming promotion; showing {name}.",
                       "promotion={value!r} 不是即将到来的大促；显示 {name}。"),
     "no_upcoming": ("The promotion calendar has no promotion after the newest data; add the next one on the "
@@ -252,12 +246,172 @@ LABELS: dict[str, tuple[str, str]] = {
     "acked": ("acknowledged", "已确认"),
     "silenced": ("silenced", "已静默"),
     "alert_state": ("state", "状态"),
+    # issue 12: the rest of what the pages show, so that zh is whole
+    "h_where": ("where", "位置"), "h_metric": ("metric", "指标"), "h_severity": ("severity", "级别"),
+    "h_what": ("what", "原因"), "h_since": ("since", "开始时间"), "h_state": ("state", "状态"),
+    "same_range_last_year": ("same range last year", "去年同期"),
+    "median": ("median", "中位数"),
+    "pct_of_capacity": ("% of capacity", "占容量 %"),
+    "points": ("points", "个点"),
+    "cannot_show": ("Peakwatch cannot show this page", "Peakwatch 无法显示此页面"),
+    "see_log": ("the page could not be built; see the server log.", "页面生成失败；详情见服务器日志。"),
+    "link_up": ("link up", "链路正常"), "link_down": ("LINK DOWN", "链路断开"),
+    "role_master": ("master", "主"), "role_slave": ("replica", "从"), "role_replica": ("replica", "从"),
+    "role_proxy": ("proxy", "代理"),
+    "status_over": ("over", "超限"), "status_watch": ("watch", "关注"), "status_ok": ("ok", "正常"),
+    "status_no forecast": ("no forecast", "无预测"),
+    "note_short_history": ("too little normal history before the event", "大促前的日常历史数据不足"),
+    "method_pooled": ("pooled", "同类合并"), "method_last_lift": ("last_lift", "上次提升倍数"),
+    "method_year_growth": ("year_growth", "同比增长"), "method_combined": ("combined", "组合"),
+    "note_no_event_data": ("no data in the event window", "大促期间无数据"),
+    "note_no_peak": ("peak is not positive", "峰值不为正"),
+    "hours_short": ("h", "小时"),
+    "fleet_group": ("fleet", "全局"),
+    "today_hover": ("today", "今天"),
+    "normal_peak_hover": ("normal peak", "日常峰值"),
+    "growth_needs": ("needs 37 days of history.", "需要37天的历史数据。"),
+    "growth_axis": ("growth, last 7 days vs 30 days before", "增长（最近7天对比30天前）"),
+    "qps_axis": ("QPS now", "当前 QPS"),
+    "rw_axis": ("reads + writes per day", "每日读写次数"),
+    "reads_axis": ("reads per day", "每日读请求数"), "writes_axis": ("writes per day", "每日写请求数"),
+    "requests_axis": ("requests per day", "每日请求数"),
+    "axis_with_unit": ("{title} ({unit})", "{title}（{unit}）"),
+    "days_not_whole": ("days={value!r} is not a whole number of days; use {lo} to {hi}, e.g. ?days=365.",
+                       "days={value!r} 不是整数天数；请使用 {lo} 到 {hi}，例如 ?days=365。"),
+    "days_outside": ("days={value} is outside {lo}..{hi}; the fleet page shows at most two years.",
+                     "days={value} 超出 {lo}..{hi}；全局页面最多显示两年。"),
+    "bad_level": ("level={value!r} is not one of {choices}; showing the fleet.",
+                  "level={value!r} 不是 {choices} 之一；显示全局。"),
+    "bad_group": ("group={value!r} is not a {level} in the store; showing {shown}.",
+                  "group={value!r} 不是存储中的{level}；显示 {shown}。"),
+    "bad_metric": ("metric={value!r} is not one of {choices}; showing qps.",
+                   "metric={value!r} 不是 {choices} 之一；显示 QPS。"),
+    "bad_kind": ("kind={value!r} has no past promotion; pick one of {choices}.",
+                 "kind={value!r} 没有历史大促；请选择 {choices} 之一。"),
+    "none": ("none", "无"),
+    # NOC wall (issue 12 items 2-5): flag strip, tiles, the full flag list
+    "more_flags": ("+{n} more flags", "另有 {n} 条告警"),
+    "all_flags": ("All red flags", "全部告警"),
+    "last_data": ("last data {d} ago", "最后数据 {d}前"),
+    "tile_no_data": ("no data {d}", "无数据 {d}"),
+    "clearing": ("clearing", "恢复中"),
+    "all_silent": ("every instance silent", "所有实例均无数据"),
+    "no_promotion_in_history": ("No {kind} promotion inside {group}'s {metric} history.",
+                                "{group} 的{metric}历史中没有 {kind} 大促。"),
 }
+
+#: metric names as a page shows them (en: the metric's id, as in the URL and the CSV)
+METRIC_NAMES: dict[str, str] = {
+    "qps": "QPS", "mem_used": "内存已用", "mem_max": "内存上限", "mem_util": "内存利用率", "conns": "连接数",
+    "hit_ratio": "命中率", "evictions": "驱逐", "expired": "过期", "net_in": "网络入流量", "net_out": "网络出流量",
+    "cpu": "CPU", "frag_ratio": "碎片率", "repl_ok": "主从链路", "slowlog": "慢日志", "proxy_qps": "代理 QPS",
+    "proxy_timeouts": "后端超时", "server_ejects": "后端摘除", "server_err": "后端错误", "in_queue": "入队列",
+    "out_queue": "出队列", "reads": "读", "writes": "写", "memory": "内存",
+}
+
+#: alert rules without a metric (alerting.evaluate), in Chinese
+RULE_NAMES: dict[str, str] = {"stale": "数据过期", "cluster_stale": "集群无数据", "watchdog": "采集中断",
+                              "deviation": "偏离常值"}
+
+#: units of store.metrics in Chinese (en: as they are)
+UNIT_NAMES: dict[str, str] = {
+    "ops/s": "次/秒", "B": "字节", "%": "%", "conns": "个连接", "keys/s": "键/秒", "B/s": "字节/秒",
+    "ratio": "比值", "bool": "", "entries/s": "条/秒", "req/s": "请求/秒", "1/s": "次/秒", "req": "个请求",
+}
+
+#: large counts in words: (divisor, en, zh); Chinese groups digits by 10^4 (万) and 10^8 (亿)
+COUNT_UNITS = {"en": ((1e9, "billions"), (1e6, "millions"), (1e3, "thousands")),
+               "zh": ((1e12, "万亿次"), (1e8, "亿次"), (1e4, "万次"))}
+
+#: a date axis in Chinese: plotly's defaults ("Jan 2025", "Nov 15") by zoom level, in Chinese
+ZH_DATE_TICKS = (
+    (None, 60_000, "%H:%M:%S"),
+    (60_000, 86_400_000, "%H:%M<br>%-m月%-d日"),
+    (86_400_000, "M1", "%-m月%-d日<br>%Y年"),
+    ("M1", "M12", "%Y年%-m月"),
+    ("M12", None, "%Y年"),
+)
 
 
 def t(key: str, lang: str = "en") -> str:
     en, zh = LABELS[key]
     return zh if lang == "zh" else en
+
+
+def metric_name(metric: str, lang: str = "en") -> str:
+    """'mem_util' in en (the id a DBA types), '内存利用率' in zh."""
+    if lang != "zh":
+        return metric
+    return METRIC_NAMES.get(metric) or RULE_NAMES.get(metric, metric)
+
+
+def unit_name(units: str, lang: str = "en") -> str:
+    return UNIT_NAMES.get(units, units) if lang == "zh" else units
+
+
+def named(kind: str, value, lang: str = "en") -> str:
+    """A stored value of a kind the label table names (``{kind}_{value}``: role_master,
+    status_over, method_pooled) in ``lang``; any other value as it is."""
+    key = f"{kind}_{value}"
+    return t(key, lang) if key in LABELS else str(value)
+
+
+def role(value: str, lang: str = "en") -> str:
+    """An instance's role ('master', 'slave', 'proxy'); Redis 'slave' reads 'replica'."""
+    return named("role", value, lang)
+
+
+def status(value: str, lang: str = "en") -> str:
+    """A capacity plan status: over, watch, ok, no forecast."""
+    return named("status", value, lang)
+
+
+#: notes and reasons the engines write in English, by their text
+_NOTES = {"too little normal history before the event": "note_short_history",
+          "no data in the event window": "note_no_event_data", "peak is not positive": "note_no_peak",
+          "no data": "no_data", "no series": "no_series_short", "every instance silent": "all_silent"}
+#: reasons with numbers in them: pattern, Chinese template (groups by name)
+_PATTERNS = (
+    (re.compile(r"^(?P<metric>\w+) (?P<v>\S+) vs usual (?P<m>\S+) \(z (?P<z>\S+)\)$"),
+     "{metric} {v}，常值 {m}（z {z}）"),
+    (re.compile(r"^no data from (?P<source>.+) for (?P<age>\S+)$"), "{source} 已 {age} 无数据"),
+)
+
+
+def note(text, lang: str = "en") -> str:
+    """A note or flag reason from the engines ('no data', 'mem_util 97.2', 'zabbix: <problem>')
+    in ``lang``; a problem's own name (from Zabbix) stays as it is."""
+    if not isinstance(text, str) or not text:
+        return ""
+    if text in _NOTES:
+        return t(_NOTES[text], lang)
+    if lang == "zh":
+        for pattern, template in _PATTERNS:
+            m = pattern.match(text)
+            if m:
+                parts = m.groupdict()
+                if "metric" in parts:
+                    parts["metric"] = metric_name(parts["metric"], lang)
+                return template.format(**parts)
+    head, _, rest = text.partition(" ")
+    if head in METRIC_NAMES and rest:
+        return f"{metric_name(head, lang)} {rest}"
+    if text.startswith("zabbix: "):
+        return "Zabbix" + ("：" if lang == "zh" else ": ") + text[len("zabbix: "):]
+    return text
+
+
+def count_unit(largest: float, lang: str = "en") -> tuple[float, str]:
+    """(divisor, unit words) that show counts up to ``largest`` without an SI letter ('500B'
+    would read as bytes): billions / 亿次, ...; (1, '') for small counts."""
+    for div, words in COUNT_UNITS["zh" if lang == "zh" else "en"]:
+        if abs(largest) >= div:
+            return div, words
+    return 1.0, ""
+
+
+def axis_title(key: str, unit: str, lang: str = "en") -> str:
+    return t("axis_with_unit", lang).format(title=t(key, lang), unit=unit) if unit else t(key, lang)
 
 
 def si(value: float | None, unit: str = "") -> str:
@@ -291,12 +445,17 @@ def when(ts: int | float, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return datetime.fromtimestamp(int(ts), ZoneInfo(tz)).strftime(fmt)
 
 
-def duration(seconds: float) -> str:
+DURATION_UNITS = {"en": ("s", "m", "h", "d"), "zh": ("秒", "分钟", "小时", "天")}
+
+
+def duration(seconds: float, lang: str = "en") -> str:
+    """'42s', '23m', '2h05m', '3d'; in zh '42秒', '23分钟', '2小时05分钟', '3天'."""
+    sec, mins, hours, days = DURATION_UNITS["zh" if lang == "zh" else "en"]
     s = int(max(seconds, 0))
     if s < 90:
-        return f"{s}s"
+        return f"{s}{sec}"
     if s < 5400:
-        return f"{s // 60}m"
+        return f"{s // 60}{mins}"
     if s < 2 * 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d"
+        return f"{s // 3600}{hours}{s % 3600 // 60:02d}{mins}"
+    return f"{s // 86400}{days}"

@@ -48,18 +48,23 @@ def compute_wall_snapshot(ctx: Context, now: int, store: bool = True) -> dict:
     every = ctx.settings.collect_interval
     trends = ctx.cached(f"wall:trends:{now // every}", every * 2, lambda: q.traffic_trends(ctx.store, inv, now))
     snap = q.wall_snapshot(ctx.store, ctx.settings, now, ctx.cache.get("wall:onsets"), inv, trends)
-    ctx.cache.set("wall:onsets", snap["onsets"], timeout=0)
-    ctx.cache.set(f"wall:views:{snap['version']}", tl.views(snap["tiles"], ctx.lang), timeout=refresh * 20)
+    ctx.cache.set("wall:onsets", snap["onsets"], timeout=q.HOLD_S)   # unseen longer: a new flag
+    ctx.cache.set(views_key(ctx, snap["version"]), tl.views(snap["tiles"], ctx.lang, snap["now"]), timeout=refresh * 20)
     ctx.cache.set("wall:snap:last", snap, timeout=refresh * 4)
     if store:
         ctx.cache.set(f"wall:snap:{now // refresh}", snap, timeout=refresh * 2)
     return snap
 
 
+def views_key(ctx: Context, version: str | None) -> str:
+    """The cache key of a snapshot's tile views in this viewer's language."""
+    return f"wall:views:{ctx.lang}:{version}"
+
+
 def wall_views(ctx: Context, snap: dict) -> list[dict]:
     """What each tile shows for this snapshot (kept a while: refreshes diff against it)."""
-    key = f"wall:views:{snap['version']}"
-    return ctx.cached(key, ctx.settings.refresh_seconds * 20, lambda: tl.views(snap["tiles"], ctx.lang))
+    return ctx.cached(views_key(ctx, snap["version"]), ctx.settings.refresh_seconds * 20,
+                      lambda: tl.views(snap["tiles"], ctx.lang, snap["now"]))
 
 
 def latest_flags(ctx: Context):

@@ -14,6 +14,12 @@ import pandas as pd
 from alerting import flags as fl
 
 SPARK_SECONDS = 2 * 3600
+#: a threshold rule's warn reaches the wall once it has fired this long (a one-minute blip never
+#: does); crit, stale, Zabbix problems and deviations show at once
+SETTLE_S = 120
+#: a threshold rule's warn or crit stays on the wall this long after its alert resolved, in its
+#: place, marked "clearing": a flag that flaps (fires, resolves, fires again) does not blink or move
+HOLD_S = 300
 SPARK_POINTS = 24
 WEEK = 7 * 86400
 
@@ -119,6 +125,40 @@ def latest_flags(store, settings, now: int, plan: Plan | None = None) -> pd.Data
     return fl.evaluate(df, now, stale_after)
 
 
+def own_threshold(alerts: pd.DataFrame) -> pd.Series:
+    """True for alerts of Peakwatch's own threshold rules, those judged on each sample that can
+    flap: a Zabbix problem has its trigger's own delay and recovery, a deviation is judged per hour,
+    staleness is not a value."""
+    return alerts["metric"].fillna("").astype(str).ne("") & alerts["rule"].ne("deviation")
+
+
+def wall_alerts(open_alerts: pd.DataFrame, resolved: pd.DataFrame, now: int) -> pd.DataFrame:
+    """The stored alerts the wall shows (docs/dashboard.md "Flags that hold stay put").
+
+    Args:
+        open_alerts: firing and acknowledged alerts (``Store.open_alerts(include_pending=False)``).
+        resolved: alerts resolved lately (``Store.alerts(since=now - HOLD_S, state="resolved")``).
+    Returns:
+        open alerts plus threshold warns and crits (``own_threshold``) resolved in the last
+        ``HOLD_S`` s (``held`` True), less threshold warns that have not settled: such a warn shows
+        once it has fired ``SETTLE_S`` s, or once its target (dedup key) fired twice within
+        ``HOLD_S`` (it flaps: it holds). Everything else shows as the engine stored it.
+    """
+    cols = list(open_alerts.columns) + ["held"]
+    recent = resolved.iloc[0:0] if resolved.empty else resolved[
+        (resolved["resolved_at"] >= now - HOLD_S) & resolved["severity"].isin(("warn", "crit"))
+        & own_threshold(resolved)]
+    a = pd.concat([df for df in (open_alerts.assign(held=False), recent.assign(held=True)) if len(df)],
+                  ignore_index=True) if len(open_alerts) or len(recent) else pd.DataFrame(columns=cols)
+    if a.empty:
+        return a
+    fired = a["fired_at"].astype("int64")
+    end = a["resolved_at"].where(a["held"], now).astype("float64")
+    flaps = a.groupby("dedup_key")["dedup_key"].transform("size") >= 2
+    settled = (end - fired >= SETTLE_S) | flaps | (a["severity"] != "warn") | ~own_threshold(a)
+    return a[settled].reset_index(drop=True)
+
+
 def traffic_trends(store, plan: Plan, now: int) -> dict:
     """Business -> QPS a week ago ("week") and the two-hour sparkline ("spark"). These move once
     per collection pass, so callers may reuse them for the refreshes in between."""
@@ -126,6 +166,20 @@ def traffic_trends(store, plan: Plan, now: int) -> dict:
     ids = chosen["id"].tolist()
     return {"week": _sum_per_business(chosen, _value_at(store, ids, now - WEEK)),
             "spark": sparklines(store, chosen, now)}
+
+
+def carry_since(tiles: pd.DataFrame, previous: dict | None, now: int) -> pd.Series:
+    """Since when each business has shown its severity: the alerts' onset, or the previous
+    snapshot's when the business showed the same severity then (a flapping flag's alerts are
+    many, one after the other; the flag on the wall is one). ``previous``: business ->
+    (severity, since), kept for ``HOLD_S`` (``dashboard.page_cache``)."""
+    since = tiles["since"].fillna(now).astype("int64")
+    if not previous:
+        return since
+    prev = tiles["business"].map(lambda b: previous.get(b, (None, now)))
+    same = (prev.str[0] == tiles["severity"]).to_numpy() & (tiles["severity"] != "ok").to_numpy()
+    earlier = np.minimum(since.to_numpy(), prev.str[1].fillna(now).astype("int64").to_numpy())
+    return pd.Series(np.where(same, earlier, since.to_numpy()), index=tiles.index, dtype="int64")
 
 
 def wall_snapshot(store, settings, now: int, previous_onsets: dict | None = None,
@@ -136,16 +190,19 @@ def wall_snapshot(store, settings, now: int, previous_onsets: dict | None = None
     trends = trends or traffic_trends(store, plan, now)
     biz = plan.businesses
     flags = latest_flags(store, settings, now, plan)     # values (QPS, data age); red comes from the engine
-    tiles = biz.merge(fl.from_alerts(store.open_alerts(include_pending=False), now), on="business", how="left")
+    resolved = store.alerts(since=now - HOLD_S, state="resolved", limit=20_000)
+    shown = wall_alerts(store.open_alerts(include_pending=False), resolved, now)
+    tiles = biz.merge(fl.from_alerts(shown, now), on="business", how="left")
     has_series = tiles["business"].isin(set(plan.series["business"].astype(object)))
     unflagged = tiles["severity"].isna()
     tiles.loc[unflagged & has_series, ["severity", "reason", "where"]] = ["ok", "", ""]
     tiles.loc[unflagged & ~has_series, ["severity", "reason", "where"]] = ["stale", "no series", ""]
-    tiles["since"] = tiles["since"].fillna(now).astype("int64")
+    tiles["since"] = carry_since(tiles, previous_onsets, now)
     tiles["age"] = tiles["age"].fillna(0.0)
     tiles["n_flagged"] = tiles["n_flagged"].fillna(0).astype(int)
     tiles["acked"] = tiles["acked"].fillna(False).astype(bool)
     tiles["silenced"] = tiles["silenced"].fillna(False).astype(bool)
+    tiles["held"] = tiles["held"].fillna(False).astype(bool)
     chosen = plan.front
     fresh = flags[flags["current"]]          # values older than stale_after say nothing about now
     latest_qps = pd.Series(fresh["value"].to_numpy(), index=fresh["id"].to_numpy()).reindex(chosen["id"].to_numpy())
@@ -162,7 +219,8 @@ def wall_snapshot(store, settings, now: int, previous_onsets: dict | None = None
         "flagged": fl.wall_order(tiles, now),
         "counts": fl.counts(tiles),
         "latest_ts": None if pd.isna(latest_ts) else int(latest_ts),
-        "onsets": {b: (s, int(t)) for b, s, t in zip(tiles["business"], tiles["severity"], tiles["since"])},
+        "onsets": {b: (s, int(t)) for b, s, t in zip(tiles["business"], tiles["severity"], tiles["since"])
+                   if s != "ok"},
     }
     snap["version"] = snapshot_version(snap)
     return snap
@@ -172,9 +230,11 @@ def snapshot_version(snap: dict) -> str:
     """Changes whenever anything a viewer would see changes (values, flags, inventory)."""
     t = snap["tiles"]
     h = hashlib.blake2b(digest_size=8)
-    h.update(pd.util.hash_pandas_object(t[["business", "severity", "qps", "qps_week", "acked", "silenced"]],
+    h.update(pd.util.hash_pandas_object(t[["business", "severity", "qps", "qps_week", "acked", "silenced", "held"]],
                                         index=False).values)
-    h.update(repr((snap["latest_ts"], t["spark"].map(len).sum())).encode())
+    # a stale tile says for how long ("no data 12m"): it changes every minute even when no data arrives
+    minute = snap["now"] // 60 if snap["counts"]["stale"] else None
+    h.update(repr((snap["latest_ts"], t["spark"].map(len).sum(), minute)).encode())
     return h.hexdigest()
 
 

@@ -228,7 +228,8 @@ def _prepare(series, events, target, cutoff, level) -> _Prepared:
     _check_target(target, cutoff, given)
     if not 0 < level < 1:
         raise ForecastError(f"level={level} must be between 0 and 1, e.g. 0.8 for an 80% interval.")
-    others = [e for e in events if e != target] if events is not None else []
+    # in time order whatever order they come in: the same events give the same forecast to the last digit
+    others = sorted((e for e in events if e != target), key=lambda e: (e.start, e.name)) if events is not None else []
     check_events(others + [target])
     s = s.iloc[:int(np.searchsorted(s.index.asi8, cutoff.value, side="right"))]
     if s.empty:

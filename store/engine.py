@@ -184,6 +184,8 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+MIGRATE_WAIT_S = 180      # how long opening a store waits for another process's schema upgrade
+
 def migrate(engine: Engine) -> bool:
     """Upgrade to the newest schema, once however many processes open a store at the same time:
     the upgrade runs under the schema lock (SQLite's write lock, a PostgreSQL advisory lock) and
@@ -193,7 +195,18 @@ def migrate(engine: Engine) -> bool:
         return False
     cfg = alembic_config()
     with engine.begin() as conn:
-        begin_write(conn)
+        sqlite = conn.dialect.name == "sqlite"
+        busy_ms = conn.exec_driver_sql("PRAGMA busy_timeout").scalar() if sqlite else None
+        if sqlite:
+            # wait for another process's upgrade as long as an upgrade may take on a busy machine,
+            # not the busy timeout of ordinary writes (10 s): four processes opening a fresh store
+            # on two loaded cores waited longer than that for the first one's upgrade
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={MIGRATE_WAIT_S * 1000}")
+        try:
+            begin_write(conn)
+        finally:
+            if sqlite:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_ms)}")
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, 0)", (PG_LOCK_SCHEMA,))
         if MigrationContext.configure(conn).get_current_revision() == head:

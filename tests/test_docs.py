@@ -40,3 +40,13 @@ def test_readme_documents_every_cli_command():
     sub = next(a for a in parser._actions if a.dest == "command")
     for name in sub.choices:
         assert f"app.py {name}" in README or f"`python app.py {name}" in README, name
+
+
+def test_no_file_holds_merge_conflict_markers():
+    """A merge left half-resolved shows its markers to every reader (the CHANGELOG once did)."""
+    import subprocess
+    found = subprocess.run(["git", "grep", "-nIE", r"^(<{7}|={7}|>{7})( |$)"], cwd=ROOT,
+                           capture_output=True, text=True)
+    if found.returncode == 128:            # not a git checkout (an unpacked archive): nothing to read
+        return
+    assert found.stdout == "", f"merge conflict markers left in:\n{found.stdout}"

@@ -40,8 +40,11 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
           const v = grid.views[i], name = grid.names[i], star = grid.stars[i];
           const a = el("a", v.cls);
           a.id = "t" + i; a.href = "/business/" + encodeURIComponent(name); a.title = v.tip;
+          a.dataset.business = name;         // the full name (the tile may show it shorter)
           const head = el("div", "tile-head");
-          head.appendChild(el("span", "name", name));
+          const g = el("span", "glyph", v.glyph); g.id = "g" + i;
+          head.appendChild(g);
+          head.appendChild(el("span", "name", grid.short ? grid.short[i] : name));
           head.appendChild(el("span", "star star-" + star, "\u2605" + star));
           const body = el("div", "tile-body");
           const q = el("span", "qps", v.qps); q.id = "q" + i;
@@ -54,9 +57,47 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         section.appendChild(box);
         frag.appendChild(section);
       });
+      // sized before the tiles go in: the page lays out once, at the final size
+      window.dash_clientside.peakwatch.fitWall(grid.names.length + grid.lines.length);
       root.replaceChildren(frag);
       window.peakwatchDrawnAt = performance.now();
       return String(grid.names.length);
+    },
+    // Size the tiles to fill the screen below the flag strip: the number of columns that gives the
+    // largest tiles (base 112x40 px at --u 1: a 14 px name and a 16 px QPS inside a 2 px pattern border), every cell one size,
+    // nothing below the fold. Runs after drawing, on resize and when the flag strip changes height.
+    fitWall: function (count) {
+      const root = document.getElementById("wall-groups");
+      if (!root) { return; }
+      const n = typeof count === "number" ? count : root.querySelectorAll(".tile, .group-title").length;
+      if (!n) { return; }
+      const BW = 112, BH = 40, SPARK = 15, UMAX = 3;
+      const pad = parseFloat(getComputedStyle(document.getElementById("wall")).paddingBottom) || 0;
+      const W = root.clientWidth;
+      const H = window.innerHeight - (root.getBoundingClientRect().top + window.scrollY) - pad - 2;
+      const gap = Math.max(2, Math.round(Math.min(window.innerWidth / 640, window.innerHeight / 360)));
+      let best = {u: 0, c: 1, rows: n};
+      for (let c = 1; c <= n; c++) {
+        const rows = Math.ceil(n / c);
+        const u = Math.min((W - (c - 1) * gap) / c / BW, (H - (rows - 1) * gap) / rows / BH);
+        if (u > best.u) { best = {u: u, c: c, rows: rows}; }
+      }
+      const u = Math.max(0.5, Math.min(best.u, UMAX));
+      const w = Math.min(Math.floor((W - (best.c - 1) * gap) / best.c), Math.floor(BW * u * 1.6));
+      const h = Math.min(Math.floor((H - (best.rows - 1) * gap) / best.rows), Math.floor((BH + SPARK + 4) * u));
+      root.style.setProperty("--u", u.toFixed(3));
+      root.style.setProperty("--tw", w + "px");
+      root.style.setProperty("--th", h + "px");
+      root.style.setProperty("--gap", gap + "px");
+      root.classList.toggle("with-spark", h >= (BH + SPARK) * u);
+      if (!window.peakwatchFitting) {        // once per page: refit on resize and when the strip changes
+        window.peakwatchFitting = true;
+        const again = function () { requestAnimationFrame(function () { window.dash_clientside.peakwatch.fitWall(); }); };
+        window.addEventListener("resize", again);
+        const strip = document.getElementById("wall-flags");
+        if (strip && window.ResizeObserver) { new ResizeObserver(again).observe(strip); }
+      }
+      window.peakwatchFit = {u: u, columns: best.c, rows: best.rows, w: w, h: h};
     },
     // Apply the server's diff to the tiles in place: only changed fields, nothing re-drawn.
     applyWallDiff: function (diff, state) {
@@ -67,6 +108,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         const c = t[i], tile = byId("t" + i);
         if (!tile) { continue; }
         if (c.cls !== undefined) { tile.className = c.cls; }
+        if (c.glyph !== undefined) { byId("g" + i).textContent = c.glyph; }
         if (c.tip !== undefined) { tile.title = c.tip; }
         if (c.qps !== undefined) { byId("q" + i).textContent = c.qps; }
         if (c.chg !== undefined) { byId("c" + i).textContent = c.chg; }
@@ -100,8 +142,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         data.received = Date.now() / 1000; data.received_now = data.now;
       }
       const age = Math.max(0, data.now - data.latest + (Date.now() / 1000 - data.received));
-      const text = age < 90 ? Math.round(age) + "s" : age < 5400 ? Math.round(age / 60) + "m"
-        : Math.floor(age / 3600) + "h" + String(Math.round(age % 3600 / 60)).padStart(2, "0") + "m";
+      const u = data.units || ["s", "m", "h", "d"];      // labels.DURATION_UNITS, as labels.duration
+      const text = age < 90 ? Math.round(age) + u[0] : age < 5400 ? Math.floor(age / 60) + u[1]
+        : age < 172800 ? Math.floor(age / 3600) + u[2] + String(Math.floor(age % 3600 / 60)).padStart(2, "0") + u[1]
+        : Math.floor(age / 86400) + u[3];
       return [data.label + " " + text, age > data.stale_after ? "age old" : "age"];
     },
     toggleMute: function (n, labels) {

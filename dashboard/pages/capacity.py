@@ -55,7 +55,7 @@ def layout(promotion=None, level=None, metric=None, **_ignored):
         target = cal["upcoming"][0]
         problems.append(lb.t("bad_promotion", lang).format(value=promotion, name=target.name))
     if level is not None and level not in FORECAST_LEVELS:
-        problems.append(lb.t("bad_level", lang).format(value=level, choices=", ".join(FORECAST_LEVELS)))
+        problems.append(lb.t("cap_bad_level", lang).format(value=level, choices=", ".join(FORECAST_LEVELS)))
     if metric is not None and metric not in fd.FORECAST_METRICS:
         problems.append(lb.t("bad_metric", lang).format(value=metric, choices=", ".join(fd.FORECAST_METRICS)))
     return html.Div([

@@ -31,11 +31,21 @@ def _days_picker(days: int, kiosk, lang: str) -> html.Div:
         for d in DAY_CHOICES], className="sub days-picker", id="fleet-days")
 
 
-def _traffic_cards(data: dict, ctx, lang: str) -> list:
+def _marks(data: dict, tz: str) -> list[tuple[str, str]]:
+    """(local day, promotion name) of the calendar's promotions in the window: the spikes' names."""
+    promos = data.get("promotions")
+    if promos is None or promos.empty:
+        return []
+    return list(zip(fg.local_days(promos["start"], tz), promos["name"]))
+
+
+def _traffic_cards(data: dict, ctx, lang: str, colours: dict) -> list:
     rw, cov = data["rw"], data["coverage"]
+    marks = _marks(data, ctx.tz)
     if rw is None:
         req = data["requests"]
-        body = (_graph(fg.stacked_area_figure(req, lb.t("daily_requests", lang), "requests/day", ctx.tz, days=True),
+        body = (_graph(fg.stacked_area_figure(req, lb.t("daily_requests", lang), "", ctx.tz, days=True, lang=lang,
+                                              colours=colours, marks=marks, count_key="requests_axis"),
                        "fleet-daily") if req["ts"].nunique() >= 2 else
                 html.P(f"{lb.t('daily_requests', lang)}: {lb.t('one_day_yet', lang)}", id="fleet-daily"))
         return [html.Div([html.P(lb.t("rw_missing", lang), className="sub", id="fleet-rw-note"), body],
@@ -48,13 +58,26 @@ def _traffic_cards(data: dict, ctx, lang: str) -> list:
         id="fleet-rw-note")
     names = (lb.t("reads", lang), lb.t("writes", lang))
     return [
-        html.Div([note, _graph(fg.reads_writes_figure(rw["total"], lb.t("daily_rw_total", lang), names, ctx.tz),
-                               "fleet-daily")], className="card"),
-        html.Div([_graph(fg.stacked_area_figure(rw["reads"], lb.t("daily_reads", lang), "reads/day", ctx.tz,
-                                                days=True), "fleet-reads"),
-                  _graph(fg.stacked_area_figure(rw["writes"], lb.t("daily_writes", lang), "writes/day", ctx.tz,
-                                                days=True), "fleet-writes")], className="card two"),
+        html.Div([note, _graph(fg.reads_writes_figure(rw["total"], lb.t("daily_rw_total", lang), names, ctx.tz,
+                                                      lang, marks), "fleet-daily")], className="card"),
+        html.Div([_graph(fg.stacked_area_figure(rw["reads"], lb.t("daily_reads", lang), "", ctx.tz, days=True,
+                                                lang=lang, colours=colours, marks=marks, count_key="reads_axis"),
+                         "fleet-reads"),
+                  _graph(fg.stacked_area_figure(rw["writes"], lb.t("daily_writes", lang), "", ctx.tz, days=True,
+                                                lang=lang, colours=colours, marks=marks, count_key="writes_axis"),
+                         "fleet-writes")], className="card two"),
     ]
+
+
+def _top_cards(data: dict, lang: str) -> html.Div:
+    top = (_graph(fg.top_bar_figure(data["top"], "business", "qps", lb.t("top_qps", lang),
+                                    x_title=lb.t("qps_axis", lang)), "fleet-top")
+           if len(data["top"]) else html.P(f"{lb.t('top_qps', lang)}: {lb.t('no_current_qps', lang)}", id="fleet-top"))
+    growth = (_graph(fg.top_bar_figure(data["growth"], "business", "growth", lb.t("top_growth", lang), "%{x:.0f}%",
+                                       x_title=lb.t("growth_axis", lang), suffix="%"), "fleet-growth")
+              if len(data["growth"]) else
+              html.P(f"{lb.t('top_growth', lang)}: {lb.t('growth_needs', lang)}", id="fleet-growth"))
+    return html.Div([top, growth], className="card two")
 
 
 @cp.guarded
@@ -63,35 +86,34 @@ def layout(kiosk=None, days=None, **_ignored):
     lang = ctx.lang
     nav = None if cp.is_on(kiosk) else cp.navbar("/fleet", lang)
     try:
-        n_days = fd.parse_days(days)
+        n_days = fd.parse_days(days, lang)
     except bd.RangeError as exc:
         return html.Div([nav, cp.message(lb.t("bad_input", lang), str(exc), lang)])
     data = cached.fleet_page(ctx, n_days, ctx.now())
     if data["mix"].empty:
         return html.Div([nav, cp.message(lb.t("fleet", lang), lb.t("store_empty", lang), lang)])
     hist = data["history"]
+    # one colour per product line on every chart of the page (16 lines need more than plotly's 10)
+    lines = fg.group_colours(set(hist["product_line"]["group"]) | set(data["mix"]["product_line"]))
+    services = fg.group_colours(set(hist["service"]["group"]) | set(data["mix"]["service"]))
     return html.Div([
         nav,
         html.H1(lb.t("fleet", lang)),
         html.P(f"{int(data['mix']['instances'].sum())} {lb.t('instances', lang).lower()}", className="sub",
                id="fleet-total"),
         _days_picker(n_days, kiosk, lang),
-        *_traffic_cards(data, ctx, lang),
+        *_traffic_cards(data, ctx, lang, lines),
         html.Div([_graph(fg.stacked_area_figure(hist["product_line"], lb.t("instances_over_line", lang),
-                                                lb.t("instances", lang), ctx.tz, days=True, shift=-1, steps=True),
-                         "fleet-inst-line"),
+                                                lb.t("instances", lang), ctx.tz, days=True, shift=-1, steps=True,
+                                                lang=lang, colours=lines), "fleet-inst-line"),
                   _graph(fg.stacked_area_figure(hist["service"], lb.t("instances_over_service", lang),
-                                                lb.t("instances", lang), ctx.tz, days=True, shift=-1, steps=True),
-                         "fleet-inst-service")], className="card two"),
-        html.Div([_graph(fg.stacked_bar_figure(data["mix"], "product_line", "service", "instances",
-                                               lb.t("instances_by", lang)), "fleet-instances")], className="card"),
-        html.Div([_graph(fg.top_bar_figure(data["top"], "business", "qps", lb.t("top_qps", lang)), "fleet-top")
-                  if len(data["top"]) else html.P(f"{lb.t('top_qps', lang)}: {lb.t('no_current_qps', lang)}",
-                                                  id="fleet-top"),
-                  _graph(fg.top_bar_figure(data["growth"], "business", "growth", lb.t("top_growth", lang),
-                                           "%{x:.0f}%"), "fleet-growth") if len(data["growth"]) else
-                  html.P(f"{lb.t('top_growth', lang)}: needs 37 days of history.", id="fleet-growth")],
+                                                lb.t("instances", lang), ctx.tz, days=True, shift=-1, steps=True,
+                                                lang=lang, colours=services), "fleet-inst-service")],
                  className="card two"),
+        html.Div([_graph(fg.stacked_bar_figure(data["mix"], "product_line", "service", "instances",
+                                               lb.t("instances_by", lang), lb.t("instances", lang), services),
+                         "fleet-instances")], className="card"),
+        _top_cards(data, lang),
     ], className="page fleet kiosk" if cp.is_on(kiosk) else "page fleet")
 
 

@@ -30,23 +30,41 @@ def default_kind(cal: dict) -> str:
 
 
 def choose(ctx, cal: dict, level, group, metric, kind) -> tuple[dict, list[str]]:
-    """The selection from URL parameters, with a message for each one that was not usable."""
+    """The selection from URL parameters, with a message (in the page's language) for each one
+    that was not usable."""
+    lang = ctx.lang
     problems = []
     if level is not None and level not in fd.COMPARE_LEVELS:
-        problems.append(f"level={level!r} is not one of {', '.join(fd.COMPARE_LEVELS)}; showing the fleet.")
+        problems.append(lb.t("bad_level", lang).format(value=level, choices=_choices("level", fd.COMPARE_LEVELS, lang)))
     level = level if level in fd.COMPARE_LEVELS else "fleet"
     names = fd.groups(ctx, level)
     if group is not None and group not in names:
-        problems.append(f"group={group!r} is not a {level} in the store; showing {names[0] if names else 'none'}.")
+        shown = group_label(names[0], level, lang) if names else lb.t("none", lang)
+        problems.append(lb.t("bad_group", lang).format(value=group, level=lb.t(f"level_{level}", lang), shown=shown))
     group = group if group in names else (names[0] if names else None)
     if metric is not None and metric not in fd.COMPARE_METRICS:
-        problems.append(f"metric={metric!r} is not one of {', '.join(fd.COMPARE_METRICS)}; showing qps.")
+        problems.append(lb.t("bad_metric", lang).format(value=metric, choices=_choices("metric", fd.COMPARE_METRICS, lang)))
     metric = metric if metric in fd.COMPARE_METRICS else "qps"
     kinds = sorted({e.kind for e in cal["past"]})
     if kind is not None and kind not in kinds:
-        problems.append(f"kind={kind!r} has no past promotion; pick one of {', '.join(kinds)}.")
+        problems.append(lb.t("bad_kind", lang).format(value=kind, choices=_choices("kind", kinds, lang)))
     kind = kind if kind in kinds else default_kind(cal)
     return {"level": level, "group": group, "metric": metric, "kind": kind, "kinds": kinds}, problems
+
+
+def _choices(param: str, values, lang: str) -> str:
+    """The accepted values as the user types them: 'business, cluster' (en); in zh as URL
+    parameters ('level=business、level=cluster'), so no bare English word stands in the sentence."""
+    return "、".join(f"{param}={v}" for v in values) if lang == "zh" else ", ".join(values)
+
+
+def group_label(name: str, level: str, lang: str) -> str:
+    """The fleet's one group reads 全局 in zh; other groups are names."""
+    return lb.t("fleet_group", lang) if level == "fleet" else name
+
+
+def group_options(names: list[str], level: str, lang: str) -> list[dict]:
+    return [{"label": group_label(n, level, lang), "value": n} for n in names]
 
 
 @cp.guarded
@@ -69,10 +87,12 @@ def layout(level=None, group=None, metric=None, kind=None, scale=None, **_ignore
                 html.Label(lb.t("level", lang)),
                 dcc.Dropdown(level_options, sel["level"], id="promo-level", clearable=False),
                 html.Label(lb.t("group", lang)),
-                dcc.Dropdown(fd.groups(ctx, sel["level"]), sel["group"], id="promo-group", clearable=False,
+                dcc.Dropdown(group_options(fd.groups(ctx, sel["level"]), sel["level"], lang), sel["group"],
+                             id="promo-group", clearable=False,
                              style={"minWidth": "240px"}),
                 html.Label(lb.t("metric", lang)),
-                dcc.Dropdown(list(fd.COMPARE_METRICS), sel["metric"], id="promo-metric", clearable=False),
+                dcc.Dropdown([{"label": lb.metric_name(m, lang), "value": m} for m in fd.COMPARE_METRICS],
+                             sel["metric"], id="promo-metric", clearable=False),
                 html.Label(lb.t("kind", lang)),
                 dcc.Dropdown(sel["kinds"], sel["kind"], id="promo-kind", clearable=False),
                 html.Label(lb.t("scale", lang)),
@@ -91,10 +111,12 @@ def layout(level=None, group=None, metric=None, kind=None, scale=None, **_ignore
 
 # ------------------------------------------------------------------------------- callbacks
 @inputs.guarded_callback(2)
-def group_options(level):
+def level_groups(level):
     """The groups of the chosen level (the first one selected)."""
-    names = fd.groups(context.current(), inputs.choice(level, fd.COMPARE_LEVELS, "level"))
-    return names, names[0] if names else None
+    ctx = context.current()
+    level = inputs.choice(level, fd.COMPARE_LEVELS, "level")
+    names = fd.groups(ctx, level)
+    return group_options(names, level, ctx.lang), names[0] if names else None
 
 
 @inputs.guarded_callback(3)
@@ -114,15 +136,16 @@ def compare(level, group, metric, kind, scale):
         return {}, html.P(str(exc)), str(exc)
     lang = ctx.lang
     fig = ff.overlay_figure(data["aligned"], kind, metric, lang, relative=scale == "relative")
-    rows = ff.lift_rows(data["lifts"], kind)
+    rows = ff.lift_rows(data["lifts"], kind, lang)
     table = cp.table(rows, [(c, lb.t(f"col_{c}", lang)) for c in LIFT_COLUMNS], "promo-lift-table")
-    msg = "" if rows else f"No {kind} promotion inside {group}'s {metric} history."
+    msg = "" if rows else lb.t("no_promotion_in_history", lang).format(
+        kind=kind, group=group_label(group, level, lang), metric=lb.metric_name(metric, lang))
     return fig, table, msg
 
 
 def register_callbacks(app: dash.Dash) -> None:
     app.callback(Output("promo-group", "options"), Output("promo-group", "value"),
-                 Input("promo-level", "value"), prevent_initial_call=True)(group_options)
+                 Input("promo-level", "value"), prevent_initial_call=True)(level_groups)
     app.callback(Output("promo-overlay", "figure"), Output("promo-lifts", "children"), Output("promo-msg", "children"),
                  Input("promo-level", "value"), Input("promo-group", "value"), Input("promo-metric", "value"),
                  Input("promo-kind", "value"), Input("promo-scale", "value"))(compare)

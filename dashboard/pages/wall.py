@@ -19,7 +19,8 @@ from dashboard import labels as lb
 from dashboard import tiles as tl
 
 dash.register_page(__name__, path="/", title="Peakwatch · NOC wall", name="wall")
-MAX_FLAGS = 14  # the strip stays one or two lines; the counts give the total
+FLAG_COLUMNS, FLAG_ROWS = 5, 2   # the strip is at most two rows of five; "+N more flags" links to the rest
+ALL_FLAGS = "/?flags=all"
 
 
 def inventory_key(snap: dict) -> str:
@@ -27,31 +28,43 @@ def inventory_key(snap: dict) -> str:
     return hashlib.blake2b("\n".join(snap["tiles"]["business"]).encode(), digest_size=8).hexdigest()
 
 
-def flag_strip(snap: dict, ctx: context.Context) -> list:
+def flag_link(row, now: int, lang: str) -> dcc.Link:
+    """One flag: glyph, severity, name and star on one line; why, for how long and its mark below."""
+    # acknowledged / silenced flags stay on the wall, marked (someone is on it / it is expected);
+    # a held one has cleared lately and stays in its place a while (dashboard.wall_data.HOLD_S)
+    mark = ("silenced" if getattr(row, "silenced", False) else "acked" if getattr(row, "acked", False)
+            else "clearing" if getattr(row, "held", False) else "")
+    why = tl.reason_text(row, now, lang)
+    stale = row.severity == "stale"          # its reason already says how long
+    tail = [why] if stale else [why, lb.duration(now - row.since, lang)]
+    return dcc.Link([
+        html.Div([html.Span(tl.GLYPH[row.severity], className="glyph"),
+                  html.Span(lb.t(row.severity, lang), className="sev"),
+                  html.Span(row.business, className="name"),
+                  html.Span(f"\u2605{row.star}", className=f"star star-{row.star}")], className="flag-head"),
+        html.Div([html.Span(lb.t(mark, lang), className="mark") if mark else None,
+                  html.Span(" \u00b7 ".join(tail), className="why-text")], className="why"),
+    ], href=f"/business/{quote(row.business)}", className=f"flag sev-{row.severity}" + (f" {mark}" if mark else ""),
+        title=f"{row.business} \u00b7 {lb.t(row.severity, lang)} \u00b7 {why}")
+
+
+def flag_strip(snap: dict, ctx: context.Context, limit: int | None = FLAG_COLUMNS * FLAG_ROWS) -> list:
+    """The flags in wall order (``alerting.flags.wall_order``); beyond ``limit`` cells, the last
+    cell is a "+N more flags" link to the full list."""
     flagged = snap["flagged"]
     lang = ctx.lang
     if flagged.empty:
         return [html.Div(lb.t("no_flags", lang), className="no-flags")]
-    out = []
-    for row in flagged.head(MAX_FLAGS).itertuples(index=False):
-        what = {"no data": lb.t("no_data", lang), "no series": lb.t("no_series_short", lang)}.get(row.reason, row.reason)
-        # acknowledged / silenced flags stay on the wall, marked (someone is on it / it is expected)
-        mark = "silenced" if getattr(row, "silenced", False) else "acked" if getattr(row, "acked", False) else ""
-        out.append(dcc.Link([
-            html.Span(f"★{row.star}", className=f"star star-{row.star}"),
-            html.Span(row.business, className="name"),
-            html.Span(lb.t(row.severity, lang), className="sev"),
-            html.Span(lb.t(mark, lang), className="mark") if mark else None,
-            html.Span(f"{what} · {lb.duration(snap['now'] - row.since)}", className="why"),
-        ], href=f"/business/{quote(row.business)}", className=f"flag sev-{row.severity}" + (f" {mark}" if mark else ""),
-            title=row.business))
-    if len(flagged) > MAX_FLAGS:
-        out.append(html.Span(f"+{len(flagged) - MAX_FLAGS}", className="flag more"))
+    shown = flagged if limit is None or len(flagged) <= limit else flagged.head(limit - 1)
+    out = [flag_link(row, snap["now"], lang) for row in shown.itertuples(index=False)]
+    if len(shown) < len(flagged):
+        out.append(dcc.Link(lb.t("more_flags", lang).format(n=len(flagged) - len(shown)), href=ALL_FLAGS,
+                            className="flag more", id="more-flags"))
     return out
 
 
 def counts(snap: dict, lang: str) -> list:
-    return [html.Span(f"{lb.t(s, lang)} {n}", className=f"count sev-{s}") for s, n in
+    return [html.Span(f"{tl.GLYPH[s]} {lb.t(s, lang)} {n}", className=f"count sev-{s}") for s, n in
             (("crit", snap["counts"]["crit"]), ("warn", snap["counts"]["warn"]),
              ("stale", snap["counts"]["stale"]), ("ok", snap["counts"]["ok"]))]
 
@@ -60,6 +73,7 @@ def age_data(snap: dict, ctx: context.Context) -> dict:
     return {"now": snap["now"], "latest": snap["latest_ts"],
             "stale_after": ctx.settings.stale_after_intervals * ctx.settings.collect_interval,
             "label": lb.t("data_age", ctx.lang), "none": lb.t("no_data_yet", ctx.lang),
+            "units": lb.DURATION_UNITS["zh" if ctx.lang == "zh" else "en"],
             "on": lb.t("sound_on", ctx.lang), "off": lb.t("sound_off", ctx.lang)}
 
 
@@ -69,11 +83,24 @@ def rotation_store(kiosk: bool, ctx: context.Context) -> dcc.Store:
                      html.Div(id="rotation-done", hidden=True)])
 
 
+def all_flags(snap: dict, ctx: context.Context) -> html.Div:
+    """``/?flags=all``: every flag in wall order (where "+N more flags" leads)."""
+    lang = ctx.lang
+    return html.Div([
+        cp.navbar("/", lang),
+        html.Header([html.H1(lb.t("all_flags", lang)), html.Div(counts(snap, lang), className="counts"),
+                     dcc.Link(lb.t("back_to_wall", lang), href="/", className="back-link")], className="wall-header"),
+        html.Div(flag_strip(snap, ctx, limit=None), id="all-flags", className="flags all"),
+    ], id="wall", className="wall flag-list")
+
+
 @cp.guarded
-def layout(kiosk=None, sound=None, **_ignored):
+def layout(kiosk=None, sound=None, flags=None, **_ignored):
     ctx = context.current()
     lang, kiosk_on = ctx.lang, cp.is_on(kiosk)
     snap = cached.wall_snapshot(ctx, allow_previous=True)
+    if flags == "all":
+        return all_flags(snap, ctx)
     sound_on = ctx.settings.wall_sound or cp.is_on(sound)
     header = html.Header([
         html.H1(lb.t("wall", lang)),
@@ -118,7 +145,7 @@ def refresh(_n, state):
         grp = tl.grid(snap["tiles"], new, ctx.lang)
     else:
         diff = {"v": snap["version"], "inv": state["inv"],
-                "t": tl.diff(ctx.cache.get(f"wall:views:{state.get('v')}"), new)}
+                "t": tl.diff(ctx.cache.get(cached.views_key(ctx, state.get("v"))), new)}
         grp = no_update
     diff["crit"] = list(snap["flagged"].query("severity == 'crit'")["business"])
     return diff, flag_strip(snap, ctx), counts(snap, ctx.lang), grp, age_data(snap, ctx)

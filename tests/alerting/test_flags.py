@@ -44,12 +44,19 @@ def test_worst_of_business_prefers_crit_over_stale_and_counts_age():
     assert worst.loc["s", "severity"] == "stale" and worst.loc["s", "age"] == 900
 
 
-def test_wall_order_star_then_severity_then_duration():
-    frame = pd.DataFrame({"business": ["w5", "c3", "c3old", "ok5", "s4"], "star": [5, 3, 3, 5, 4],
-                          "severity": ["warn", "crit", "crit", "ok", "stale"],
-                          "since": [NOW - 10, NOW - 10, NOW - 999, NOW, NOW - 5]})
-    assert list(fl.wall_order(frame, NOW)["business"]) == ["w5", "s4", "c3old", "c3"]
-    assert fl.counts(frame) == {"ok": 1, "stale": 1, "warn": 1, "crit": 2}
+def test_wall_order_severity_first_within_the_star_band():
+    """A 3-star crit is above ten 5-star warns (the NOC reads the strip top down); 1-2 star
+    businesses come after the 3-5 star band whatever their severity; longest flagged first."""
+    warns = [f"w5-{i}" for i in range(10)]
+    frame = pd.DataFrame({"business": warns + ["c3", "c3old", "ok5", "s4", "c1", "w4"],
+                          "star": [5] * 10 + [3, 3, 5, 4, 1, 4],
+                          "severity": ["warn"] * 10 + ["crit", "crit", "ok", "stale", "crit", "warn"],
+                          "since": [NOW - 10] * 10 + [NOW - 10, NOW - 999, NOW, NOW - 5, NOW - 9999, NOW - 99]})
+    order = list(fl.wall_order(frame, NOW)["business"])
+    assert order[:2] == ["c3old", "c3"]
+    assert order[2:12] == warns and order[12] == "w4"
+    assert order[13:] == ["s4", "c1"]
+    assert fl.counts(frame) == {"ok": 1, "stale": 1, "warn": 11, "crit": 3}
 
 
 def test_onsets_carry_over_while_severity_holds():

@@ -48,7 +48,9 @@ def test_fleet_data_on_the_test_fleet(fleet):
     hot_line = next(b.product_line for b in data.inventory.businesses if b.name == fleetdata.HOT)
     line = out["history"]["product_line"].query("group == @hot_line").set_index("ts")["value"]
     joined = data.now - fleetdata.SCALE_OUT_DAYS * DAY
-    assert line[line.index < joined].iloc[-1] + 16 == line.iloc[-1]
+    # the last whole day before they joined (a day counts what it held in its first hour, so the
+    # day they joined on counts them when they came in its first hour, as just after midnight)
+    assert line[line.index + DAY <= joined].iloc[-1] + 16 == line.iloc[-1]
     assert line.index[-1] == data.now                                   # the last point is today so far
     service = out["history"]["service"].groupby("group")["value"].last()
     assert service.sum() == out["mix"]["instances"].sum() == len(data.inventory.instances)

@@ -20,7 +20,12 @@ def open_wall(page, url: str) -> None:
 
 
 def tile(page, name: str):
-    return page.locator("#wall-groups a.tile", has=page.locator(".name", has_text=name)).first
+    return page.locator(f'#wall-groups a.tile[data-business="{name}"]')
+
+
+def tile_names(page) -> list[str]:
+    """Every tile's business (the full name: a tile may show it without its product line)."""
+    return page.eval_on_selector_all("#wall-groups a.tile", "ts => ts.map(t => t.dataset.business)")
 
 
 def background(locator) -> str:
@@ -29,8 +34,7 @@ def background(locator) -> str:
 
 def test_wall_shows_every_business(page, served, fleet):
     open_wall(page, served.url + "/")
-    names = page.locator("#wall-groups .tile .name").all_inner_texts()
-    assert sorted(names) == sorted(fleet[1].businesses)
+    assert sorted(tile_names(page)) == sorted(fleet[1].businesses)
     assert page.locator("#wall-counts").inner_text().count("crit 1") == 1
     assert not page.errors
 
@@ -47,7 +51,7 @@ def test_stale_business_is_grey_never_green(page, served):
     open_wall(page, served.url + "/")
     for name in (fleetdata.STALE, fleetdata.EMPTY):
         assert background(tile(page, name)) == GREY, name
-    healthy = [n for n in page.locator("#wall-groups .tile .name").all_inner_texts() if n.startswith("ads-")]
+    healthy = [n for n in tile_names(page) if n.startswith("ads-")]
     assert healthy and background(tile(page, healthy[0])) == GREEN
 
 
@@ -95,7 +99,7 @@ def test_refresh_updates_tiles_in_place(page, tmp_path, serve):
     now = int(time.time())
     store.write_samples(np.array([data.ids[key]]), np.array([now]), np.array([99.0]))
     page.wait_for_function(f"() => [...document.querySelectorAll('#wall-groups a.tile')].some("
-                           f"t => t.textContent.includes('{victim}') && t.className.includes('sev-crit'))",
+                           f"t => t.dataset.business === '{victim}' && t.className.includes('sev-crit'))",
                            timeout=20_000)
     assert page.evaluate("window.notReloaded") is True
     assert victim in page.locator("#wall-flags").inner_text()
@@ -141,6 +145,6 @@ def test_demo_fleet_wall_shows_every_business(page, tmp_path, serve):
     names = store.businesses()["name"].tolist()
     server = serve(store)
     open_wall(page, server.url + "/")
-    assert sorted(page.locator("#wall-groups .tile .name").all_inner_texts()) == sorted(names)
+    assert sorted(tile_names(page)) == sorted(names)
     assert not page.errors
     store.close()

@@ -104,3 +104,27 @@ def test_four_processes_opening_a_fresh_store_at_once_all_succeed(db_url):
     assert failures == []
     with Store.open(db_url, migrate=False) as store:
         assert store.promotions().empty
+
+
+@pytest.mark.slow
+def test_opening_a_fresh_store_waits_for_an_upgrade_longer_than_the_write_busy_timeout(tmp_path):
+    """Another process upgrading the schema on a loaded machine can hold the write lock longer
+    than an ordinary write waits (10 s); opening the store waits for it instead of failing."""
+    import sqlite3
+    import threading
+    import time
+
+    path = tmp_path / "fresh.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")                 # the other process's upgrade, still running
+    release = threading.Timer(12.0, lambda: holder.execute("COMMIT"))
+    release.start()
+    started = time.monotonic()
+    try:
+        with Store.open(f"sqlite:///{path}") as store:
+            assert store.promotions().empty
+        assert time.monotonic() - started >= 11.0
+    finally:
+        release.join()
+        holder.close()
