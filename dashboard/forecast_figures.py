@@ -254,6 +254,14 @@ def sizing_rows(s, lang: str) -> list[dict]:
     return [{"what": lb.t(k, lang), "value": v} for k, v in rows]
 
 
+def _zone_label(tz: str, now: int, lang: str) -> str:
+    """The display time zone as a reader names it: its id in en, its UTC offset in zh (UTC+08:00)."""
+    if lang != "zh":
+        return tz
+    offset = pd.Timestamp(now, unit="s", tz="UTC").tz_convert(tz).strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}"
+
+
 def capacity_summary(target, plan: pd.DataFrame, result: dict, backtest: dict | None, settings, now: int,
                      lang: str) -> list[str]:
     """The lines above the capacity table: what (counts by status), by when (the deadline to act),
@@ -262,7 +270,7 @@ def capacity_summary(target, plan: pd.DataFrame, result: dict, backtest: dict | 
     counts = plan["status"].value_counts()
     lines = [lb.t("cap_summary", lang).format(
         name=target.name, start=target.start.tz_convert(tz).strftime("%Y-%m-%d %H:%M"),
-        cutoff=lb.when(result["cutoff"], tz), tz=tz, n=len(plan), over=int(counts.get("over", 0)),
+        cutoff=lb.when(result["cutoff"], tz), tz=_zone_label(tz, now, lang), n=len(plan), over=int(counts.get("over", 0)),
         watch=int(counts.get("watch", 0)), ok=int(counts.get("ok", 0)))]
     if counts.get("no forecast", 0):
         lines[0] += " " + lb.t("cap_no_forecast", lang).format(n=int(counts["no forecast"]))

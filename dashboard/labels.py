@@ -165,12 +165,12 @@ LABELS: dict[str, tuple[str, str]] = {
                     "{name} 开始于 {start}；数据截至 {cutoff}（时间为 {tz}）。共 {n} 个集群：{over} 个超限，"
                     "{watch} 个需关注，{ok} 个正常。"),
     "cap_no_forecast": ("{n} without a forecast.", "{n} 个无预测。"),
-    "cap_deadline": ("Act by {date}: changes done {lead} days before the start (setting capacity_lead_days); "
+    "cap_deadline": ("Act by {date}: changes done {lead} days before the start (setting capacity_lead_days={lead}); "
                      "{left} days left.",
-                     "请在 {date} 前完成：大促开始前 {lead} 天完成变更（设置 capacity_lead_days）；还剩 {left} 天。"),
+                     "请在 {date} 前完成：大促开始前 {lead} 天完成变更（设置 capacity_lead_days={lead}）；还剩 {left} 天。"),
     "cap_deadline_passed": ("The deadline to act, {date} ({lead} days before the start, setting "
-                            "capacity_lead_days), passed {ago} days ago: change only what is over.",
-                            "变更截止日 {date}（大促开始前 {lead} 天，设置 capacity_lead_days）已过去 {ago} 天："
+                            "capacity_lead_days={lead}), passed {ago} days ago: change only what is over.",
+                            "变更截止日 {date}（大促开始前 {lead} 天，设置 capacity_lead_days={lead}）已过去 {ago} 天："
                             "只处理超限的集群。"),
     "cap_accuracy": ("How sure: the chosen methods missed the peak by a median {err} on these clusters' past "
                      "promotions (column “method (past error)”); {weak} of the {m} clusters to change rest on a "
@@ -217,7 +217,7 @@ LABELS: dict[str, tuple[str, str]] = {
                "最紧张的 {res} 在区间上限时为 {pct}；{star} 星业务允许 {allowed}"),
     "why_none": ("no forecast for qps, proxy_qps or mem_used", "QPS、代理 QPS、内存均无预测"),
     "why_weak": ("rests on a low-confidence forecast: check the confidence note in the CSV before acting",
-                 "依据的是低可信度预测：处理前请查看 CSV 中的 confidence_note"),
+                 "依据的是低可信度预测：处理前请查看 CSV 中的可信度说明"),
     "why_unlimited": ("{n} of {m} shards have no memory limit (maxmemory 0): their memory is not sized",
                       "{m} 个分片中 {n} 个没有内存上限（maxmemory 0）：不计算其内存"),
     "cap_rows_all": ("Showing every cluster to change ({n}), then the ok clusters closest to their limit ({k}); "
@@ -241,7 +241,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "sizing_star": ("the star", "星级"), "sizing_and": (" and ", "和"),
     "readiness_title": ("one HTML file for the change ticket: forecast, clusters at risk, changes and their cost, "
                         "accuracy on past promotions (prints to A4 PDF)",
-                        "用于变更工单的 HTML 文件：预测、风险集群、变更及成本、历史大促准确度（可打印为 A4 PDF）"),
+                        "用于变更工单的单个网页文件：预测、风险集群、变更及成本、历史大促准确度（可直接打印）"),
     # alerting (issue 13): acknowledged / silenced flags on the wall and the business page
     "acked": ("acknowledged", "已确认"),
     "silenced": ("silenced", "已静默"),

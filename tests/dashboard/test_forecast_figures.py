@@ -127,7 +127,7 @@ def test_plan_rows_keep_the_risk_order_and_colour_by_status(capacity_plan):
 
 
 #: words a Chinese page may keep in Latin letters: names of things, units and setting names
-LATIN_OK = {"qps", "QPS", "GiB", "MiB", "TiB", "maxmemory", "CSV", "capacity_lead_days", "confidence_note", "redis",
+LATIN_OK = {"UTC", "qps", "QPS", "GiB", "MiB", "TiB", "maxmemory", "CSV", "capacity_lead_days", "confidence_note", "redis",
             "memcached", "twemproxy", "proxy", "Asia", "Shanghai"}
 
 

@@ -225,7 +225,7 @@ def test_sizing_a_new_business_on_the_capacity_page(page, demo, serve, language)
 
 
 #: Latin words a Chinese page may keep: names of things, units, setting and column names
-LATIN_OK = {"Peakwatch", "qps", "QPS", "GiB", "MiB", "TiB", "maxmemory", "CSV", "capacity_lead_days",
+LATIN_OK = {"Peakwatch", "UTC", "qps", "QPS", "GiB", "MiB", "TiB", "maxmemory", "CSV", "capacity_lead_days",
             "confidence_note", "redis", "memcached", "twemproxy", "proxy_qps", "mem_used", "Asia", "Shanghai", "HTML",
             "PDF", "A4", "Zabbix"}
 
