@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time as dtime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from alerting import flags as fl
@@ -81,7 +82,10 @@ def history(store, series: pd.DataFrame, name: str, metric: str, start: int, end
     df = df.merge(chosen[["id", "cluster"]], left_on="series_id", right_on="id")
     rule = {"sum": "sum", "max": "max", "mean": "mean"}[agg_of(metric)]
     per_cluster = df.groupby(["cluster", "ts"], as_index=False)["value"].agg(rule).rename(columns={"cluster": "group"})
-    total = df.groupby("ts", as_index=False)[["value", "min", "max"]].agg(rule)
+    # the band is the envelope of the series for a mean or a max (a mean of minimums would hide
+    # the worst cluster of a ratio); summed traffic sums them
+    band = ("sum", "sum") if rule == "sum" else ("min", "max")
+    total = df.groupby("ts", as_index=False).agg(value=("value", rule), min=("min", band[0]), max=("max", band[1]))
     return total, per_cluster
 
 
@@ -161,3 +165,90 @@ def stored_flags(alerts: pd.DataFrame, business: str, instances: pd.DataFrame) -
     both["rank"] = both["severity"].map(fl.RANK).fillna(0)
     worst = both.sort_values("rank", ascending=False, kind="stable").drop_duplicates("instance")
     return worst.set_index("instance")[["severity", "reason"]]
+
+
+# ------------------------------------------------------------------ time-range presets
+#: Grafana's quick ranges: rolling windows ending now
+PRESETS = {"1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
+
+
+def preset_range(preset: str, now: int) -> tuple[int, int]:
+    """[now - preset, now + 1) for a preset name ('1h', '24h', '7d', '30d')."""
+    if preset not in PRESETS:
+        raise RangeError(f"range {preset!r} is not one of {', '.join(PRESETS)}.")
+    return now - PRESETS[preset], now + 1
+
+
+def shown_end(hi: int, now: int) -> int:
+    """The end a footer shows: never after now (a range of whole days ends at midnight ahead)."""
+    return min(int(hi), int(now))
+
+
+# ------------------------------------------------------------------ thresholds of the rules
+def rule_thresholds(rules, metric: str, star: int, tighten: dict | None = None) -> list[tuple[str, float]]:
+    """[("warn", v), ("crit", v)] of the rule on ``metric`` for a business of ``star`` (the same
+    numbers the alert engine applies); [] when no rule watches the metric."""
+    for rule in rules:
+        if rule.metric == metric:
+            warn, crit = fl.thresholds(rule, star, tighten)
+            return [("warn", float(warn)), ("crit", float(crit))] if warn != crit else [("crit", float(crit))]
+    return []
+
+
+# ------------------------------------------------------------------ the flags table
+def flag_rows(alerts: pd.DataFrame) -> list[dict]:
+    """A business's open alerts as table rows, worst first: the instance alerts of one cluster with
+    the same rule, severity and state make one row (``instances`` lists them, ``reason`` is the
+    worst one's); ``since`` is when the breach began (the alert's ``started_at``, else its
+    ``fired_at``): it does not move while the flag holds."""
+    if alerts.empty:
+        return []
+    a = alerts.copy()
+    a["since"] = a["started_at"].where(a["started_at"].notna(), a["fired_at"])
+    a["mark"] = np.where(a["silenced_by"].notna(), "silenced", np.where(a["state"] == "acknowledged", "acked", ""))
+    a["gap"] = (pd.to_numeric(a["value"], errors="coerce") - pd.to_numeric(a["threshold"], errors="coerce")).abs()
+    a["where"] = a["instance"].where(a["instance"].notna(), a["cluster"])
+    a["rank"] = a["severity"].map(fl.RANK).fillna(0)
+    inst = a["instance"].notna()
+    keys = ["cluster", "rule", "severity", "mark"]
+    rows = []
+    for _, r in a[~inst].iterrows():
+        rows.append(_flag_row(r, []))
+    for _, g in a[inst].groupby(keys, sort=False, dropna=False):
+        worst = g.sort_values("gap", ascending=False, kind="stable").iloc[0]
+        rows.append(_flag_row(worst, sorted(g["instance"]), since=int(g["since"].min())))
+    rows.sort(key=lambda r: (-r["rank"], r["since"], r["where"]))
+    return rows
+
+
+def _flag_row(r: pd.Series, instances: list[str], since: int | None = None) -> dict:
+    return {"where": str(r["where"]), "cluster": str(r["cluster"]), "instances": instances,
+            "metric": str(r["metric"] or r["rule"]), "severity": str(r["severity"]), "reason": str(r["reason"]),
+            "since": int(r["since"] if since is None else since), "mark": str(r["mark"]),
+            "acked_by": r["acked_by"] if isinstance(r["acked_by"], str) else "", "rank": int(r["rank"])}
+
+
+#: the alert engine's fixed reasons and rule names (no metric) -> label keys: shown in the page's language
+REASON_KEYS = {"no data": "no_data", "every instance silent": "reason_all_silent"}
+RULE_KEYS = {"stale": "rule_stale", "cluster_stale": "rule_cluster_stale", "watchdog": "rule_watchdog",
+             "deviation": "rule_deviation"}
+
+
+def reason_key(reason: str) -> str | None:
+    return REASON_KEYS.get(reason)
+
+
+def rule_key(metric: str) -> str | None:
+    return RULE_KEYS.get(metric)
+
+
+def flagged_metric(alerts: pd.DataFrame, metrics: list[str]) -> str | None:
+    """The metric of the business's worst open alert that the page can chart (None if none)."""
+    if alerts.empty:
+        return None
+    a = alerts.assign(rank=alerts["severity"].map(fl.RANK).fillna(0)).sort_values("rank", ascending=False,
+                                                                                  kind="stable")
+    for m in a["metric"]:
+        if m in metrics:
+            return m
+    return None

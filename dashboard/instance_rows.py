@@ -83,7 +83,8 @@ def row(r: pd.Series, lang: str, zabbix_url: str) -> dict:
         "server_err": _num(g("server_err")), "in_queue": _num(g("in_queue")), "out_queue": _num(g("out_queue")),
         "severity": severity_text(g("severity"), g("reason"), lang),
         "sev": str(g("severity", "stale")),
-        "zabbix": "" if not zabbix_link(g("zabbix_hostid"), zabbix_url) else f"host {g('zabbix_hostid')}",
+        "zabbix": ("" if not zabbix_link(g("zabbix_hostid"), zabbix_url) else
+                   lb.t("zabbix_host_n", lang).format(id=g("zabbix_hostid"))),
         "zabbix_href": zabbix_link(g("zabbix_hostid"), zabbix_url),
     }
 

@@ -298,6 +298,55 @@ LABELS: dict[str, tuple[str, str]] = {
     "all_silent": ("every instance silent", "所有实例均无数据"),
     "no_promotion_in_history": ("No {kind} promotion inside {group}'s {metric} history.",
                                 "{group} 的{metric}历史中没有 {kind} 大促。"),
+    # business page and charts (issue 12, items 6, 7)
+    "unknown_business_text": ("No business named “{name}” is in the store. Check the link or pick it on the wall.",
+                              "存储中没有名为“{name}”的业务。请检查链接，或在监控大屏上选择。"),
+    "no_series_yet": ("{name}: no series yet; they appear after the next collection.",
+                      "{name}：暂无监控数据，下次采集后出现。"),
+    "bad_window": ("window={window} is not one of {allowed} hours; showing 3 h.",
+                   "window={window} 不是 {allowed} 小时之一；显示 3 小时。"),
+    "bad_range": ("History range: {error} Showing the last {days} days.", "历史范围：{error} 显示最近 {days} 天。"),
+    "bad_range_short": ("History range: {error}", "历史范围：{error}"),
+    "bf_where": ("where", "位置"), "bf_metric": ("metric", "指标"), "bf_severity": ("severity", "级别"),
+    "bf_what": ("what", "原因"), "bf_since": ("since", "开始时间"), "bf_state": ("state", "状态"),
+    "n_instances": ("{n} instances", "{n} 个实例"), "worst": ("worst", "最差"),
+    "quick_range": ("Last", "最近"),
+    "preset_1h": ("1 h", "1 小时"), "preset_24h": ("24 h", "24 小时"), "preset_7d": ("7 d", "7 天"),
+    "preset_30d": ("30 d", "30 天"),
+    "last_year": ("same range last year", "去年同期"),
+    "no_data_in_range": ("No {metric} data for {name} in this range.", "{name} 在此时间范围内没有 {metric} 数据。"),
+    "n_points": ("{n} points", "{n} 个数据点"),
+    "agg_sum": ("sum", "合计"), "agg_mean": ("mean", "平均"), "agg_max": ("max (worst)", "最大（最差）"),
+    "band_min_max": ("min–max of the series", "各序列最小–最大"),
+    "time_axis": ("time ({tz}, {offset})", "时间（{tz}，{offset}）"),
+    "no_current_shards": ("No shard has a current value (the data is stale).", "没有分片有当前数值（数据已过期）。"),
+    "reason_all_silent": ("every instance silent", "所有实例均无数据"),
+    "rule_stale": ("no data", "无数据"), "rule_cluster_stale": ("cluster silent", "集群无数据"),
+    "rule_watchdog": ("collector silent", "采集器无数据"), "rule_deviation": ("unusual traffic", "流量异常"),
+    # instance view (issue 12, item 11)
+    "unknown_instance": ("Unknown instance", "未知实例"),
+    "unknown_instance_text": ("No live instance named “{name}” is in the store. Open it from its business page's "
+                              "instance table (names look like 10.0.0.1:6379).",
+                              "存储中没有名为“{name}”的在用实例。请从业务页面的实例表打开（名称形如 10.0.0.1:6379）。"),
+    "zabbix_host_n": ("host {id}", "主机 {id}"),
+    "iv_replication": ("Role and replication", "角色与复制"),
+    "iv_proxy_text": ("A Twemproxy proxy of cluster {cluster}: it forwards to the cluster's shards (no replication).",
+                      "集群 {cluster} 的 Twemproxy 代理：将请求转发到集群各分片（无复制）。"),
+    "iv_link": ("master link", "主从链路"),
+    "iv_address": ("address", "地址"),
+    "iv_no_replica": ("This shard has no replica in the store.", "该分片在存储中没有从实例。"),
+    "iv_limits": ("Limits", "限制"), "iv_limit": ("limit", "项目"), "iv_value": ("value", "值"),
+    "iv_memory": ("memory used / maxmemory", "内存 已用 / 上限"),
+    "iv_qps_capacity": ("planned ops/s per instance", "单实例规划 QPS"),
+    "iv_mem_capacity": ("planned memory per instance", "单实例规划内存"),
+    "iv_shards": ("shards in the cluster", "集群分片数"),
+    "iv_series": ("Series", "监控曲线"),
+    "iv_zabbix": ("Zabbix items", "Zabbix 监控项"), "iv_host": ("Zabbix host", "Zabbix 主机"),
+    "iv_source": ("source", "来源"), "iv_all_items": ("all items in Zabbix", "在 Zabbix 中查看全部监控项"),
+    "iv_backend": ("backend", "后端"), "iv_series_key": ("series key", "序列键"), "iv_units": ("units", "单位"),
+    "iv_item": ("Zabbix item", "Zabbix 监控项编号"),
+    "iv_no_zabbix_url": ("No Zabbix frontend is configured (setting zabbix_url): the items are not linked.",
+                         "未配置 Zabbix 前端地址（设置 zabbix_url）：监控项没有链接。"),
 }
 
 #: metric names as a page shows them (en: the metric's id, as in the URL and the CSV)
@@ -412,6 +461,9 @@ def count_unit(largest: float, lang: str = "en") -> tuple[float, str]:
 
 def axis_title(key: str, unit: str, lang: str = "en") -> str:
     return t("axis_with_unit", lang).format(title=t(key, lang), unit=unit) if unit else t(key, lang)
+def _g3(x: float) -> str:
+    """3 significant digits, never in exponent form (1023.6 -> '1024', not '1.02e+03')."""
+    return f"{x:.0f}" if abs(x) >= 999.5 else f"{x:.3g}"
 
 
 def si(value: float | None, unit: str = "") -> str:
@@ -420,8 +472,8 @@ def si(value: float | None, unit: str = "") -> str:
         return "–"
     for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= div:
-            return f"{value / div:.3g}{suffix}{unit}"
-    return f"{value:.3g}{unit}"
+            return f"{_g3(value / div)}{suffix}{unit}"
+    return f"{_g3(value)}{unit}"
 
 
 def bytes_(value: float | None) -> str:
@@ -429,7 +481,7 @@ def bytes_(value: float | None) -> str:
         return "–"
     for div, suffix in ((1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
         if abs(value) >= div:
-            return f"{value / div:.3g} {suffix}"
+            return f"{_g3(value / div)} {suffix}"
     return f"{value:.0f} B"
 
 

@@ -66,8 +66,8 @@ def _cluster(inv: Inventory, business: str, cluster: str, service: str, shards: 
         p = port if not (service == "twemproxy" and role == "master") else 11211
         name = f"{host}:{p}"
         inv.instances.append(Instance(name, cluster, host, p, role, shard, zabbix_hostid=str(10000 + 50 * k + j)))
-        for m in METRICS[(service, role)]:
-            inv.series.append(SeriesSpec(f"{name}/{m}", m, cluster, name))
+        for m in METRICS[(service, role)]:     # item ids as a Zabbix-collected store has them
+            inv.series.append(SeriesSpec(f"{name}/{m}", m, cluster, name, zabbix_itemid=str(30000 + len(inv.series))))
     front = "proxy_qps" if service == "twemproxy" else "qps"
     for m in (front, "mem_used", "conns", "reads", "writes"):
         inv.series.append(SeriesSpec(f"cluster:{cluster}/{m}", m, cluster))

@@ -4,11 +4,11 @@ Realtime refreshes append new points with ``extendData``; history reads rollups 
 """
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, callback_context, dcc, html, no_update
 
 from dashboard import business_data as bd
 from dashboard import page_cache as cached
@@ -18,6 +18,7 @@ from dashboard import figures as fg
 from dashboard import inputs
 from dashboard import instance_rows as ir
 from dashboard import labels as lb
+from alerting import config as acfg
 from store.alert_types import PROBLEM_SEVERITIES
 
 dash.register_page(__name__, path_template="/business/<name>", title="Peakwatch · business", name="business")
@@ -28,43 +29,46 @@ OVERLAY_DAYS = 364   # same weekday a year earlier
 
 
 @cp.guarded
-def layout(name=None, start=None, end=None, metric=None, window=None, kiosk=None, **_ignored):
+def layout(name=None, start=None, end=None, metric=None, window=None, kiosk=None, range=None, **_ignored):
     ctx = context.current()
     lang = ctx.lang
     name = unquote(name or "")
     biz = bd.business_frame(ctx.store, name)
     if biz is None:
         return html.Div([cp.navbar("", lang), cp.message(
-            f"{lb.t('unknown_business', lang)}: {name}",
-            f"No business named “{name}” is in the store. Check the link or pick it on the wall.", lang)])
+            f"{lb.t('unknown_business', lang)}: {name}", lb.t("unknown_business_text", lang).format(name=name), lang)])
     series = bd.business_series(ctx.store, name)
     head = header(ctx, biz, name)
     if series.empty:
         return html.Div([cp.navbar("", lang), head, cp.message(lb.t("no_series", lang),
-                         f"{name}: no series yet; they appear after the next collection.", lang)], className="page")
+                         lb.t("no_series_yet", lang).format(name=name), lang)], className="page")
     metrics = bd.instance_metrics(series)
     problems = []
-    metric = metric if metric in metrics else ("qps" if "qps" in metrics else metrics[0])
+    # a link from a flag carries its metric; without one the page opens on the worst flag's
+    metric = metric if metric in metrics else (bd.flagged_metric(stored_alerts(ctx, name), metrics)
+                                               or ("qps" if "qps" in metrics else metrics[0]))
     try:
         win = int(window) if window is not None else 3
         if win not in WINDOWS:
             raise ValueError
     except ValueError:
-        problems.append(f"window={window!r} is not one of {', '.join(map(str, WINDOWS))} hours; showing 3 h.")
+        problems.append(lb.t("bad_window", lang).format(window=repr(window), allowed=", ".join(map(str, WINDOWS))))
         win = 3
     try:
         lo, hi = bd.parse_range(start, end, ctx.tz, ctx.now())
     except bd.RangeError as exc:
-        problems.append(f"History range: {exc} Showing the last {bd.DEFAULT_DAYS} days.")
+        problems.append(lb.t("bad_range", lang).format(error=exc, days=bd.DEFAULT_DAYS))
         lo, hi = bd.parse_range(None, None, ctx.tz, ctx.now())
+    preset = range if range in bd.PRESETS else ("7d" if start is None and end is None else None)
     return html.Div([
         None if cp.is_on(kiosk) else cp.navbar("", lang),
         head,
         html.Div([html.P(p, className="inline-message") for p in problems], id="biz-problems"),
         flags_card(ctx, name),
         realtime_card(ctx, name, metrics, metric, win),
-        history_card(ctx, name, metrics, metric, lo, hi),
-        shard_card(ctx, name),
+        history_card(ctx, name, metrics, metric, lo, hi, preset),
+        # below the fold at 1080p: drawn by a callback after the charts above (first paint sooner)
+        html.Div(html.Div([html.H2(lb.t("shard_balance", lang))], className="card"), id="shard-card"),
         instances_card(ctx, name),
         dcc.Store(id="biz-name", data=name),
     ], className="page business")
@@ -91,17 +95,43 @@ def stored_alerts(ctx, name: str) -> pd.DataFrame:
     return alerts[alerts["business"] == name]
 
 
+FLAG_COLUMNS = ("where", "metric", "severity", "what", "since", "state")
+
+
+def instance_href(instance: str) -> str:
+    return f"/instance?name={quote(instance, safe='')}"
+
+
+def flag_where(r: dict, lang: str):
+    """One instance: a link to its view; several of one cluster: 'cluster X: 32 instances', which
+    opens to list them."""
+    if not r["instances"]:
+        return r["where"]
+    if len(r["instances"]) == 1:
+        return dcc.Link(r["instances"][0], href=instance_href(r["instances"][0]))
+    summary = f"{r['cluster']}: {lb.t('n_instances', lang).format(n=len(r['instances']))}"
+    return html.Details([html.Summary(summary, className="flag-group"),
+                         html.Div([dcc.Link(i, href=instance_href(i), className="flag-member")
+                                   for i in r["instances"]], className="flag-members")])
+
+
+def shown(text: str, key: str | None, lang: str) -> str:
+    """The engine's fixed words in the page's language; a metric's reason ('mem_util 97') as is."""
+    return lb.t(key, lang) if key else text
+
+
 def flags_card(ctx, name: str) -> html.Div:
     lang = ctx.lang
-    bad = stored_alerts(ctx, name)
-    rows = [{"where": r["instance"] if isinstance(r["instance"], str) else r["cluster"],
-             "metric": r["metric"] or r["rule"], "severity": lb.t(r["severity"], lang), "what": r["reason"],
-             "sev": r["severity"], "since": lb.when(r["fired_at"], ctx.tz),
-             "state": (f"{lb.t('silenced', lang)}" if not pd.isna(r["silenced_by"]) else
-                       f"{lb.t('acked', lang)} ({r['acked_by']})" if r["state"] == "acknowledged" else "")}
-            for _, r in bad.iterrows()]
+    rows = [{"where": flag_where(r, lang), "metric": shown(r["metric"], bd.rule_key(r["metric"]), lang),
+             "severity": lb.t(r["severity"], lang),
+             "what": (f"{lb.t('worst', lang)}: " if len(r["instances"]) > 1 else "")
+             + shown(r["reason"], bd.reason_key(r["reason"]), lang),
+             "sev": r["severity"], "since": lb.when(r["since"], ctx.tz),
+             "state": (lb.t("silenced", lang) if r["mark"] == "silenced" else
+                       f"{lb.t('acked', lang)} ({r['acked_by']})" if r["mark"] == "acked" else "")}
+            for r in bd.flag_rows(stored_alerts(ctx, name))]
     body = (html.P(lb.t("no_flags", lang), className="no-flags") if not rows else
-            cp.table(rows, [(c, c) for c in ("where", "metric", "severity", "what", "since", "state")], "flags-table"))
+            cp.table(rows, [(c, lb.t(f"bf_{c}", lang)) for c in FLAG_COLUMNS], "flags-table"))
     return html.Div([html.H2(lb.t("current_flags", lang)), body, problems_block(ctx, name)], className="card")
 
 
@@ -122,6 +152,7 @@ def problems_block(ctx, name: str) -> html.Div:
 
 def realtime_card(ctx, name, metrics, metric, win) -> html.Div:
     lang = ctx.lang
+    fig, state = realtime_payload(ctx, name, bd.business_series(ctx.store, name), metric, win)
     return html.Div([
         html.H2(lb.t("realtime", lang)),
         html.Div([html.Label(lb.t("metric", lang)),
@@ -129,30 +160,53 @@ def realtime_card(ctx, name, metrics, metric, win) -> html.Div:
                   html.Label(lb.t("window", lang)),
                   dcc.RadioItems([{"label": f"{w} h", "value": w} for w in WINDOWS], win, id="rt-window",
                                  inline=True)], className="controls"),
-        dcc.Graph(id="rt-graph", config={"displaylogo": False}),
-        dcc.Store(id="rt-state"),
+        # drawn with the page (no callback round trip before the first chart); changes go through
+        # the callbacks
+        dcc.Graph(id="rt-graph", figure=fig, config={"displaylogo": False}),
+        dcc.Store(id="rt-state", data=state),
         dcc.Interval(id="rt-tick", interval=ctx.settings.refresh_seconds * 1000),
     ], className="card")
 
 
-def history_card(ctx, name, metrics, metric, lo, hi) -> html.Div:
+def history_card(ctx, name, metrics, metric, lo, hi, preset) -> html.Div:
     lang = ctx.lang
+    fig, msg, span = history_payload(ctx, name, metric, *(bd.preset_range(preset, ctx.now()) if preset else (lo, hi)),
+                                     [])
     start = lb.when(lo, ctx.tz, "%Y-%m-%d")
     end = lb.when(hi - 1, ctx.tz, "%Y-%m-%d")
     return html.Div([
         html.H2(lb.t("history", lang)),
-        html.Div([html.Label(lb.t("range", lang)),
+        html.Div([html.Label(lb.t("quick_range", lang)),
+                  dcc.RadioItems([{"label": lb.t(f"preset_{p}", lang), "value": p} for p in bd.PRESETS], preset,
+                                 id="hist-preset", inline=True, className="presets"),
+                  html.Label(lb.t("range", lang)),
                   dcc.DatePickerRange(id="hist-range", start_date=start, end_date=end, display_format="YYYY-MM-DD",
                                       minimum_nights=0),
                   html.Label(lb.t("metric", lang)),
                   dcc.Dropdown(metrics, metric, id="hist-metric", clearable=False),
-                  dcc.Checklist([{"label": "same range last year", "value": "year"},
+                  dcc.Checklist([{"label": lb.t("last_year", lang), "value": "year"},
                                  {"label": lb.t("per_instance", lang), "value": "instances"}], [], id="hist-overlay",
                                 inline=True)], className="controls"),
-        html.Div(id="hist-msg", className="inline-message"),
-        dcc.Graph(id="hist-graph", config={"displaylogo": False}),
-        html.P(id="hist-points", className="sub"),
+        html.Div(msg, id="hist-msg", className="inline-message"),
+        dcc.Graph(id="hist-graph", figure=fig, config={"displaylogo": False}),
+        html.P(span, id="hist-points", className="sub"),
     ], className="card")
+
+
+def thresholds(ctx, name: str, metric: str) -> list[tuple[str, float]]:
+    """The rules' warn/crit on ``metric`` for this business's star level (as the engine applies them)."""
+    biz = bd.business_frame(ctx.store, name)
+    star = int(biz["star"]) if biz is not None else 3
+    cfg = ctx.cached("biz:alerting-config", 300, lambda: acfg.load(ctx.settings))
+    return bd.rule_thresholds(cfg.rules, metric, star, cfg.tighten)
+
+
+@inputs.guarded_callback(1)
+def shard_update(name):
+    """The shard-balance card, after the charts above it."""
+    ctx = context.current()
+    name = inputs.text(name, "business")
+    return shard_card(ctx, name)
 
 
 def shard_card(ctx, name) -> html.Div:
@@ -165,9 +219,11 @@ def shard_card(ctx, name) -> html.Div:
         frame = bd.shard_frame(flags, inst, metric)
         if frame.empty or (metric == "qps" and frame["cluster"].nunique() == 0):
             continue
-        graphs.append(dcc.Graph(figure=fg.shard_balance_figure(frame, metric, lang), id=f"shard-{metric}",
-                                config={"displaylogo": False}))
-    return html.Div([html.H2(lb.t("shard_balance", lang)), html.Div(graphs, className="two")], className="card")
+        graphs.append(dcc.Graph(figure=fg.shard_balance_figure(frame, metric, lang, thresholds(ctx, name, metric)),
+                                id=f"shard-{metric}", config={"displaylogo": False}))
+    body = html.Div(graphs, className="two") if graphs else html.P(lb.t("no_current_shards", lang), className="sub",
+                                                                    id="shard-none")
+    return html.Div([html.H2(lb.t("shard_balance", lang)), body], className="card")
 
 
 def instances_card(ctx, name) -> html.Div:
@@ -178,6 +234,8 @@ def instances_card(ctx, name) -> html.Div:
         return html.Div(out + [html.P(lb.t("no_series", lang))], className="card")
     for fam, rows in ir.tables(frame, lang, ctx.settings.zabbix_url).items():
         cols = ir.columns(fam, lang, bool(ctx.settings.zabbix_url))
+        for r in rows:      # the instance's own view (same tab: a DBA goes back and forth)
+            r["instance"] = dcc.Link(r["instance"], href=instance_href(r["instance"]), className="inst-link")
         out += [html.H3(fam), cp.table(rows, cols, f"inst-{fam}", links={"zabbix": "zabbix_href"})]
     notes = frame[frame["notes"].fillna("") != ""] if "notes" in frame else frame.iloc[0:0]
     if len(notes):      # what the collector had to assume from malformed or missing tags
@@ -196,13 +254,18 @@ def _business(ctx, name) -> tuple[str, pd.DataFrame]:
 def realtime_full(metric, window, name):
     """Rebuild the realtime figure when the metric or window changes."""
     ctx = context.current()
-    now = ctx.now()
     name, series = _business(ctx, name)
     metric = inputs.choice(metric, bd.instance_metrics(series), "metric")
     window = inputs.choice(inputs.whole(window, "window", 1, 24), WINDOWS, "window")
+    return realtime_payload(ctx, name, series, metric, window)
+
+
+def realtime_payload(ctx, name, series, metric, window) -> tuple:
+    """(figure, state) of the realtime chart: the last ``window`` hours of ``metric``."""
+    now = ctx.now()
     frame = bd.realtime(ctx.store, series, metric, now - int(window) * 3600, now + 1)
     total = bd.combine(frame, metric)
-    fig = fg.realtime_figure(frame, total, metric, ctx.tz, ctx.lang)
+    fig = fg.realtime_figure(frame, total, metric, ctx.tz, ctx.lang, thresholds=thresholds(ctx, name, metric))
     order = sorted(frame["instance"].unique())[:64]
     last = int(frame["ts"].max()) if len(frame) else now - int(window) * 3600
     return fig, {"metric": metric, "window": int(window), "last": last, "order": order}
@@ -231,30 +294,48 @@ def realtime_extend(_n, state, name):
     if frame.empty:
         return no_update, no_update
     total = bd.combine(frame, state["metric"])
+    metric = state["metric"]
     xs, ys = [fg.local_times(total["ts"], ctx.tz)], [total["value"].tolist()]
+    cs = [fg.value_texts(metric, total["value"])]
     for inst in state["order"]:
         g = frame[frame["instance"] == inst]
         xs.append(fg.local_times(g["ts"], ctx.tz))
         ys.append(g["value"].tolist())
+        cs.append(fg.value_texts(metric, g["value"]))
     keep = state["window"] * 60 + 5
     state = {**state, "last": int(frame["ts"].max())}
-    return ({"x": xs, "y": ys}, list(range(len(xs))), keep), state
+    return ({"x": xs, "y": ys, "customdata": cs}, list(range(len(xs))), keep), state
 
 
-@inputs.guarded_callback(3, on_bad=lambda exc: (no_update, str(exc), no_update))
-def history_update(start_date, end_date, metric, overlay, name):
-    """History of the chosen range; long ranges come from the rollups."""
+@inputs.guarded_callback(4, on_bad=lambda exc: (no_update, str(exc), no_update, no_update))
+def history_update(start_date, end_date, preset, metric, overlay, name):
+    """History of the chosen range (a quick range rolls up to now; picking dates clears it); long
+    ranges come from the rollups."""
     ctx = context.current()
     start_date = inputs.text(start_date, "start date", 40, optional=True)
     end_date = inputs.text(end_date, "end date", 40, optional=True)
+    preset = None if preset is None else inputs.choice(preset, tuple(bd.PRESETS), "range")
+    picked = callback_context.triggered_id == "hist-range"
+    now = ctx.now()
     try:
-        lo, hi = bd.parse_range(start_date, end_date, ctx.tz, ctx.now())
+        if preset and not picked:
+            lo, hi = bd.preset_range(preset, now)
+        else:
+            lo, hi = bd.parse_range(start_date, end_date, ctx.tz, now)
     except bd.RangeError as exc:
-        return no_update, f"History range: {exc}", no_update
+        return no_update, lb.t("bad_range_short", ctx.lang).format(error=exc), no_update, no_update
     name, series = _business(ctx, name)
     metric = inputs.choice(metric, bd.instance_metrics(series), "metric")
     overlay = inputs.texts(overlay, "overlay", allowed=("year", "instances"))
-    key = f"hist:{name}:{metric}:{lo}:{hi}:{sorted(overlay)}"
+    fig, msg, span = history_payload(ctx, name, metric, lo, hi, overlay)
+    return fig, msg, span, (None if picked and preset else no_update)
+
+
+def history_payload(ctx, name, metric, lo, hi, overlay) -> tuple:
+    """(figure, message, footer) of the history chart, shared for a minute by every viewer."""
+    if hi - lo < 40 * 86400:            # a rolling quick range: on a minute's grid, one entry a minute
+        lo, hi = lo - lo % 60, hi - hi % 60 + (60 if hi % 60 else 0)
+    key = f"hist:{ctx.lang}:{name}:{metric}:{lo}:{hi}:{sorted(overlay)}"
     return ctx.cached(key, 60, lambda: history_result(ctx, name, metric, lo, hi, "year" in overlay,
                                                       "instances" in overlay))
 
@@ -270,18 +351,24 @@ def history_result(ctx, name, metric, lo, hi, with_overlay: bool, per_instance: 
         shift = OVERLAY_DAYS * 86400
         over, _ = bd.history(ctx.store, series, name, metric, lo - shift, hi - shift)
         over = over.assign(ts=over["ts"] + shift)
-    fig = fg.history_figure(total, per_cluster, metric, ctx.tz, ctx.lang, over, "same range last year")
-    msg = "" if len(total) else f"No {metric} data for {name} in this range."
-    span = f"{lb.when(lo, ctx.tz)} – {lb.when(hi, ctx.tz)} · {len(total)} points"
+    fig = fg.history_figure(total, per_cluster, metric, ctx.tz, ctx.lang, over, lb.t("last_year", ctx.lang),
+                            thresholds(ctx, name, metric))
+    msg = "" if len(total) else lb.t("no_data_in_range", ctx.lang).format(metric=metric, name=name)
+    span = (f"{lb.when(lo, ctx.tz)} – {lb.when(bd.shown_end(hi, ctx.now()), ctx.tz)} ({fg.utc_offset(ctx.tz)})"
+            f" · {lb.t('n_points', ctx.lang).format(n=len(total))}")
     return fig, msg, span
 
 
 def register_callbacks(app: dash.Dash) -> None:
     app.callback(Output("rt-graph", "figure"), Output("rt-state", "data"),
-                 Input("rt-metric", "value"), Input("rt-window", "value"), State("biz-name", "data"))(realtime_full)
+                 Input("rt-metric", "value"), Input("rt-window", "value"), State("biz-name", "data"),
+                 prevent_initial_call=True)(realtime_full)
+    app.callback(Output("shard-card", "children"), Input("biz-name", "data"))(shard_update)
     app.callback(Output("rt-graph", "extendData"), Output("rt-state", "data", allow_duplicate=True),
                  Input("rt-tick", "n_intervals"), State("rt-state", "data"), State("biz-name", "data"),
                  prevent_initial_call=True)(realtime_extend)
     app.callback(Output("hist-graph", "figure"), Output("hist-msg", "children"), Output("hist-points", "children"),
-                 Input("hist-range", "start_date"), Input("hist-range", "end_date"), Input("hist-metric", "value"),
-                 Input("hist-overlay", "value"), State("biz-name", "data"))(history_update)
+                 Output("hist-preset", "value"),
+                 Input("hist-range", "start_date"), Input("hist-range", "end_date"), Input("hist-preset", "value"),
+                 Input("hist-metric", "value"), Input("hist-overlay", "value"), State("biz-name", "data"),
+                 prevent_initial_call=True)(history_update)

@@ -50,7 +50,7 @@ def test_business_page_shows_what_a_dba_reads(page, served):
     assert "mem_util" in flags and "97" in flags
     redis = page.locator("#inst-redis").inner_text()
     assert "GiB / 8 GiB" in redis and "link up" in redis
-    link = page.locator("#inst-redis a").first.get_attribute("href")
+    link = page.locator("#inst-redis a[target=_blank]").first.get_attribute("href")
     assert link.startswith("http://zabbix.example/zabbix.php?action=latest.view&hostids%5B%5D=")
     page.wait_for_selector("#rt-graph .main-svg")
     no_error_box(page)

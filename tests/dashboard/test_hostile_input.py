@@ -22,7 +22,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 HOSTILE = [None, True, 0, -1, 1e6, 1e300, "1e6", "", "x" * 5000, "<script>alert(1)</script><img src=x onerror=1>",
            "业务'\"; DROP TABLE series;--", "\u202e\u0000\ufffd", [], ["qps"] * 4000, {}, [[[[[]]]]],
            {"metric": "qps", "window": 1e6, "last": -5, "order": [f"inst-{i}" for i in range(4000)], "v": {}, "inv": []}]
-PAGES = ["/", "/fleet", "/promotions", "/capacity", "/business/{biz}", "/no-such-page"]
+PAGES = ["/", "/fleet", "/promotions", "/capacity", "/business/{biz}", "/instance", "/no-such-page"]
 QUERIES = ["", "?days=1e6", "?days=7&days=30", "?window=1e6&metric=<b>x</b>", "?kiosk=1&kiosk=0",
            "?start=9999-12-31&end=0001-01-01", "?start=2026-13-45", "?level=%00&group=" + quote("业务" * 300),
            "?promotion=" + quote("11.11\u202e") + "&metric=qps&metric=mem_used", "?" + "a=1&" * 500]

@@ -67,16 +67,16 @@ def test_time_axes_in_chinese():
     frame = pd.DataFrame({"instance": ["a"] * 3, "ts": [1_795_910_400 + 60 * i for i in range(3)], "value": [1.0] * 3})
     fig = fg.realtime_figure(frame, frame[["ts", "value"]], "mem_util", "Asia/Shanghai", "zh")
     stops = {s.value for s in fig.layout.xaxis.tickformatstops}
-    assert "%Y年%-m月" in stops and any("月%-d日" in s for s in stops)
-    assert fig.layout.title.text.startswith("内存利用率") and fig.layout.yaxis.title.text == "%"
-    assert not fg.realtime_figure(frame, frame[["ts", "value"]], "qps", "Asia/Shanghai", "en").layout.xaxis.tickformatstops
+    assert stops and not any("%b" in s or "%B" in s for s in stops)        # numeric dates: no "Jan 2025"
+    assert fig.layout.xaxis.title.text.startswith("时间")
+    assert fig.layout.title.text.startswith("内存利用率") and fig.layout.yaxis.ticksuffix == "%"
 
 
 def test_shard_median_in_chinese():
     frame = pd.DataFrame({"cluster": ["c1"] * 3, "instance": ["a", "b", "c"], "shard": [0, 1, 2],
                           "value": [1.0, 1.0, 5.0]})
     texts = [a.text for a in fg.shard_balance_figure(frame, "qps", "zh").layout.annotations]
-    assert "c1 中位数" in texts and "热点分片" in texts
+    assert any(t.startswith("中位数") for t in texts) and "热点分片" in texts
 
 
 def test_lift_table_in_chinese():

@@ -24,7 +24,7 @@ def small(tmp_path):
 def test_realtime_appends_new_points_without_rebuilding(page, small, serve):
     store, inv, data = small
     server = serve(store, refresh_seconds=2)
-    page.goto(f"{server.url}/business/{fleetdata.CRIT}?window=1")
+    page.goto(f"{server.url}/business/{fleetdata.CRIT}?window=1&metric=qps")   # (it opens on its flag: mem_util)
     page.wait_for_selector("#rt-graph .main-svg", timeout=20_000)
     points = "() => { const g = document.querySelector('#rt-graph .js-plotly-plot');" \
              " return g && g.data && g.data.length ? g.data[0].x.length : 0; }"

@@ -11,6 +11,7 @@ files there. Once those branches are merged, delete the entry and the page is he
 from __future__ import annotations
 
 import time
+from urllib.parse import quote
 
 import dash
 import pytest
@@ -26,6 +27,7 @@ PAGES = {
     "/fleet": ("/fleet", "#fleet-writes .xtick"),
     "/promotions": ("/promotions", "#promo-lift-table tbody tr"),
     "/capacity": ("/capacity", "#cap-plan-table tbody tr"),
+    "/instance": ("/instance?name={instance}", "#inst-replication"),
     "/404": ("/no-such-page", "#message"),
 }
 #: what a user mistypes: the messages must be Chinese too
@@ -38,11 +40,6 @@ BAD_INPUT = {
 #: pages being rewritten by other issue-12 helpers: what is left for them in their page files (the
 #: labels and helpers exist: labels.note, labels.duration(s, lang), labels.metric_name, h_* headers)
 LEFTOVERS = {
-    "/business/<name>": "i12-business: dashboard/pages/business.py flags table headers (use h_where, h_metric, "
-                        "h_severity, h_what, h_since, h_state), its metric/rule cell (lb.metric_name) and reason "
-                        "(lb.note: 'every instance silent', 'no data'), the 'same range last year' checkbox and "
-                        "overlay name (same_range_last_year), the '1 h' windows (hours_short), the history "
-                        "footer's 'points', the messages of bad ranges and of an unknown business",
 }
 
 
@@ -94,7 +91,9 @@ def test_page_in_chinese_has_no_english_words(page, zh_site, live_demo, path):
     store = live_demo[0]
     url, ready = PAGES[path]
     business = sorted(store.businesses()["name"])[0]
-    words = walk(page, zh_site.url + url.format(business=business), ready, store)
+    inst = store.instances()
+    instance = sorted(inst[inst["removed_at"].isna() & (inst["role"] == "master")]["name"])[0]
+    words = walk(page, zh_site.url + url.format(business=business, instance=quote(instance)), ready, store)
     assert words == [], f"{path} in zh shows English: {words}"
     assert not page.errors
 
