@@ -91,7 +91,7 @@ def time_axis_title(tz: str, lang: str) -> str:
     return lb.t("time_axis", lang).format(tz=tz, offset=utc_offset(tz))
 
 
-def value_text(metric: str, v) -> str:
+def value_text(metric: str, v, lang: str = "en") -> str:
     """A value with its unit as a DBA reads it: '53.7k/s', '3.2 GiB', '61.0%'."""
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "–"
@@ -104,14 +104,14 @@ def value_text(metric: str, v) -> str:
     if u == "B/s":
         return f"{lb.bytes_(v)}/s"
     if u.endswith("/s"):
-        return f"{lb.si(v)}/s"
+        return f"{lb.si(v)} {lb.unit_name(u, lang)}" if lang == "zh" else f"{lb.si(v)}/s"
     if u == "ratio":
         return f"{v:.2f}"
     return lb.si(v)
 
 
-def value_texts(metric: str, values) -> list[str]:
-    return [value_text(metric, v) for v in values]
+def value_texts(metric: str, values, lang: str = "en") -> list[str]:
+    return [value_text(metric, v, lang) for v in values]
 
 
 def agg_name(metric: str, lang: str) -> str:
@@ -148,8 +148,8 @@ def timeline(fig: go.Figure, metric: str, tz: str, lang: str, values=None) -> go
     return fig
 
 
-def _line(x, y, metric: str, name: str, **kw) -> go.Scatter:
-    return go.Scatter(x=x, y=list(y), name=name, customdata=value_texts(metric, y),
+def _line(x, y, metric: str, name: str, lang: str = "en", **kw) -> go.Scatter:
+    return go.Scatter(x=x, y=list(y), name=name, customdata=value_texts(metric, y, lang),
                       hovertemplate="%{customdata}", **kw)
 
 
@@ -159,7 +159,7 @@ def threshold_lines(fig: go.Figure, thresholds, metric: str, lang: str) -> go.Fi
     for sev, value in thresholds or ():
         # the higher line's label above it, the lower's below: two close lines never share a spot
         fig.add_hline(y=float(value), line_dash="dot", line_width=1.5, line_color=THRESHOLD_COLOURS[sev],
-                      annotation_text=f"{lb.t(sev, lang)} {value_text(metric, value)}",
+                      annotation_text=f"{lb.t(sev, lang)} {value_text(metric, value, lang)}",
                       annotation_position="top right" if float(value) == top else "bottom right",
                       annotation_font_color=THRESHOLD_COLOURS[sev])
     return fig
@@ -174,11 +174,11 @@ def realtime_figure(per_instance: pd.DataFrame, total: pd.DataFrame, metric: str
     # SVG, not WebGL: a few dozen short lines draw faster in SVG, and a WebGL context per chart is
     # slow to create where there is no GPU (the wall PC, headless Chromium)
     fig.add_trace(go.Scatter(x=local_times(total["ts"], tz), y=total["value"].tolist(),
-                               customdata=value_texts(metric, total["value"]), hovertemplate="%{customdata}",
+                               customdata=value_texts(metric, total["value"], lang), hovertemplate="%{customdata}",
                                name=agg_name(metric, lang), line={"color": SUM_COLOUR, "width": 3}))
     for name, g in list(per_instance.groupby("instance", sort=True))[:max_instances]:
         fig.add_trace(go.Scatter(x=local_times(g["ts"], tz), y=g["value"].tolist(), name=name,
-                                   customdata=value_texts(metric, g["value"]), hovertemplate="%{customdata}",
+                                   customdata=value_texts(metric, g["value"], lang), hovertemplate="%{customdata}",
                                    line={"width": 1}, opacity=0.7))
     threshold_lines(fig, thresholds, metric, lang)
     return timeline(fig, metric, tz, lang, per_instance["value"] if len(per_instance) else None)
@@ -198,15 +198,15 @@ def history_figure(total: pd.DataFrame, per_cluster: pd.DataFrame, metric: str, 
     if {"min", "max"} <= set(total.columns) and len(total):
         fig.add_trace(go.Scatter(x=x, y=total["max"].tolist(), line={"width": 0}, showlegend=False,
                                  hoverinfo="skip", legendgroup="band"))
-        fig.add_trace(_line(x, total["min"].tolist(), metric, lb.t("band_min_max", lang), line={"width": 0},
+        fig.add_trace(_line(x, total["min"].tolist(), metric, lb.t("band_min_max", lang), lang, line={"width": 0},
                             fill="tonexty", fillcolor="rgba(23,32,43,0.15)", legendgroup="band"))
-    fig.add_trace(_line(x, total["value"].tolist(), metric, agg_name(metric, lang),
+    fig.add_trace(_line(x, total["value"].tolist(), metric, agg_name(metric, lang), lang,
                         line={"color": SUM_COLOUR, "width": 2.5}))
     if per_cluster["group"].nunique() > 1:
         for name, g in list(per_cluster.groupby("group", sort=True))[:MAX_LINES]:
-            fig.add_trace(_line(local_times(g["ts"], tz), g["value"].tolist(), metric, str(name), line={"width": 1}))
+            fig.add_trace(_line(local_times(g["ts"], tz), g["value"].tolist(), metric, str(name), lang, line={"width": 1}))
     if overlay is not None and len(overlay):
-        fig.add_trace(_line(local_times(overlay["ts"], tz), overlay["value"].tolist(), metric, overlay_name,
+        fig.add_trace(_line(local_times(overlay["ts"], tz), overlay["value"].tolist(), metric, overlay_name, lang,
                             line={"color": OVERLAY_COLOUR, "width": 2, "dash": "longdash"}))
     threshold_lines(fig, thresholds, metric, lang)
     peak = total["max"] if "max" in total and len(total) else total["value"]
@@ -233,7 +233,7 @@ def shard_balance_figure(frame: pd.DataFrame, metric: str, lang: str, thresholds
     name = lb.metric_name(metric, lang)
     fig = _base(f"{lb.t('shard_balance', lang)} · {name}", lb.unit_name(units(metric), lang), height=300)
     fig.add_trace(go.Bar(x=labels, y=frame["value"].tolist(), marker_color=colours, name=name,
-                         customdata=[[i, value_text(metric, v)] for i, v in zip(frame["instance"], frame["value"])],
+                         customdata=[[i, value_text(metric, v, lang)] for i, v in zip(frame["instance"], frame["value"])],
                          hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>"))
     for cluster, g in frame.groupby("cluster", sort=False):
         med = float(g["value"].median())
@@ -242,7 +242,7 @@ def shard_balance_figure(frame: pd.DataFrame, metric: str, lang: str, thresholds
                       line={"dash": "dash", "color": "#666", "width": 1.5})
         if last - first + 1 >= MEDIAN_LABEL_MIN_BARS:
             fig.add_annotation(x=(first + last) / 2, y=med, xref="x", yref="y", yshift=9, showarrow=False,
-                               text=f"{lb.t('median', lang)} {value_text(metric, med)}",
+                               text=f"{lb.t('median', lang)} {value_text(metric, med, lang)}",
                                font={"size": 11, "color": "#444"}, bgcolor="rgba(255,255,255,0.7)")
     for lab, val in zip(np.array(labels)[hot.to_numpy()], frame.loc[hot, "value"]):
         fig.add_annotation(x=lab, y=float(val), text=lb.t("hot_shard", lang), showarrow=True, arrowhead=2,
@@ -257,9 +257,9 @@ def shard_balance_figure(frame: pd.DataFrame, metric: str, lang: str, thresholds
 def instance_figure(frame: pd.DataFrame, metric: str, tz: str, lang: str) -> go.Figure:
     """One metric of one instance (frame: [label, ts, value]); a Twemproxy's per-backend series one
     line each, named by backend."""
-    fig = _base(metric, units(metric), height=240)
+    fig = _base(lb.metric_name(metric, lang), lb.unit_name(units(metric), lang), height=240)
     for label, g in frame.groupby("label", sort=True):
-        fig.add_trace(_line(local_times(g["ts"], tz), g["value"].tolist(), metric, str(label) or metric,
+        fig.add_trace(_line(local_times(g["ts"], tz), g["value"].tolist(), metric, str(label) or metric, lang,
                             line={"width": 1.5}))
     fig = timeline(fig, metric, tz, lang, frame["value"] if len(frame) else None)
     fig.update_layout(showlegend=frame["label"].nunique() > 1)

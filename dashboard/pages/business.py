@@ -158,7 +158,7 @@ def realtime_card(ctx, name, metrics, metric, win) -> html.Div:
         html.Div([html.Label(lb.t("metric", lang)),
                   dcc.Dropdown(metrics, metric, id="rt-metric", clearable=False),
                   html.Label(lb.t("window", lang)),
-                  dcc.RadioItems([{"label": f"{w} h", "value": w} for w in WINDOWS], win, id="rt-window",
+                  dcc.RadioItems([{"label": f"{w} {lb.t('hours_short', lang)}", "value": w} for w in WINDOWS], win, id="rt-window",
                                  inline=True)], className="controls"),
         # drawn with the page (no callback round trip before the first chart); changes go through
         # the callbacks
@@ -296,12 +296,12 @@ def realtime_extend(_n, state, name):
     total = bd.combine(frame, state["metric"])
     metric = state["metric"]
     xs, ys = [fg.local_times(total["ts"], ctx.tz)], [total["value"].tolist()]
-    cs = [fg.value_texts(metric, total["value"])]
+    cs = [fg.value_texts(metric, total["value"], ctx.lang)]
     for inst in state["order"]:
         g = frame[frame["instance"] == inst]
         xs.append(fg.local_times(g["ts"], ctx.tz))
         ys.append(g["value"].tolist())
-        cs.append(fg.value_texts(metric, g["value"]))
+        cs.append(fg.value_texts(metric, g["value"], ctx.lang))
     keep = state["window"] * 60 + 5
     state = {**state, "last": int(frame["ts"].max())}
     return ({"x": xs, "y": ys, "customdata": cs}, list(range(len(xs))), keep), state

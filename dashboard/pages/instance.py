@@ -92,9 +92,9 @@ def limits_card(ctx, view: idt.InstanceView) -> html.Div:
     lim = idt.limits(view)
     rows = [
         {"what": lb.t("iv_memory", lang), "value": ir.memory(lim["mem_used"], lim["mem_max"], lang)},
-        {"what": lb.t("h_mem_pct", lang), "value": fg.value_text("mem_util", lim["mem_util"])},
+        {"what": lb.t("h_mem_pct", lang), "value": fg.value_text("mem_util", lim["mem_util"], lang)},
         {"what": lb.t("iv_qps_capacity", lang),
-         "value": f"{lb.si(lim['qps_per_instance'])}/s" if lim["qps_per_instance"] else "–"},
+         "value": fg.value_text("qps", lim["qps_per_instance"], lang) if lim["qps_per_instance"] else "–"},
         {"what": lb.t("iv_mem_capacity", lang),
          "value": lb.bytes_(lim["mem_per_instance"]) if lim["mem_per_instance"] else "–"},
         {"what": lb.t("iv_shards", lang), "value": str(int(view.cluster["shard_count"]))},
@@ -141,7 +141,8 @@ def zabbix_card(ctx, view: idt.InstanceView) -> html.Div:
                    id="inst-zabbix-host") if host_href else
             html.Span(f"{lb.t('iv_host', lang)} {me['zabbix_hostid'] or '–'}", id="inst-zabbix-host"))
     everything = idt.items_link(view.series["zabbix_itemid"], url)
-    rows = [{"metric": r.metric, "label": r.label or "", "key": r.key, "units": r.units or "",
+    rows = [{"metric": lb.metric_name(r.metric, lang), "label": r.label or "", "key": r.key,
+             "units": lb.unit_name(r.units or "", lang),
              "item": str(r.zabbix_itemid) if idt._known(r.zabbix_itemid) else "–",
              "item_href": idt.item_link(r.zabbix_itemid, url)} for r in view.series.itertuples(index=False)]
     cols = [("metric", lb.t("bf_metric", lang)), ("label", lb.t("iv_backend", lang)),

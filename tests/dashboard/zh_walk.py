@@ -32,6 +32,8 @@ URL_PARAMETER = re.compile(r"\b[a-z_]+=('[^']*'|\"[^\"]*\"|[^\s,;、，。）)]*
 #: bytes as lb.bytes_ writes them: "0 B", "0 B/s", "7.5 MiB/s" (a "B" straight after a number is
 #: plotly's billions, and stays a word)
 BYTES = re.compile(r"(?<=[KMGT]iB)/s\b|(?<=\d )B(/s)?(?![A-Za-z])")
+#: an IANA time zone as the user configured it (Asia/Shanghai): an identifier, like a name
+ZONE = re.compile(r"\b[A-Z][A-Za-z_]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?\b")
 #: 12.3k, 1.2M, 3.6G, 4T: SI prefixes after a number
 SI_SUFFIX = re.compile(r"(?<=\d)[kMGT](?![A-Za-z])")
 
@@ -53,6 +55,11 @@ def store_names(store) -> list[str]:
     for column in ("host", "zabbix_host"):
         if column in inst:
             names.update(inst[column].dropna().astype(str))
+    series = store.series()
+    if "key" in series:                     # series keys ("10.0.0.1:6379/mem_util") name what Zabbix holds
+        names.update(series["key"].dropna().astype(str))
+    from core.settings import SETTINGS      # setting names a message tells the user to set (zabbix_url)
+    names.update(s.name for s in SETTINGS)
     cal = store.calendar()
     names.update(cal["name"])
     names.update(cal["kind"])
@@ -66,6 +73,6 @@ def english_words(text: str, names: list[str]) -> list[str]:
     """Words of Latin letters in ``text`` once the names and allowed words are taken out, sorted."""
     for name in names:   # as drawn: CSS may upper-case a product line ("TRADE")
         text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
-    text = BYTES.sub(" ", SI_SUFFIX.sub(" ", URL_PARAMETER.sub(" ", text)))
+    text = BYTES.sub(" ", SI_SUFFIX.sub(" ", URL_PARAMETER.sub(" ", ZONE.sub(" ", text))))
     allowed = {w.lower() for w in PRODUCT_WORDS}
     return sorted({w for w in WORD.findall(text) if w.lower() not in allowed})
