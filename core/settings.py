@@ -123,6 +123,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("capacity_proxy_qps", 50000, "QPS one Twemproxy proxy is sized for.", int, minimum=1),
     Setting("capacity_headroom", "0.15,0.20,0.25,0.30,0.40",
             "Share of capacity kept free at the predicted peak, for star 1..5 (a 5-star business keeps more)."),
+    Setting("capacity_lead_days", 7, "Days before a promotion's start by which capacity changes must be done "
+            "(the change freeze): the capacity page and the forecast CLI show this deadline.", int,
+            minimum=0, maximum=90),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.errors import ForecastError, PeakwatchError
 from dashboard.context import Context
+from forecasting.backtest import score
 from forecasting.capacity import CapacityLimits, export_csv
 from forecasting.compare import align, lift_table
 from forecasting.events import Event
@@ -156,6 +157,36 @@ def capacity(ctx: Context, target: Event) -> pd.DataFrame:
     limits = CapacityLimits.from_settings(ctx.settings)
     key = f"fc:plan:{target.name}:{data_version(ctx)}:{limits}"
     return once(ctx, key, lambda: capacity_plan(ctx.store, fleet_forecast(ctx, target), limits))
+
+
+def compute_plan(ctx: Context, target: Event, version: str):
+    """(fleet forecast, capacity plan) of ``target``, computed now and shared under the keys
+    :func:`fleet_forecast`, :func:`capacity` and the readiness report read. The background warmer
+    calls this (outside ``once``'s process lock, so requests never queue behind it)."""
+    limits = CapacityLimits.from_settings(ctx.settings)
+    fc = forecast_fleet(ctx.store, target, metrics=FORECAST_METRICS, workers=1)
+    ctx.cache.set(f"fc:fleet:{target.name}:{version}", fc, timeout=RESULT_TTL)
+    plan = capacity_plan(ctx.store, fc, limits)
+    ctx.cache.set(f"fc:plan:{target.name}:{version}:{limits}", plan, timeout=RESULT_TTL)
+    return fc, plan
+
+
+def backtest_summary(ctx: Context, lead_days: int = 7) -> dict:
+    """How well the method did on this fleet's past promotions: every past promotion forecast
+    ``lead_days`` ahead for every business's qps from the data before it (the rows are shared
+    with the readiness report). {"version", "n", "promotions", "mdape", "coverage_80"}."""
+    version = data_version(ctx)
+    key = f"fc:backtest:{version}"
+    rows = ctx.cache.get(key)
+    if rows is None:
+        rows = backtest_fleet(ctx.store, level="business", metrics=("qps",), workers=1)
+        ctx.cache.set(key, rows, timeout=RESULT_TTL)
+    rows = rows[rows["lead_days"] == lead_days]
+    if rows.empty:
+        return {"version": version, "n": 0, "promotions": 0, "mdape": float("nan"), "coverage_80": float("nan")}
+    s = score(rows).iloc[0]
+    return {"version": version, "n": int(s["n"]), "promotions": int(rows["event"].nunique()),
+            "mdape": float(s["mdape"]), "coverage_80": float(s["coverage_80"])}
 
 
 def readiness_html(ctx: Context, target: Event) -> str:

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from dashboard import figures as fg
 from dashboard import labels as lb
+from forecasting import capacity
 
 TODAY = "today"
 TODAY_COLOUR = "#17202b"
@@ -110,11 +111,19 @@ def forecast_figure(rows: pd.DataFrame, metric: str, title: str, lang: str, top:
     fig.add_trace(go.Scatter(y=rows["group"].tolist(), x=rows["baseline"].tolist(), mode="markers",
                              name=lb.t("normal_peak", lang), marker={"color": "#9aa5b1", "size": 9, "symbol": "diamond"},
                              hovertemplate="%{y}: %{x:.4s}<extra>" + lb.t("normal_peak", lang) + "</extra>"))
-    fig.update_xaxes(title_text=lb.unit_name(units, lang), rangemode="tozero")
+    fig.update_xaxes(title_text=lb.unit_name(units, lang), rangemode="tozero", side="top")   # values on the first screen
     fig.update_yaxes(type="category", automargin=True)
-    fig.update_layout(legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-                      margin=dict(l=10, r=20, t=60, b=40))
+    _top_axis(fig)
     return fig
+
+
+def _top_axis(fig: go.Figure) -> None:
+    """Tall horizontal charts: values on an x axis at the top (seen without scrolling), title on the
+    left and legend on the right of the band above it."""
+    fig.update_layout(title={"x": 0.01, "xanchor": "left", "y": 0.995, "yref": "container", "yanchor": "top"},
+                      legend={"orientation": "h", "yref": "container", "y": 0.995, "yanchor": "top", "x": 1,
+                              "xanchor": "right"},
+                      margin=dict(l=10, r=20, t=100, b=20))
 
 
 def worst_utilisation(plan: pd.DataFrame) -> pd.DataFrame:
@@ -145,10 +154,9 @@ def utilisation_figure(plan: pd.DataFrame, lang: str, top: int = 30) -> go.Figur
                              marker={"symbol": "line-ns-open", "size": 20, "color": LIMIT_COLOUR,
                                      "line": {"width": 3, "color": LIMIT_COLOUR}},
                              hovertemplate="%{y}: %{x:.0f}%<extra>" + lb.t("allowed", lang) + "</extra>"))
-    fig.update_layout(barmode="group", bargap=0.25, legend={"orientation": "h", "y": 1.0, "yanchor": "bottom",
-                                                            "x": 1, "xanchor": "right"},
-                      margin=dict(l=10, r=20, t=60, b=40))
-    fig.update_xaxes(title_text=lb.t("pct_of_capacity", lang), ticksuffix="%", rangemode="tozero")
+    fig.update_layout(barmode="group", bargap=0.25)
+    _top_axis(fig)
+    fig.update_xaxes(title_text=lb.t("pct_of_capacity", lang), ticksuffix="%", rangemode="tozero", side="top")
     fig.update_yaxes(type="category", automargin=True)
     return fig
 
@@ -157,15 +165,58 @@ def _pct(x: float) -> str:
     return "–" if pd.isna(x) else f"{x:.0%}"
 
 
+def action_label(a, lang: str) -> str:
+    """``forecasting.capacity.Action`` in words: the split with its shard counts, the maxmemory
+    alternative when only memory is short, the proxies with their counts."""
+    if a.none:
+        return lb.t("act_none", lang)
+    parts = []
+    split = lb.t("act_split", lang).format(a=a.shards, b=a.shards_to, n=a.shards_to - a.shards)
+    mem = lb.t("act_mem", lang).format(to=lb.bytes_(a.mem_per_shard_to), add=lb.bytes_(a.mem_per_shard))
+    if a.shards_to > a.shards and a.mem_per_shard > 0:
+        parts.append(lb.t("act_mem_or_split", lang).format(mem=mem, split=split))
+    elif a.shards_to > a.shards:
+        parts.append(split)
+    elif a.mem_per_shard > 0:
+        parts.append(mem)
+    if a.proxies_to > a.proxies:
+        parts.append(lb.t("act_proxies", lang).format(n=a.proxies_to - a.proxies, a=a.proxies, b=a.proxies_to))
+    return "; ".join(parts)
+
+
+def reason_label(r, worst, lang: str) -> str:
+    """Why the row has its status, in the page's language (the plan's ``reason`` is the CLI's English)."""
+    if r.status == "no forecast" or worst is None:
+        return lb.t("why_none", lang)
+    pts = {k: getattr(r, f"{k}_util_point") for k in RESOURCES}
+    if r.status == "over":
+        key = max((k for k in pts if pd.notna(pts[k])), key=lambda k: pts[k])
+        res, pct = RESOURCES[key], pts[key]
+    else:
+        res, pct = worst["resource"], worst["upper"]
+    text = lb.t(f"why_{r.status}", lang).format(res=lb.metric_name(res, lang), pct=_pct(pct), allowed=_pct(r.max_util),
+                                                star=int(r.star))
+    if getattr(r, "low_confidence", False) and r.status in ("over", "watch"):
+        text += "; " + lb.t("why_weak", lang)
+    unlimited = int(getattr(r, "unlimited_shards", 0) or 0)
+    if unlimited:
+        text += "; " + lb.t("why_unlimited", lang).format(n=unlimited, m=int(r.shards))
+    return text
+
+
 def plan_rows(plan: pd.DataFrame, lang: str = "en") -> list[dict]:
     """Recommendation table rows, in the plan's (risk) order; ``sev`` colours the row by status."""
     w = worst_utilisation(plan).set_index("cluster")
     rows = []
     for r in plan.itertuples(index=False):
         worst = w.loc[r.cluster] if r.cluster in w.index else None
+        proxies = int(getattr(r, "proxies", 0) or 0)
         rows.append({
-            "rank": int(r.rank), "cluster": r.cluster, "business": r.business, "star": "★" * int(r.star),
-            "service": r.service, "status": lb.status(r.status, lang), "risk": "–" if pd.isna(r.risk) else f"{r.risk:.2f}",
+            "rank": int(r.rank), "cluster": r.cluster, "business": r.business, "star": f"{int(r.star)}★",
+            "service": r.service, "status": lb.status(r.status, lang),
+            "shards": int(r.shards), "proxies": proxies if proxies or r.service == "twemproxy" else "–",
+            "action": action_label(capacity.action(r._asdict()), lang),
+            "risk": "–" if pd.isna(r.risk) else f"{r.risk:.2f}",
             "resource": "–" if worst is None else lb.metric_name(worst["resource"], lang),
             "util_point": "–" if worst is None else _pct(worst["point"]),
             "util_upper": "–" if worst is None else _pct(worst["upper"]), "allowed": _pct(r.max_util),
@@ -173,9 +224,20 @@ def plan_rows(plan: pd.DataFrame, lang: str = "en") -> list[dict]:
             "add_mem": lb.bytes_(r.add_mem_bytes) if r.add_mem_bytes > 0 else "0",
             "method": lb.named("method", getattr(r, "method", "") or "–", lang),
             "past_error": _pct(getattr(r, "past_mdape", np.nan)),
+            "utilisation": "–" if worst is None else
+            f"{_pct(worst['point'])} / {_pct(worst['upper'])} ({_pct(r.max_util)})",
+            "method_error": f"{lb.named('method', getattr(r, 'method', '') or '–', lang)} "
+                            f"({_pct(getattr(r, 'past_mdape', np.nan))})",
             "confidence": lb.t("low_confidence" if getattr(r, "low_confidence", False) else "confident", lang),
-            "reason": r.reason, "sev": STATUS_SEV.get(r.status, "ok")})
+            "reason": reason_label(r, worst, lang), "sev": STATUS_SEV.get(r.status, "ok")})
     return rows
+
+
+def shown_plan(plan: pd.DataFrame, acting_rows: int = 50, ok_rows: int = 5) -> pd.DataFrame:
+    """The rows the page's table shows: the ``acting_rows`` riskiest clusters to change (over,
+    watch), then the ``ok_rows`` ok clusters closest to their limit (the CSV has them all)."""
+    acting = plan["status"].isin(["over", "watch"])
+    return pd.concat([plan[acting].head(acting_rows), plan[plan["status"] == "ok"].head(ok_rows)])
 
 
 def sizing_rows(s, lang: str) -> list[dict]:
@@ -190,3 +252,43 @@ def sizing_rows(s, lang: str) -> list[dict]:
             ("size_similar", ", ".join(p.similar) or "–"),
             ("size_why", "; ".join(s.why + p.notes))]
     return [{"what": lb.t(k, lang), "value": v} for k, v in rows]
+
+
+def _zone_label(tz: str, now: int, lang: str) -> str:
+    """The display time zone as a reader names it: its id in en, its UTC offset in zh (UTC+08:00)."""
+    if lang != "zh":
+        return tz
+    offset = pd.Timestamp(now, unit="s", tz="UTC").tz_convert(tz).strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}"
+
+
+def capacity_summary(target, plan: pd.DataFrame, result: dict, backtest: dict | None, settings, now: int,
+                     lang: str) -> list[str]:
+    """The lines above the capacity table: what (counts by status), by when (the deadline to act),
+    how sure (the methods' past error, low-confidence rows, the backtest)."""
+    tz = settings.timezone
+    counts = plan["status"].value_counts()
+    lines = [lb.t("cap_summary", lang).format(
+        name=target.name, start=target.start.tz_convert(tz).strftime("%Y-%m-%d %H:%M"),
+        cutoff=lb.when(result["cutoff"], tz), tz=_zone_label(tz, now, lang), n=len(plan), over=int(counts.get("over", 0)),
+        watch=int(counts.get("watch", 0)), ok=int(counts.get("ok", 0)))]
+    if counts.get("no forecast", 0):
+        lines[0] += " " + lb.t("cap_no_forecast", lang).format(n=int(counts["no forecast"]))
+    lead = int(settings.capacity_lead_days)
+    due = capacity.act_by(target.start, lead).tz_convert(tz)
+    today = pd.Timestamp(now, unit="s", tz="UTC").tz_convert(tz).normalize()
+    left = (due.normalize() - today).days
+    date = due.strftime("%Y-%m-%d %H:%M")
+    lines.append(lb.t("cap_deadline", lang).format(date=date, lead=lead, left=left) if left >= 0 else
+                 lb.t("cap_deadline_passed", lang).format(date=date, lead=lead, ago=-left))
+    acting = plan[plan["status"].isin(["over", "watch"])]
+    errors = plan["past_mdape"].dropna() if "past_mdape" in plan else pd.Series(dtype=float)
+    weak = int(acting["low_confidence"].sum()) if "low_confidence" in acting else 0
+    lines.append(lb.t("cap_accuracy", lang).format(err=_pct(errors.median()) if len(errors) else "–", weak=weak,
+                                                   m=len(acting)))
+    if backtest is not None and backtest.get("n"):
+        lines.append(lb.t("cap_backtest", lang).format(n=backtest["n"], mdape=_pct(backtest["mdape"]),
+                                                       coverage=_pct(backtest["coverage_80"])))
+    else:
+        lines.append(lb.t("cap_backtest_pending", lang))
+    return lines

@@ -152,6 +152,96 @@ LABELS: dict[str, tuple[str, str]] = {
                          "see why in the CSV's confidence_note).",
                          "{m} 个需调整的集群中有 {n} 个依据的是低可信度预测（标为“低”；原因见 CSV 的 confidence_note）。"),
     "computing": ("Forecasting the whole fleet (once per hour of new data)…", "正在预测全部集群（每小时新数据计算一次）…"),
+    # capacity page (issue 12): the plan from the background warmer, what to do, how sure, by when
+    "cap_pending": ("The capacity plan for {name} is being computed in the background (a minute or more for a "
+                    "large fleet; once per hour of new data for every viewer). This page fills in by itself when "
+                    "it is ready.",
+                    "{name} 的容量规划正在后台计算（大规模集群需要一分钟以上；每小时新数据只为所有用户计算一次）。"
+                    "完成后本页会自动显示。"),
+    "cap_stale_plan": ("Plan computed from data up to {at}; a plan with newer data is being computed.",
+                       "该规划基于截至 {at} 的数据；基于更新数据的规划正在计算。"),
+    "cap_summary": ("{name} starts {start}; data up to {cutoff} (times in {tz}). {n} clusters: {over} over, "
+                    "{watch} watch, {ok} ok.",
+                    "{name} 开始于 {start}；数据截至 {cutoff}（时间为 {tz}）。共 {n} 个集群：{over} 个超限，"
+                    "{watch} 个需关注，{ok} 个正常。"),
+    "cap_no_forecast": ("{n} without a forecast.", "{n} 个无预测。"),
+    "cap_deadline": ("Act by {date}: changes done {lead} days before the start (setting capacity_lead_days={lead}); "
+                     "{left} days left.",
+                     "请在 {date} 前完成：大促开始前 {lead} 天完成变更（设置 capacity_lead_days={lead}）；还剩 {left} 天。"),
+    "cap_deadline_passed": ("The deadline to act, {date} ({lead} days before the start, setting "
+                            "capacity_lead_days={lead}), passed {ago} days ago: change only what is over.",
+                            "变更截止日 {date}（大促开始前 {lead} 天，设置 capacity_lead_days={lead}）已过去 {ago} 天："
+                            "只处理超限的集群。"),
+    "cap_accuracy": ("How sure: the chosen methods missed the peak by a median {err} on these clusters' past "
+                     "promotions (column “method (past error)”); {weak} of the {m} clusters to change rest on a "
+                     "low-confidence forecast.",
+                     "可信度：所选方法在这些集群以往大促上的峰值误差中位数为 {err}（见“预测方法（历史误差）”列）；"
+                     "{m} 个需调整的集群中有 {weak} 个依据的是低可信度预测。"),
+    "cap_backtest": ("Backtest of every past promotion, forecast 7 days ahead from the data before it "
+                     "({n} business forecasts): median error {mdape}, the 80% interval held the real peak "
+                     "{coverage} of the time. Details: the readiness report.",
+                     "回测所有历史大促（提前 7 天、仅用当时之前的数据，共 {n} 次业务预测）：误差中位数 {mdape}，"
+                     "80% 区间覆盖真实峰值的比例为 {coverage}。详见大促准备报告。"),
+    "cap_backtest_pending": ("The backtest of past promotions is computed in the background; the readiness "
+                             "report has it.",
+                             "历史大促回测在后台计算中；大促准备报告中包含回测结果。"),
+    "cap_definitions": ("What the words mean", "名词说明"),
+    "def_over": ("over: at the predicted peak the cluster already uses more than its star level allows "
+                 "(allowed = 100% minus the headroom the star keeps free). Act.",
+                 "超限：在预测峰值时，集群的使用率已超过其星级允许的上限（允许 = 100% 减去该星级保留的余量）。需要处理。"),
+    "def_watch": ("watch: the predicted peak fits, but the upper end of its 80% interval does not. Act if the "
+                  "business cannot take the risk.",
+                  "关注：预测峰值在允许范围内，但 80% 区间的上限超出。若业务不能承担风险则需处理。"),
+    "def_ok": ("ok: even the upper end of the 80% interval fits.", "正常：80% 区间的上限也在允许范围内。"),
+    "def_risk": ("risk: utilisation of the tightest resource at the upper bound ÷ the allowed utilisation; "
+                 "above 1.00 the upper bound does not fit. Rows are ranked over, watch, ok, then by risk.",
+                 "风险：区间上限时最紧张资源的利用率 ÷ 允许利用率；大于 1.00 表示上限超出。排序：超限、关注、正常，"
+                 "再按风险。"),
+    "def_action": ("action: a split keeps each shard's maxmemory, so the new shards cover the memory too; "
+                   "“raise maxmemory … or split” is a choice of one.",
+                   "操作：拆分时每个分片的 maxmemory 不变，新增分片同时满足内存需求；“调大 maxmemory … 或拆分”二选一。"),
+    "col_utilisation": ("util. at peak / upper (allowed)", "利用率 峰值 / 上限（允许）"),
+    "col_method_error": ("method (past error)", "预测方法（历史误差）"),
+    "col_shards": ("shards now", "分片数"), "col_proxies": ("proxies now", "代理数"),
+    "col_action": ("action", "操作"),
+    "act_none": ("no change", "无需变更"),
+    "act_split": ("split {a} → {b} shards (+{n})", "拆分 {a} → {b} 个分片（+{n}）"),
+    "act_mem": ("raise maxmemory to {to} per shard (+{add} each)", "每个分片 maxmemory 调大到 {to}（各 +{add}）"),
+    "act_mem_or_split": ("{mem}, or {split}", "{mem}，或{split}"),
+    "act_proxies": ("proxies {a} → {b} (+{n})", "代理 {a} → {b} 个（+{n}）"),
+    "why_over": ("{res} at {pct} at the predicted peak; {allowed} allowed for a {star}-star business",
+                 "{res} 在预测峰值时为 {pct}；{star} 星业务允许 {allowed}"),
+    "why_watch": ("{res} up to {pct} at the upper bound; {allowed} allowed for a {star}-star business",
+                  "{res} 在区间上限时达 {pct}；{star} 星业务允许 {allowed}"),
+    "why_ok": ("worst {res} {pct} at the upper bound; {allowed} allowed for a {star}-star business",
+               "最紧张的 {res} 在区间上限时为 {pct}；{star} 星业务允许 {allowed}"),
+    "why_none": ("no forecast for qps, proxy_qps or mem_used", "QPS、代理 QPS、内存均无预测"),
+    "why_weak": ("rests on a low-confidence forecast: check the confidence note in the CSV before acting",
+                 "依据的是低可信度预测：处理前请查看 CSV 中的可信度说明"),
+    "why_unlimited": ("{n} of {m} shards have no memory limit (maxmemory 0): their memory is not sized",
+                      "{m} 个分片中 {n} 个没有内存上限（maxmemory 0）：不计算其内存"),
+    "cap_rows_all": ("Showing every cluster to change ({n}), then the ok clusters closest to their limit ({k}); "
+                     "all {total} clusters are in the CSV (Export CSV).",
+                     "显示全部 {n} 个需调整的集群，以及最接近上限的 {k} 个正常集群；全部 {total} 个集群见 CSV（导出 CSV）。"),
+    "cap_rows_shown": ("Showing the {shown} riskiest of the {n} clusters to change, then the ok clusters closest "
+                       "to their limit ({k}); all {total} clusters are in the CSV (Export CSV).",
+                       "显示 {n} 个需调整集群中风险最高的 {shown} 个，以及最接近上限的 {k} 个正常集群；"
+                       "全部 {total} 个集群见 CSV（导出 CSV）。"),
+    "forecast_title": ("{title} · {name} · {metric} per {level}{shown}", "{title} · {name} · 每个{level}的 {metric}{shown}"),
+    "top_of": (" (top {top} of {n})", "（共 {n} 个，显示前 {top} 个）"),
+    "cap_bad_level": ("level={value!r} is not one of {choices}; showing business.",
+                      "level={value!r} 不是 {choices} 之一；显示业务。"),
+    "bad_promotion": ("promotion={value!r} is not an upcoming promotion; showing {name}.",
+                      "promotion={value!r} 不是即将到来的大促；显示 {name}。"),
+    "no_upcoming": ("The promotion calendar has no promotion after the newest data; add the next one on the "
+                    "Promotions page (or with `python app.py promotions`).",
+                    "大促日历中没有晚于最新数据的大促；请在“大促对比”页（或用 `python app.py promotions`）添加下一次大促。"),
+    "sizing_missing": ("Give {what} as a positive number.", "请把{what}填写为正数。"),
+    "sizing_qps": ("the expected peak QPS", "预计峰值 QPS"), "sizing_mem": ("the memory in GiB", "内存（GiB）"),
+    "sizing_star": ("the star", "星级"), "sizing_and": (" and ", "和"),
+    "readiness_title": ("one HTML file for the change ticket: forecast, clusters at risk, changes and their cost, "
+                        "accuracy on past promotions (prints to A4 PDF)",
+                        "用于变更工单的单个网页文件：预测、风险集群、变更及成本、历史大促准确度（可直接打印）"),
     # alerting (issue 13): acknowledged / silenced flags on the wall and the business page
     "acked": ("acknowledged", "已确认"),
     "silenced": ("silenced", "已静默"),

@@ -1,12 +1,17 @@
-"""The cache layer: each page's data (``wall_data``, ``fleet_data``) through the shared cache, one
-computation per interval for every viewer and gunicorn worker sharing it. Pages read their data
-here; ``dashboard.warmer`` fills it in the background."""
+"""The cache layer: each page's data (``wall_data``, ``fleet_data``, the capacity plan from
+``forecast_data``) through the shared cache, one computation per interval for every viewer and
+gunicorn worker sharing it. Pages read their data here; ``dashboard.warmer`` fills it in the
+background (the capacity plan only there: it takes minutes at 3,000 instances)."""
 from __future__ import annotations
 
+import time
+
 from dashboard import fleet_data as fd
+from dashboard import forecast_data as fcd
 from dashboard import wall_data as q
 from dashboard import tiles as tl
 from dashboard.context import Context
+from forecasting.capacity import CapacityLimits
 
 
 def wall_snapshot(ctx: Context, allow_previous: bool = False) -> dict:
@@ -115,3 +120,74 @@ def fleet_due(ctx: Context, now: int) -> list[int]:
     seen = ctx.cache.get(FLEET_VIEWED) or {}
     return sorted(d for d, t in seen.items()
                   if now - t <= FLEET_WARM_FOR and ctx.cache.get(fleet_key(d, now)) is None)
+
+
+# ---- the capacity page: the whole fleet's forecast takes minutes at 3,000 instances, so a request
+# never computes it; the warmer (dashboard.warmer) computes the plan of each promotion viewed in
+# the last CAP_WARM_FOR seconds once per data version, and pages read the newest stored one
+CAP_VIEWED = "cap:viewed"          # {promotion name: epoch of the last view}
+CAP_WARM_FOR = 7 * 86400           # planning season: a viewed promotion's plan stays fresh a week
+CAP_BACKTEST = "cap:backtest"      # the newest backtest summary (every past promotion, 7 days ahead)
+
+
+def capacity_key(ctx: Context, name: str) -> str:
+    return f"cap:result:{name}:{CapacityLimits.from_settings(ctx.settings)}"
+
+
+def capacity_result(ctx: Context, name: str, viewed: bool = True) -> dict | None:
+    """The newest stored capacity result of promotion ``name`` (possibly from older data: see its
+    ``version``), or None while none was computed yet. Never computes; marks the promotion viewed
+    so the warmer keeps it fresh."""
+    if viewed:
+        seen = dict(ctx.cache.get(CAP_VIEWED) or {})
+        now = ctx.now()
+        if now - seen.get(name, 0) > 60:
+            seen[name] = now
+            ctx.cache.set(CAP_VIEWED, seen, timeout=CAP_WARM_FOR * 2)
+    return ctx.cache.get(capacity_key(ctx, name))
+
+
+def capacity_due(ctx: Context) -> list[str]:
+    """Promotions viewed lately whose stored result is missing or older than the data."""
+    seen = ctx.cache.get(CAP_VIEWED) or {}
+    now = ctx.now()
+    names = [n for n, t in seen.items() if now - t <= CAP_WARM_FOR]
+    if not names:
+        return []
+    version = fcd.data_version(ctx)
+    upcoming = {e.name for e in fcd.calendar(ctx)["upcoming"]}
+    due = []
+    for name in names:
+        have = ctx.cache.get(capacity_key(ctx, name))
+        if name in upcoming and (have is None or have["version"] != version):
+            due.append(name)
+    return due
+
+
+def compute_capacity(ctx: Context, name: str) -> dict:
+    """Forecast the fleet for promotion ``name``, plan its capacity and store the result for the
+    page (also under the keys the CSV export and readiness report read)."""
+    t0 = time.monotonic()
+    version = fcd.data_version(ctx)
+    cal = fcd.calendar(ctx)
+    target = fcd.pick_target(cal, name)
+    fc, plan_ = fcd.compute_plan(ctx, target, version)
+    t = fc.table
+    slim = t[["level", "group", "metric", "point", "lower", "upper", "baseline", "low_confidence"]].reset_index(drop=True)
+    result = {"version": version, "name": target.name, "cutoff": int(cal["cutoff"].timestamp()),
+              "computed_at": ctx.now(), "seconds": round(time.monotonic() - t0, 1), "plan": plan_,
+              "forecast": slim, "failed": int((t["error"] != "").sum()), "series": int(len(t))}
+    ctx.cache.set(capacity_key(ctx, target.name), result, timeout=0)   # kept until a newer one replaces it
+    return result
+
+
+def backtest_summary(ctx: Context) -> dict | None:
+    """The newest stored backtest summary (None until the warmer computed one)."""
+    return ctx.cache.get(CAP_BACKTEST)
+
+
+def compute_backtest(ctx: Context) -> dict:
+    """Backtest every past promotion (business qps) and store its summary for the page."""
+    summary = fcd.backtest_summary(ctx)
+    ctx.cache.set(CAP_BACKTEST, summary, timeout=0)
+    return summary

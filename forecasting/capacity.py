@@ -34,7 +34,7 @@ PLAN_COLUMNS = [
     "qps_point", "qps_upper", "qps_capacity", "qps_util_point", "qps_util_upper",
     "proxy_qps_point", "proxy_qps_upper", "proxy_capacity", "proxy_util_point", "proxy_util_upper",
     "mem_point", "mem_upper", "mem_util_point", "mem_util_upper", "reason",
-    "method", "past_mdape", "low_confidence", "confidence_note",
+    "method", "past_mdape", "low_confidence", "confidence_note", "unlimited_shards", "action",
 ]
 
 
@@ -179,6 +179,8 @@ def _plan_row(c: dict, f, star, proxies: int, memory, limits: CapacityLimits) ->
     row["add_mem_bytes"] = max(0.0, row["mem_upper"] / max_util - mem_max) \
         if pd.notna(row["mem_upper"]) and pd.notna(mem_max) else 0.0
     row = _confidence(_status(row), f)
+    row["unlimited_shards"] = unlimited
+    row["action"] = action_text(action(row))
     if unlimited:
         row["reason"] += (f"; {unlimited} of {int(memory['shards'])} shards have no memory limit (maxmemory 0): "
                           f"their memory is not sized")
@@ -218,6 +220,68 @@ def _status(row: dict) -> dict:
     else:
         row.update(status="ok", reason=f"worst {worst} {known[worst]:.0%} at the upper bound; {limit}")
     return row
+
+
+@dataclass(frozen=True)
+class Action:
+    """What to change on one cluster before the promotion (all zero: nothing).
+
+    ``shards_to`` is the shard count after the split (each new shard with the same maxmemory, so
+    it covers the memory the forecast needs too); ``mem_per_shard_to`` is the alternative for a
+    cluster short of memory only: raise every shard's maxmemory to it, keeping the shard count."""
+    shards: int
+    shards_to: int
+    proxies: int
+    proxies_to: int
+    mem_per_shard: float      # bytes each shard's maxmemory must grow by (the alternative to a split)
+    mem_per_shard_to: float   # bytes of maxmemory per shard after that change
+
+    @property
+    def none(self) -> bool:
+        return not (self.shards_to > self.shards or self.proxies_to > self.proxies or self.mem_per_shard > 0)
+
+
+def action(row) -> Action:
+    """The plan row's recommendation as counts: current and target shards and proxies, and the
+    maxmemory per shard that would avoid a split when only memory is short."""
+    get = row.get if isinstance(row, dict) else (lambda k, d=None: getattr(row, k, d))
+    shards, add = int(get("shards", 0) or 0), int(get("add_shards", 0) or 0)
+    proxies, add_p = int(get("proxies", 0) or 0), int(get("add_proxies", 0) or 0)
+    add_mem, mem_max = float(get("add_mem_bytes", 0) or 0), get("mem_max", np.nan)
+    qps_short = _need(get("qps_upper", np.nan), get("qps_capacity", np.nan) / shards if shards else np.nan,
+                      get("max_util", 1.0), shards) > 0
+    per_shard = per_shard_to = 0.0
+    if add_mem > 0 and shards and pd.notna(mem_max) and not qps_short:
+        per_shard = add_mem / shards
+        per_shard_to = (float(mem_max) + add_mem) / shards
+    return Action(shards, shards + add, proxies, proxies + add_p, per_shard, per_shard_to)
+
+
+def _gib(x: float) -> str:
+    return f"{x / 2**30:.1f} GiB"
+
+
+def action_text(a: Action) -> str:
+    """One line for the CLI and the CSV, e.g. ``split 5 -> 6 shards (+1); proxies 2 -> 3 (+1)``."""
+    if a.none:
+        return "no change"
+    parts = []
+    if a.shards_to > a.shards and a.mem_per_shard > 0:
+        parts.append(f"raise maxmemory to {_gib(a.mem_per_shard_to)} per shard (+{_gib(a.mem_per_shard)} each) "
+                     f"or split {a.shards} -> {a.shards_to} shards (+{a.shards_to - a.shards})")
+    elif a.shards_to > a.shards:
+        parts.append(f"split {a.shards} -> {a.shards_to} shards (+{a.shards_to - a.shards})")
+    elif a.mem_per_shard > 0:
+        parts.append(f"raise maxmemory to {_gib(a.mem_per_shard_to)} per shard (+{_gib(a.mem_per_shard)} each)")
+    if a.proxies_to > a.proxies:
+        parts.append(f"proxies {a.proxies} -> {a.proxies_to} (+{a.proxies_to - a.proxies})")
+    return "; ".join(parts)
+
+
+def act_by(start: pd.Timestamp, lead_days: int) -> pd.Timestamp:
+    """The last day to finish the changes: the promotion's start minus the lead time the changes
+    need (``capacity_lead_days``: ordering, change review, the freeze before a big promotion)."""
+    return start - pd.Timedelta(days=int(lead_days))
 
 
 def export_csv(frame: pd.DataFrame, path: str | Path) -> Path:

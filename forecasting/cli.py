@@ -13,12 +13,15 @@ import sys
 import pandas as pd
 
 from forecasting.backtest import failure_reasons, score
-from forecasting.capacity import CapacityLimits, export_csv
+from forecasting.capacity import CapacityLimits, act_by, export_csv
 from forecasting.fleet import HISTORY_DAYS, LEVELS, backtest_fleet, capacity_plan, forecast_fleet
 from forecasting.sizing import SERVICES, fleet_profile, parse_size, size_business
 
-PLAN_SHOWN = ["rank", "cluster", "business", "star", "service", "status", "qps_util_point", "qps_util_upper",
-              "mem_util_upper", "proxy_util_upper", "add_shards", "add_proxies", "add_mem_gib"]
+#: the action says what to add (shards, or maxmemory per shard as the alternative, proxies); the
+#: CSV keeps add_shards / add_proxies / add_mem_gib, whose memory total beside a shard count misled
+PLAN_SHOWN = ["rank", "cluster", "business", "star", "service", "status", "shards", "proxies", "qps_util_point",
+              "qps_util_upper", "mem_util_upper", "proxy_util_upper", "action"]
+NAMED = 10       # low-confidence groups named before "and N more"
 
 
 def register(subparsers, parent: argparse.ArgumentParser | None = None) -> None:
@@ -74,7 +77,7 @@ def cmd_forecast(args, settings) -> int:
     with args.open_store(settings) as store:
         if args.backtest:
             return _backtest(store, args)
-        return _plan(store, args, limits)
+        return _plan(store, args, limits, settings)
 
 
 def _pct(x) -> str:
@@ -87,16 +90,11 @@ def _backtest(store, args) -> int:
     if rows.empty:
         print("no series to backtest (is the store empty?)")
         return 1
-    rows["history"] = (rows["n_same_kind"] > 0).map({False: "kind not seen", True: "kind seen before"})
     print(f"backtest: {args.metric} per {args.level}, {rows['series'].nunique()} series, "
           f"{rows['event'].nunique()} promotions, cutoffs 1 and 7 days before each")
-    for by in ("lead_days", ["history", "lead_days"]):
-        table = score(rows, by=by)
-        for col in ("mdape", "bias", "coverage_80", "mdape_naive_last", "mdape_naive_year"):
-            table[col] = table[col].map(_pct)
+    for table in backtest_tables(rows):
         print()
-        print(table[["n", "failed", "mdape", "bias", "coverage_80", "mdape_naive_last",
-                     "mdape_naive_year"]].to_string())
+        print(table)
     reasons = failure_reasons(rows)
     print(f"\n{int(reasons.sum())} cases could not be forecast; why:" if len(reasons) else
           "\nevery case was forecast (none failed)")
@@ -105,22 +103,64 @@ def _backtest(store, args) -> int:
     return 0
 
 
-def _plan(store, args, limits: CapacityLimits) -> int:
+def backtest_tables(rows: pd.DataFrame) -> list[str]:
+    """The backtest's score per lead time, then per history and lead time: counts as whole
+    numbers (``score`` hands them back as floats), errors and coverage as percentages."""
+    rows = rows.assign(history=(rows["n_same_kind"] > 0).map({False: "kind not seen", True: "kind seen before"}))
+    out = []
+    for by in ("lead_days", ["history", "lead_days"]):
+        table = score(rows, by=by)
+        table[["n", "failed"]] = table[["n", "failed"]].astype(int)
+        for col in ("mdape", "bias", "coverage_80", "mdape_naive_last", "mdape_naive_year"):
+            table[col] = table[col].map(_pct)
+        out.append(table[["n", "failed", "mdape", "bias", "coverage_80", "mdape_naive_last",
+                          "mdape_naive_year"]].to_string())
+    return out
+
+
+def _plan(store, args, limits: CapacityLimits, settings) -> int:
     fc = forecast_fleet(store, args.promotion, history_days=args.history_days, workers=args.workers)
     plan = capacity_plan(store, fc, limits)
-    t = fc.table
-    failed = int((t["error"] != "").sum())
-    print(f"forecast for {fc.target.name} ({fc.target.start:%Y-%m-%d %H:%M %Z}), data up to "
-          f"{fc.cutoff:%Y-%m-%d %H:%M %Z}: {len(t) - failed} series forecast, {failed} failed, "
-          f"{int(t['low_confidence'].sum())} low-confidence")
-    counts = plan["status"].value_counts()
-    print(f"clusters: {counts.get('over', 0)} over their headroom at the predicted peak, "
-          f"{counts.get('watch', 0)} over it at the upper bound, {counts.get('ok', 0)} ok")
-    shown = plan.assign(add_mem_gib=(plan["add_mem_bytes"] / 2**30).round(1))
-    for col in [c for c in PLAN_SHOWN if "_util_" in c]:
-        shown[col] = shown[col].map(_pct)
-    print(shown[PLAN_SHOWN].head(args.top).to_string(index=False))
+    now = pd.Timestamp.now(tz="UTC")
+    for line in plan_report(fc, plan, settings.timezone, int(settings.capacity_lead_days), now, args.top):
+        print(line)
     if args.csv:
         path = export_csv(plan, args.csv)
         print(f"capacity plan written to {path} ({len(plan)} clusters)", file=sys.stderr)
     return 0
+
+
+def _names(names: list[str], first: int = NAMED) -> str:
+    """``a, b, c and 12 more``."""
+    shown = ", ".join(names[:first])
+    return shown + (f" and {len(names) - first} more" if len(names) > first else "")
+
+
+def plan_report(fc, plan: pd.DataFrame, tz: str, lead_days: int, now: pd.Timestamp, top: int = 20) -> list[str]:
+    """What ``forecast`` prints: the forecast's target and data in one time zone (the display
+    ``timezone``, named), the low-confidence groups by name, counts per status, the deadline to
+    act, and the top rows of the plan with whole numbers as whole numbers."""
+    t = fc.table
+    failed = int((t["error"] != "").sum())
+    fmt = "%Y-%m-%d %H:%M"
+    weak = t[t["low_confidence"].astype(bool) & (t["error"] == "")]
+    groups = list(dict.fromkeys(f"{lv} {g}" for lv, g in zip(weak["level"], weak["group"])))
+    lines = [f"forecast for {fc.target.name} (starts {fc.target.start.tz_convert(tz):{fmt}}), data up to "
+             f"{fc.cutoff.tz_convert(tz):{fmt}}; times in {tz}",
+             f"{len(t) - failed} series forecast, {failed} failed, {len(weak)} low-confidence"
+             + (f" in {len(groups)} businesses and clusters: {_names(groups)} (the CSV's confidence_note says why)"
+                if groups else "")]
+    counts = plan["status"].value_counts()
+    lines.append(f"clusters: {counts.get('over', 0)} over their headroom at the predicted peak, "
+                 f"{counts.get('watch', 0)} over it at the upper bound, {counts.get('ok', 0)} ok")
+    due = act_by(fc.target.start, lead_days).tz_convert(tz)
+    days = (due.normalize() - now.tz_convert(tz).normalize()).days
+    when = f"{days} days left" if days >= 0 else f"passed {-days} days ago: change only what is over"
+    lines.append(f"act by {due:{fmt}} {tz} ({lead_days} days before the start, setting capacity_lead_days): {when}")
+    shown = plan.head(top).copy()
+    for col in [c for c in PLAN_SHOWN if "_util_" in c]:
+        shown[col] = shown[col].map(_pct)
+    for col in ("rank", "star", "shards", "proxies"):
+        shown[col] = shown[col].astype(int)
+    lines.append(shown[PLAN_SHOWN].to_string(index=False))
+    return lines

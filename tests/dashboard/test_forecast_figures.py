@@ -120,7 +120,57 @@ def test_plan_rows_keep_the_risk_order_and_colour_by_status(capacity_plan):
     rows = ff.plan_rows(capacity_plan)
     assert [r["rank"] for r in rows] == [1, 2, 3, 4]
     assert rows[0]["cluster"] == "hot-re01" and rows[0]["status"] == "over" and rows[0]["sev"] == "crit"
-    assert rows[0]["add_shards"] == 4 and rows[0]["star"] == "★★★★★"
+    assert rows[0]["add_shards"] == 4 and rows[0]["star"] == "5★"
     assert rows[-1]["cluster"] == "new-re01" and rows[-1]["sev"] == "stale" and rows[-1]["util_upper"] == "–"
     calm = next(r for r in rows if r["cluster"] == "calm-re01")
     assert calm["resource"] == "memory" and calm["util_upper"] == "97%" and calm["add_mem"] != "0"
+
+
+#: words a Chinese page may keep in Latin letters: names of things, units and setting names
+LATIN_OK = {"UTC", "qps", "QPS", "GiB", "MiB", "TiB", "maxmemory", "CSV", "capacity_lead_days", "confidence_note", "redis",
+            "memcached", "twemproxy", "proxy", "Asia", "Shanghai"}
+
+
+def english_words(text: str, names=()) -> list[str]:
+    """Latin words of ``text`` that are neither ``names`` (clusters, businesses) nor in LATIN_OK."""
+    import re
+    tokens = re.findall(r"[A-Za-z0-9_.-]+", text)
+    return [t for t in tokens if re.search(r"[A-Za-z]{2,}", t) and t not in set(names) | LATIN_OK]
+
+
+def test_plan_rows_show_current_shards_and_the_action_in_the_pages_language(capacity_plan):
+    en = {r["cluster"]: r for r in ff.plan_rows(capacity_plan, "en")}
+    assert en["hot-re01"]["shards"] == 4 and en["hot-re01"]["action"] == "split 4 → 8 shards (+4)"
+    assert en["proxy-tw01"]["proxies"] == 2 and en["calm-re01"]["proxies"] == "–"
+    assert en["calm-re01"]["action"].startswith("raise maxmemory to ") and " per shard (+" in en["calm-re01"]["action"]
+    assert en["hot-re01"]["status"] == "over"
+    zh = {r["cluster"]: r for r in ff.plan_rows(capacity_plan, "zh")}
+    assert zh["hot-re01"]["status"] == "超限" and zh["hot-re01"]["action"] == "拆分 4 → 8 个分片（+4）"
+    assert "5 星业务允许 60%" in zh["hot-re01"]["reason"]
+    names = list(capacity_plan["cluster"]) + list(capacity_plan["business"])
+    for r in zh.values():
+        shown = " ".join(str(r[c]) for c in ("status", "action", "resource", "confidence", "reason"))
+        assert english_words(shown, names) == [], shown
+
+
+def test_capacity_summary_says_what_by_when_and_how_sure(capacity_plan):
+    from types import SimpleNamespace
+
+    from forecasting.events import Event
+    target = Event("12.12 2026", "12.12", pd.Timestamp("2026-12-12", tz="Asia/Shanghai"),
+                   pd.Timestamp("2026-12-13", tz="Asia/Shanghai"))
+    settings = SimpleNamespace(timezone="Asia/Shanghai", capacity_lead_days=7)
+    result = {"cutoff": int(pd.Timestamp("2026-11-30 16:00", tz="UTC").timestamp())}
+    backtest = {"n": 2100, "mdape": 0.13, "coverage_80": 0.9, "version": "v"}
+    now = int(pd.Timestamp("2026-12-01 02:00", tz="UTC").timestamp())
+    lines = ff.capacity_summary(target, capacity_plan, result, backtest, settings, now, "en")
+    text = "\n".join(lines)
+    assert "starts 2026-12-12 00:00; data up to 2026-12-01 00:00 (times in Asia/Shanghai)" in text
+    assert "4 clusters: 3 over, 0 watch, 0 ok. 1 without a forecast." in text
+    assert "Act by 2026-12-05 00:00" in text and "4 days left" in text
+    assert "(2100 business forecasts): median error 13%, the 80% interval held the real peak 90%" in text
+    zh = "\n".join(ff.capacity_summary(target, capacity_plan, result, None, settings, now, "zh"))
+    assert "请在 2026-12-05 00:00 前完成" in zh and "还剩 4 天" in zh
+    assert english_words(zh, ["12.12"]) == [], zh
+    late = ff.capacity_summary(target, capacity_plan, result, None, settings, now + 8 * 86400, "en")
+    assert "passed 4 days ago" in late[1]

@@ -114,3 +114,48 @@ def test_a_fleet_page_viewed_lately_is_computed_before_the_next_viewer_asks(setu
     assert computed == [1]                                    # ... so the viewer did not
     clock[0] += cached.FLEET_WARM_FOR + cached.FLEET_TTL      # nobody looked for 20 minutes
     assert cached.fleet_due(ctx, clock[0]) == []
+
+
+def capacity_module():
+    return next(m for m in page_modules() if m.__name__.endswith(".capacity"))
+
+
+def test_a_capacity_view_never_forecasts_the_fleet_the_warmer_does(setup, monkeypatch):
+    """/capacity took minutes per view at 3,000 instances: the view read the plan it computed. Now
+    the view reads the stored plan (or says it is being computed) and the warmer computes it."""
+    from dashboard import forecast_data as fd
+    from dashboard import page_cache as cached
+    store, inv, data, app, warmer = setup
+    ctx = app.server.extensions["peakwatch"]
+    ctx.clock = lambda: data.now
+    runs = []
+    real = fd.forecast_fleet
+    monkeypatch.setattr(fd, "forecast_fleet", lambda *a, **k: runs.append(1) or real(*a, **k))
+    page = capacity_module()
+    with app.server.test_request_context("/capacity"):
+        summary, table, ready, done = page.plan_view(0, None, None)
+        assert not runs and ready is None and done is False          # pending, and the page keeps polling
+        assert "being computed in the background" in str(summary)
+        name = fd.calendar(ctx)["upcoming"][0].name
+        assert cached.capacity_due(ctx) == [name]                   # the view asked for it
+    assert warmer.tick_capacity() is True and runs == [1]
+    assert warmer.tick_capacity() is False and runs == [1]          # same data: nothing recomputed
+    with app.server.test_request_context("/capacity"):
+        summary, table, ready, done = page.plan_view(1, None, None)
+        assert ready and done is True                               # plan and backtest stored: stop polling
+        assert "#" in str(table) and "shards now" in str(table)
+        from dash import dcc
+        assert isinstance(page.util_view(ready, None), dcc.Graph)
+        assert isinstance(page.forecast_view(ready, None, "business", "qps"), dcc.Graph)
+    assert runs == [1]
+
+
+def test_without_a_warmer_the_first_capacity_view_computes_the_plan(setup, tmp_path):
+    store, inv, data, app, warmer = setup
+    settings = load_settings(cli={"wall_warm_seconds": 0}, env={"PEAKWATCH_STORE_URL": store.url,
+                                                                "PEAKWATCH_CACHE_DIR": str(tmp_path / "cache0")})
+    bare = create_app(store, settings)
+    bare.server.extensions["peakwatch"].clock = lambda: data.now
+    with bare.server.test_request_context("/capacity"):
+        summary, table, ready, done = capacity_module().plan_view(0, None, None)
+    assert ready and "shards now" in str(table)          # never "being computed" with nothing computing it

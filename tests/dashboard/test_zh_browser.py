@@ -41,10 +41,6 @@ BAD_INPUT = {
 #: pages being rewritten by other issue-12 helpers: what is left for them in their page files (the
 #: labels and helpers exist: labels.note, labels.duration(s, lang), labels.metric_name, h_* headers)
 LEFTOVERS = {
-    "/capacity": "i12-capacity: dashboard/pages/capacity.py summary sentence ('12.12 2026 starts ... CST; "
-                 "data up to ...; n clusters: n over their headroom ...') and the plan's reasons, written in "
-                 "English by forecasting/capacity.py ('mem at 119% at the predicted peak; 80% allowed for a "
-                 "2-star business'): give them keys in labels.py or pass the language",
 }
 
 

@@ -11,7 +11,7 @@ import re
 #: product and protocol names, units and abbreviations a Chinese DBA reads as they are
 PRODUCT_WORDS = frozenset({
     "Peakwatch", "Redis", "Memcached", "Twemproxy", "Zabbix", "QPS", "CSV", "CPU", "GiB", "MiB", "KiB", "TiB",
-    "get", "set", "UTC",
+    "get", "set", "UTC", "maxmemory",
 })
 
 #: the visible text of the page: the DOM's rendered text plus every drawn SVG text of the charts

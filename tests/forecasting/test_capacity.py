@@ -135,3 +135,23 @@ def test_proxies_in_a_redis_cluster_are_sized_as_proxies():
     row = plan(fc, clusters, pd.DataFrame([dict(name="b", star=3)]), pd.Series({"r": 2}), pd.Series(dtype=float)).iloc[0]
     assert row["qps_capacity"] == 4 * 80_000 and row["proxy_capacity"] == 2 * 50_000
     assert row["proxy_util_point"] == pytest.approx(0.9) and row["add_proxies"] == 1
+
+
+def test_action_says_current_and_target_shard_counts_and_what_the_memory_alternative_is(table):
+    from forecasting.capacity import action, action_text
+    core = action(table.loc["pay-core"].to_dict())
+    assert (core.shards, core.shards_to) == (4, 6)
+    assert table.loc["pay-core", "action"] == "split 4 -> 6 shards (+2)"
+    # short of memory (and proxies) only: raising maxmemory per shard is the alternative to a split,
+    # said per shard, not as a cluster total beside a shard count
+    item = action(table.loc["item-mc"].to_dict())
+    assert item.mem_per_shard == pytest.approx(0.5 * GIB) and item.mem_per_shard_to == pytest.approx(3 * GIB)
+    assert action_text(item) == ("raise maxmemory to 3.0 GiB per shard (+0.5 GiB each) or split 4 -> 5 shards (+1); "
+                                 "proxies 2 -> 3 (+1)")
+    assert table.loc["feed-cache", "action"] == "no change"
+
+
+def test_deadline_to_act_is_the_start_minus_the_lead_time():
+    from forecasting.capacity import act_by
+    start = pd.Timestamp("2026-12-12 00:00", tz="Asia/Shanghai")
+    assert act_by(start, 7) == pd.Timestamp("2026-12-05 00:00", tz="Asia/Shanghai")

@@ -68,7 +68,7 @@ def test_cli_prints_the_plan_and_writes_the_csv(demo_store_url, tmp_path, capsys
                      "--workers", "1"])
     printed = capsys.readouterr().out
     assert code == 0
-    assert "forecast for 12.12 2026" in printed and "add_shards" in printed
+    assert "forecast for 12.12 2026" in printed and "action" in printed and "shards (+" in printed
     plan = pd.read_csv(out)
     assert len(plan) == 10
     # the change ticket says which method forecast each cluster and how wrong it was before
