@@ -37,7 +37,8 @@ def _known() -> dict[str, type]:
         from forecasting.events import Event
         from forecasting.fleet import FleetForecast
         from forecasting.model import PeakForecast
-        for cls in (Plan, Event, FleetForecast, PeakForecast):
+        from forecasting.sizing import FleetProfile
+        for cls in (Plan, Event, FleetForecast, PeakForecast, FleetProfile):
             register(cls)
     return _DATACLASSES
 

@@ -250,8 +250,26 @@ def sizing_rows(s, lang: str) -> list[dict]:
             ("size_peak", lb.si(s.peak_qps) + " QPS"),
             ("size_lift", f"×{p.lift:.2f}" + (f" ({p.kind})" if p.kind else "")),
             ("size_similar", ", ".join(p.similar) or "–"),
-            ("size_why", "; ".join(s.why + p.notes))]
+            ("size_why", "; ".join(sizing_why(s, lang)))]
     return [{"what": lb.t(k, lang), "value": v} for k, v in rows]
+
+
+def sizing_why(s, lang: str) -> list[str]:
+    """How the sizing was reached, in ``lang`` (the sizing's own lines are English, for the CLI)."""
+    p = s.profile
+    if lang != "zh":
+        return list(s.why + p.notes)
+    from forecasting.sizing import GIB, MIN_PROXIES
+    peak = lb.t("size_why_peak", lang).format(peak=f"{s.peak_qps:,.0f}", qps=f"{s.qps:,.0f}", lift=f"{p.lift:.2f}")
+    if p.similar:
+        peak += lb.t("size_why_similar", lang).format(kind=p.kind, n=len(p.similar))
+    out = [peak, lb.t("size_why_util", lang).format(star=s.star, util=f"{s.max_util:.0%}"),
+           lb.t("size_why_shards", lang).format(by_qps=s.by_qps, qps_inst=f"{p.qps_per_instance:,.0f}", by_mem=s.by_mem,
+                                                mem_inst=f"{p.mem_per_instance / GIB:.0f}")]
+    if s.proxies:
+        out.append(lb.t("size_why_proxies", lang).format(proxies=s.proxies, proxy_qps=f"{s.proxy_qps:,.0f}",
+                                                         least=MIN_PROXIES))
+    return out + [lb.note(n, lang) for n in p.notes]
 
 
 def _zone_label(tz: str, now: int, lang: str) -> str:

@@ -143,6 +143,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "size_button": ("Size it", "计算"),
     "size_shards": ("shards × instances each", "分片数 × 每分片实例数"), "size_mem_per_shard": ("memory per shard", "单分片内存"),
     "size_proxies": ("proxies", "代理数"), "size_instances": ("instances in all", "实例总数"),
+    "size_why_peak": ("peak {peak} QPS = {qps} x lift {lift}", "峰值 {peak} QPS = {qps} × 放大倍数 {lift}"),
+    "size_why_similar": (" ({kind} of {n} similar businesses)", "（{n} 个相似业务的 {kind}）"),
+    "size_why_util": ("a {star}-star business may use {util} of capacity", "{star} 星业务最多使用容量的 {util}"),
+    "size_why_shards": ("{by_qps} shard(s) for QPS at {qps_inst} per instance, {by_mem} for memory at {mem_inst} GiB "
+                        "per instance", "按 QPS 需 {by_qps} 个分片（单实例 {qps_inst}），按内存需 {by_mem} 个（单实例 {mem_inst} GiB）"),
+    "size_why_proxies": ("{proxies} proxies at {proxy_qps} QPS each (at least {least})",
+                         "{proxies} 个代理，每个 {proxy_qps} QPS（至少 {least} 个）"),
     "size_peak": ("peak to carry", "需承载峰值"), "size_lift": ("lift applied", "放大倍数"),
     "size_similar": ("similar businesses", "同类业务"), "size_why": ("how", "计算依据"),
 
@@ -465,6 +472,14 @@ _PATTERNS = (
     (re.compile(r"^(?P<metric>\w+) (?P<v>\S+) vs usual (?P<m>\S+) \(z (?P<z>\S+)\)$"),
      "{metric} {v}，常值 {m}（z {z}）"),
     (re.compile(r"^no data from (?P<source>.+) for (?P<age>\S+)$"), "{source} 已 {age} 无数据"),
+    # forecasting.sizing's notes
+    (re.compile(r"^the fleet has no (?P<service>\w+) cluster: per-instance capacity from the settings$"),
+     "全局没有 {service} 集群：单实例容量取自设置"),
+    (re.compile(r"^no business in product line (?P<line>.+): the fleet's lifts are used$"),
+     "产品线 {line} 中没有业务：使用全局的放大倍数"),
+    (re.compile(r"^no past promotion measured: no lift applied \(size for the peak you expect\)$"),
+     "没有测得历史大促：不乘放大倍数（请按预期峰值规划）"),
+    (re.compile(r"^no past (?P<kind>.+) promotion measured: no lift applied$"), "没有测得历史 {kind} 大促：不乘放大倍数"),
 )
 
 

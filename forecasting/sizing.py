@@ -61,6 +61,9 @@ class Sizing:
     instances: int                   # shards x instances per shard + proxies
     profile: FleetProfile
     why: tuple[str, ...] = field(default_factory=tuple)
+    by_qps: int = 0                  # shards the peak's QPS needs
+    by_mem: int = 0                  # shards the memory needs
+    proxy_qps: float = 0.0           # what one proxy carries (the limits')
 
     def as_row(self) -> dict:
         p = self.profile
@@ -116,7 +119,8 @@ def size_business(qps: float, memory: float, star: int, profile: FleetProfile,
         why.append(f"{proxies} proxies at {limits.proxy_qps:,.0f} QPS each (at least {MIN_PROXIES})")
     return Sizing(qps=float(qps), memory=float(memory), star=star, peak_qps=peak, max_util=max_util, shards=shards,
                   mem_per_shard=mem_per_shard, proxies=proxies, instances=shards * profile.instances_per_shard + proxies,
-                  profile=profile, why=tuple(why))
+                  profile=profile, why=tuple(why), by_qps=by_qps, by_mem=by_mem,
+                  proxy_qps=limits.proxy_qps)
 
 
 # ---------------------------------------------------------------------------------- store reads

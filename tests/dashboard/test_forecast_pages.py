@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dashboard import labels as lb
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]   # builds a two-year synthetic store (about 10 s)
 
 STATUS_ORDER = {"over": 0, "watch": 1, "ok": 2, "no forecast": 3}
@@ -214,6 +216,11 @@ def test_sizing_a_new_business_on_the_capacity_page(page, demo, serve, language)
     lift = float(re.search(r"×([\d.]+)", rows["lift applied" if language == "en" else "放大倍数"]).group(1))
     assert lift > 1.5                                  # sized for its first big promotion, not a normal day
     assert line.split("-")[0] in rows["similar businesses" if language == "en" else "同类业务"]
+    why = rows[lb.t("size_why", language)]
+    if language == "zh":                               # how it was reached, in Chinese too
+        assert "峰值" in why and english_words(why, set(store.businesses()["name"])) == [], why
+    else:
+        assert why.startswith("peak ") and "-star business may use" in why
     page.screenshot(path=str(Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
                              / f"capacity-sizing-{language}.png"), full_page=True)
 
