@@ -363,15 +363,17 @@ def ensure_webhook(api: Api, st: dict) -> tuple[dict, bool]:
     Returns (ids for fixtures.json, whether an item was created)."""
     text = MEDIA_FILE.read_text()
     sha = hashlib.sha256(text.encode()).hexdigest()
-    found = api.call("mediatype.get", {"filter": {"name": [MEDIA]}, "output": ["mediatypeid"]})
+    found = api.call("mediatype.get", {"filter": {"name": [MEDIA]}, "output": ["mediatypeid", "status"]})
     if not found or st.get("media_sha256") != sha:
         api.call("configuration.import", {"format": "yaml", "source": text,
                                           "rules": {"mediaTypes": {"createMissing": True, "updateExisting": True}}})
-        found = api.call("mediatype.get", {"filter": {"name": [MEDIA]}, "output": ["mediatypeid"]})
+        found = api.call("mediatype.get", {"filter": {"name": [MEDIA]}, "output": ["mediatypeid", "status"]})
         if not found:
             raise SystemExit(f"importing {MEDIA_FILE} did not create the media type {MEDIA!r}")
         st["media_sha256"] = sha
     mtid = found[0]["mediatypeid"]
+    if found[0].get("status", "0") != "0":             # disabled by hand: enable it again
+        api.call("mediatype.update", {"mediatypeid": mtid, "status": 0})
     admin = api.call("user.get", {"filter": {"username": ["Admin"]}, "output": ["userid"],
                                   "selectMedias": ["mediatypeid", "sendto", "active", "severity", "period"]})[0]
     mine = [m for m in admin["medias"] if m["mediatypeid"] == mtid]
@@ -391,11 +393,20 @@ def ensure_webhook(api: Api, st: dict) -> tuple[dict, bool]:
                "opmessage_usr": [{"userid": admin["userid"]}]}
     action = {"filter": {"evaltype": 0, "conditions": [{"conditiontype": 0, "operator": 0, "value": groupid}]},
               "operations": [send_op], "recovery_operations": [send_op]}
-    have = api.call("action.get", {"filter": {"name": [WEBHOOK_ACTION]}, "output": ["actionid", "status"]})
+    have = api.call("action.get", {"filter": {"name": [WEBHOOK_ACTION]}, "output": ["actionid", "status"],
+                                   "selectFilter": "extend", "selectOperations": "extend",
+                                   "selectRecoveryOperations": "extend"})
+
+    def sends(ops) -> bool:    # exactly one operation: send to Admin through this media type
+        return (len(ops) == 1 and ops[0]["operationtype"] == "0"
+                and ops[0].get("opmessage", {}).get("mediatypeid") == mtid
+                and [u["userid"] for u in ops[0].get("opmessage_usr", [])] == [admin["userid"]])
     if not have:
         api.call("action.create", {"name": WEBHOOK_ACTION, "eventsource": 0, "status": 0, "esc_period": "1h",
                                    **action})
-    elif have[0]["status"] != "0":
+    elif (have[0]["status"] != "0" or not sends(have[0]["operations"]) or not sends(have[0]["recovery_operations"])
+          or [(c["conditiontype"], c["operator"], c["value"]) for c in have[0]["filter"]["conditions"]]
+          != [("0", "0", groupid)]):
         api.call("action.update", {"actionid": have[0]["actionid"], "status": 0, **action})
     return ({"group": WEBHOOK_GROUP, "host": WEBHOOK_HOST["host"], "hostid": hostid, "key": WEBHOOK_KEY,
              "trigger": WEBHOOK_TRIGGER["description"], "triggerid": triggerid, "mediatype": MEDIA,
