@@ -15,7 +15,11 @@ What it creates (idempotent: existing objects are reused, missing ones created):
     so trends exist beyond history) containing two past promotions, topped up to "now" on every run;
     a trapper item added after the first run gets the whole span once;
   * a host with a malformed star tag and a host with no tags at all (must be reported, not dropped);
-  * triggers: one that stays in problem (a hot shard), one that fired during the promotions.
+  * triggers: one that stays in problem (a hot shard), one that fired during the promotions;
+  * Peakwatch's webhook media type, imported from contrib/zabbix/peakwatch_mediatype.yaml
+    (re-imported when the file changes), as a media of Admin, and an action sending problems and
+    recoveries of the host group Peakwatch/Webhook through it; that group holds one trapper host
+    (coupon-redis-01) with a trigger the end-to-end test fires (tests/api/test_zabbix_webhook_live.py).
 
 The promotions and series layout are written to <state>/fixtures.json for tests.
 """
@@ -51,6 +55,11 @@ FLOAT, TEXT, UINT = 0, 4, 3
 TRAPPER, DEPENDENT, AGENT = 2, 18, 0
 ADDON_FILE = Path(__file__).resolve().parents[1] / "contrib" / "zabbix" / "peakwatch_redis_reads_writes.yaml"
 ADDON = "Peakwatch Redis reads and writes by Zabbix agent 2"
+MEDIA_FILE = Path(__file__).resolve().parents[1] / "contrib" / "zabbix" / "peakwatch_mediatype.yaml"
+MEDIA = "Peakwatch"                    # the media type's name in the YAML
+WEBHOOK_GROUP = "Peakwatch/Webhook"    # the action sends problems and recoveries of this group's hosts
+WEBHOOK_ACTION = "Peakwatch webhook"
+WEBHOOK_SENDTO = "peakwatch"
 OFFICIAL = ("Redis by Zabbix agent 2", "Memcached by Zabbix agent 2")
 
 # ------------------------------------------------------------------ fleet description
@@ -120,6 +129,15 @@ TRIGGERS = [
      "expression": "last(/pay-redis-01/redis.stats.instantaneous_ops.rate)>150000", "priority": 3,
      "tags": [{"tag": "scope", "value": "performance"}]},
 ]
+
+# the host of the webhook's end-to-end test: only in WEBHOOK_GROUP, its trigger fires when a test
+# sends more than 8000 connections and recovers when it sends fewer
+WEBHOOK_HOST = {"host": "coupon-redis-01",
+                "tags": tags("trade", "coupon", 4, "redis", "coupon-redis", "master", port="6379")}
+WEBHOOK_KEY = "redis.clients.connected"
+WEBHOOK_TRIGGER = {"description": "Peakwatch webhook: coupon-redis-01 has too many client connections",
+                   "expression": f"last(/coupon-redis-01/{WEBHOOK_KEY})>8000", "priority": 4,
+                   "tags": [{"tag": "scope", "value": "webhook"}]}
 
 # ------------------------------------------------------------------ JSON-RPC
 
@@ -338,6 +356,63 @@ def ensure_addon_template(api: Api, st: dict) -> tuple[str, bool]:
     return found[0]["templateid"], imported
 
 
+def ensure_webhook(api: Api, st: dict) -> tuple[dict, bool]:
+    """Peakwatch's webhook media type (imported when missing or when the file changed since the last
+    import), a media of Admin using it, the host group WEBHOOK_GROUP with its trapper host and trigger,
+    and an action sending that group's problems and recoveries to Admin through the media type.
+    Returns (ids for fixtures.json, whether an item was created)."""
+    text = MEDIA_FILE.read_text()
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    found = api.call("mediatype.get", {"filter": {"name": [MEDIA]}, "output": ["mediatypeid", "status"]})
+    if not found or st.get("media_sha256") != sha:
+        api.call("configuration.import", {"format": "yaml", "source": text,
+                                          "rules": {"mediaTypes": {"createMissing": True, "updateExisting": True}}})
+        found = api.call("mediatype.get", {"filter": {"name": [MEDIA]}, "output": ["mediatypeid", "status"]})
+        if not found:
+            raise SystemExit(f"importing {MEDIA_FILE} did not create the media type {MEDIA!r}")
+        st["media_sha256"] = sha
+    mtid = found[0]["mediatypeid"]
+    if found[0].get("status", "0") != "0":             # disabled by hand: enable it again
+        api.call("mediatype.update", {"mediatypeid": mtid, "status": 0})
+    admin = api.call("user.get", {"filter": {"username": ["Admin"]}, "output": ["userid"],
+                                  "selectMedias": ["mediatypeid", "sendto", "active", "severity", "period"]})[0]
+    mine = [m for m in admin["medias"] if m["mediatypeid"] == mtid]
+    want = {"mediatypeid": mtid, "sendto": WEBHOOK_SENDTO, "active": "0", "severity": "63",
+            "period": "1-7,00:00-24:00"}
+    if len(mine) != 1 or any(str(mine[0].get(k)) != v for k, v in want.items()):
+        others = [{k: m[k] for k in ("mediatypeid", "sendto", "active", "severity", "period")}
+                  for m in admin["medias"] if m["mediatypeid"] != mtid]
+        api.call("user.update", {"userid": admin["userid"], "medias": others + [want]})
+    groupid = ensure_group(api, WEBHOOK_GROUP)
+    hostid, _ = ensure_host(api, WEBHOOK_HOST, [groupid], [], agent=False)
+    created = ensure_trapper_items(api, hostid, {WEBHOOK_KEY: UINT}, history="1d", trends="0")
+    trig = api.call("trigger.get", {"filter": {"description": [WEBHOOK_TRIGGER["description"]]},
+                                    "output": ["triggerid"]})
+    triggerid = trig[0]["triggerid"] if trig else api.call("trigger.create", WEBHOOK_TRIGGER)["triggerids"][0]
+    send_op = {"operationtype": 0, "opmessage": {"default_msg": 1, "mediatypeid": mtid},
+               "opmessage_usr": [{"userid": admin["userid"]}]}
+    action = {"filter": {"evaltype": 0, "conditions": [{"conditiontype": 0, "operator": 0, "value": groupid}]},
+              "operations": [send_op], "recovery_operations": [send_op]}
+    have = api.call("action.get", {"filter": {"name": [WEBHOOK_ACTION]}, "output": ["actionid", "status"],
+                                   "selectFilter": "extend", "selectOperations": "extend",
+                                   "selectRecoveryOperations": "extend"})
+
+    def sends(ops) -> bool:    # exactly one operation: send to Admin through this media type
+        return (len(ops) == 1 and ops[0]["operationtype"] == "0"
+                and ops[0].get("opmessage", {}).get("mediatypeid") == mtid
+                and [u["userid"] for u in ops[0].get("opmessage_usr", [])] == [admin["userid"]])
+    if not have:
+        api.call("action.create", {"name": WEBHOOK_ACTION, "eventsource": 0, "status": 0, "esc_period": "1h",
+                                   **action})
+    elif (have[0]["status"] != "0" or not sends(have[0]["operations"]) or not sends(have[0]["recovery_operations"])
+          or [(c["conditiontype"], c["operator"], c["value"]) for c in have[0]["filter"]["conditions"]]
+          != [("0", "0", groupid)]):
+        api.call("action.update", {"actionid": have[0]["actionid"], "status": 0, **action})
+    return ({"group": WEBHOOK_GROUP, "host": WEBHOOK_HOST["host"], "hostid": hostid, "key": WEBHOOK_KEY,
+             "trigger": WEBHOOK_TRIGGER["description"], "triggerid": triggerid, "mediatype": MEDIA,
+             "mediatypeid": mtid, "action": WEBHOOK_ACTION}, bool(created))
+
+
 def existing_keys(api: Api, hostid: str) -> dict[str, str]:
     items = api.call("item.get", {"hostids": [hostid], "output": ["itemid", "key_"]})
     return {i["key_"]: i["itemid"] for i in items}
@@ -521,6 +596,9 @@ def main() -> int:
     prod_ids, prod_values, prod_created = prodfleet.ensure(api, st, ensure_group, ensure_host, ensure_trapper_items)
     created += prod_created
     ensure_triggers(api)
+    webhook, webhook_created = ensure_webhook(api, st)
+    created += webhook_created
+    save_state(state_path, st)
     print(f"  hosts and items ready ({created} items created or templates linked"
           f"{', add-on template imported' if imported else ''}) in {time.time() - t0:.1f}s")
     if created or imported:
@@ -576,7 +654,7 @@ def main() -> int:
                 "agent_hosts": [h["host"] for h in AGENT_HOSTS], "group": GROUP,
                 "hot_trigger": TRIGGERS[0]["description"], "addon_template": ADDON,
                 "addon_hosts": [h["host"] for h in AGENT_HOSTS if ADDON in h["templates"]],
-                "prod": prodfleet.description(st)}
+                "prod": prodfleet.description(st), "webhook": webhook}
     tmp = os.path.join(args.state, "fixtures.json.tmp")
     json.dump(fixtures, open(tmp, "w"), indent=1)
     os.replace(tmp, os.path.join(args.state, "fixtures.json"))

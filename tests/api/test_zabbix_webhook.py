@@ -1,7 +1,7 @@
 """The Zabbix webhook media type (contrib/zabbix/peakwatch_mediatype.yaml): its script, run in
 Node with Zabbix's HttpRequest stood in for, posts what the API takes; a problem then becomes a
 flagged, routed, outboxed alert in the engine's next cycle, and its recovery resolves it.
-(Not run against the real Zabbix stack: the media type's import there is a next step.)"""
+(On the real Zabbix stack: test_zabbix_webhook_live.py.)"""
 from __future__ import annotations
 
 import json
