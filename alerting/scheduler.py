@@ -8,9 +8,11 @@ import threading
 import time
 
 from alerting import config as acfg
+from alerting import reload
 from alerting.engine import Engine
 from alerting.gateways import build_all
 from alerting.sender import Sender
+from core.errors import ConfigError
 
 log = logging.getLogger("peakwatch.alerting")
 SEND_EVERY_S = 2.0
@@ -19,9 +21,12 @@ SEND_EVERY_S = 2.0
 class Scheduler:
     def __init__(self, store, settings, cfg: acfg.Config | None = None, gateways: dict | None = None,
                  clock=time.time):
+        self.store, self.settings, self.clock = store, settings, clock
         self.cfg = cfg or acfg.load(settings)
         self.engine = Engine(store, settings, self.cfg, clock)
+        self._gateways = gateways                   # given (tests): kept across reloads
         self.sender = Sender(store, gateways if gateways is not None else build_all(self.cfg.gateways), clock)
+        self.loaded_at = reload.requested_at(store)  # this configuration is newer than any earlier request
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
 
@@ -30,12 +35,37 @@ class Scheduler:
             log.info("alerting is disabled ([alerting] enabled = false)")
             return self
         check = min(5.0, self.cfg.interval_s / 4)
-        for name, step, every in (("alert-evaluator", self.engine.run_once, check),
-                                  ("alert-sender", self.sender.run_once, SEND_EVERY_S)):
+        for name, step, every in (("alert-evaluator", self.evaluate_once, check),
+                                  ("alert-sender", lambda: self.sender.run_once(), SEND_EVERY_S)):
             t = threading.Thread(target=self._loop, args=(name, step, every), name=name, daemon=True)
             t.start()
             self.threads.append(t)
         return self
+
+    def evaluate_once(self):
+        """One evaluator check: the configuration reloaded first when an admin asked for it."""
+        self.reload_if_asked()
+        return self.engine.run_once()
+
+    def reload_if_asked(self) -> bool:
+        """Swap in the config file's alerting tables when a reload was asked for since this
+        configuration was loaded; a broken file keeps the running rules (logged). True on a swap."""
+        asked = reload.requested_at(self.store)
+        if asked <= self.loaded_at:
+            return False
+        self.loaded_at = asked
+        try:
+            settings, cfg = reload.read(self.settings)
+        except ConfigError as exc:
+            log.error("alerting rules not reloaded, the running ones stay: %s", exc)
+            return False
+        self.settings, self.cfg = settings, cfg
+        self.engine = Engine(self.store, settings, cfg, self.clock, holder=self.engine.holder)
+        if self._gateways is None:
+            self.sender = Sender(self.store, build_all(cfg.gateways), self.clock, holder=self.sender.holder)
+        log.info("alerting rules reloaded: %d rules, %d routes, %d gateways", len(cfg.rules), len(cfg.routes),
+                 len(cfg.gateways))
+        return True
 
     def _loop(self, name: str, step, every: float) -> None:
         while not self.stop_event.is_set():

@@ -205,6 +205,13 @@ class TokenOut(BaseModel):
     expires_at: int | None
 
 
+class ReloadOut(BaseModel):
+    rules: int
+    routes: int
+    gateways: int
+    requested_at: int
+
+
 class Whoami(BaseModel):
     name: str | None
     role: str

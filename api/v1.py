@@ -27,6 +27,7 @@ from accounts import roles
 from accounts.users import issue_token, token_user
 from alerting import config as acfg
 from alerting import manual
+from alerting import reload as rules_reload
 from api import models as m
 from api import status as st
 from core.errors import ConfigError, StoreInputError
@@ -60,13 +61,24 @@ def bearer() -> str | None:
 
 def install(server: flask.Flask, store, settings, clock: Callable[[], float] = time.time) -> SpecTree:
     """The API's routes, its OpenAPI document (``/api/v1/openapi.json``) and docs page (``/api/v1/docs``)."""
-    cfg = acfg.load(settings)
+    loaded = {"cfg": acfg.load(settings), "at": rules_reload.requested_at(store)}
     spec = SpecTree("flask", app=server, mode="strict", path="api/v1/_spectree", page_templates={},
                     title="Peakwatch ops API", version="1", annotations=True,
                     security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(type="http", scheme="bearer"))])
 
     def now() -> int:
         return int(clock())
+
+    def current_cfg() -> acfg.Config:
+        """The alerting configuration, read again once an admin asked for a reload (any process)."""
+        asked = rules_reload.requested_at(store)
+        if asked > loaded["at"]:
+            try:
+                loaded["cfg"] = rules_reload.read(settings)[1]
+            except ConfigError as exc:
+                log.error("alerting rules not reloaded for the API, the running ones stay: %s", exc)
+            loaded["at"] = asked
+        return loaded["cfg"]
 
     def caller(action: str) -> dict:
         """The user of the request's token when they may ``action``; ApiError 401/403 otherwise."""
@@ -78,7 +90,8 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
             raise ApiError(401, "a valid API token is needed: send 'Authorization: Bearer <token>' "
                                 "(python app.py users token NAME).")
         if not roles.can(user["role"], action):
-            raise ApiError(403, f"user {user['name']!r} ({user['role']}) may not {action}; an operator may.")
+            least = next(r for r in roles.ROLES if roles.can(r, action))
+            raise ApiError(403, f"user {user['name']!r} ({user['role']}) may not {action}; an {least} may.")
         return user
 
     limiter = Limiter(key_func=lambda: bearer() or get_remote_address(), app=server, storage_uri="memory://",
@@ -199,13 +212,30 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
         user = caller("send")
         key = json.key or f"{now()}"
         try:
-            queued = manual.page(store, cfg, json.business, json.text, json.severity, user["name"],
+            queued = manual.page(store, current_cfg(), json.business, json.text, json.severity, user["name"],
                                  f"{user['name']}|{key}", now(), to=json.to, via="api")
         except manual.UnknownBusiness as exc:
             raise ApiError(404, str(exc), "business") from exc
         except manual.NoRoute as exc:
             raise ApiError(400, str(exc), "business") from exc
         return m.SendOut(queued=[vars(q) for q in queued])
+
+    # ------------------------------------------------------------------ rules
+    @bp.post("/rules/reload")
+    @write_limit
+    @spec.validate(resp=Response(HTTP_200=m.ReloadOut, **WRITE_ERRORS), tags=["rules"], security=AUTH)
+    def rules_reload_now():
+        """Read the config file's alerting rules, routes and gateways again (admins): checked now, a
+        file with a mistake is refused (400, the mistake named, the running rules stay); a good one
+        is taken up by every process's alert scheduler at its next check."""
+        user = caller("reload")
+        t = now()
+        try:
+            new = rules_reload.request(store, settings, user["name"], t)
+        except ConfigError as exc:
+            raise ApiError(400, f"the config file was not reloaded: {exc}", "config") from exc
+        loaded["cfg"], loaded["at"] = new, t
+        return m.ReloadOut(rules=len(new.rules), routes=len(new.routes), gateways=len(new.gateways), requested_at=t)
 
     # ------------------------------------------------------------------ silences
     def silence_dict(r) -> dict:

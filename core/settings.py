@@ -204,10 +204,12 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
 class Settings(Mapping[str, Any]):
     """Resolved settings with attribute access and the origin of each value."""
 
-    def __init__(self, values: dict[str, Any], origins: dict[str, str], sections: dict[str, Any]):
+    def __init__(self, values: dict[str, Any], origins: dict[str, str], sections: dict[str, Any],
+                 path: str | os.PathLike | None = None):
         self._values = values
         self._origins = origins
         self._sections = sections
+        self._path = path
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -239,7 +241,15 @@ class Settings(Mapping[str, Any]):
                 raise ConfigError(f"unknown setting '{key}'.{_suggest(key)}")
             values[key] = _convert(BY_NAME[key], raw, "code")
             origins[key] = "code"
-        return Settings(values, origins, self._sections)
+        return Settings(values, origins, self._sections, self._path)
+
+    def with_sections_reread(self) -> "Settings":
+        """The same settings with the config file's tables (``[alerting]``, ...) read again, for a
+        reload without a restart; ConfigError naming the mistake when the file no longer parses.
+        Without a config file the tables stay empty (the built-in defaults)."""
+        if not self._path:
+            return Settings(dict(self._values), dict(self._origins), {}, None)
+        return Settings(dict(self._values), dict(self._origins), _sections_of(self._path), self._path)
 
     def secrets(self) -> list[str]:
         """Values never to be shown: secret settings and passwords inside URL settings."""
@@ -275,20 +285,7 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
                 raise ConfigError(f"unknown setting '{name}' in environment variable {key}.{_suggest(name)} "
                                   f"Unset it or fix its name.")
     path = config_path or env.get(ENV_PREFIX + "CONFIG")
-    file_values: dict[str, Any] = {}
-    sections: dict[str, Any] = {}
-    if path:
-        for key, value in read_config_file(path).items():
-            if key in NOT_YET:
-                raise ConfigError(f"config file {path}: the [{key}] table is not read by Peakwatch yet "
-                                  f"({NOT_YET[key]}); remove it.")
-            if key in SECTIONS and isinstance(value, dict):
-                sections[key] = value
-            elif key in BY_NAME:
-                file_values[key] = value
-            else:
-                raise ConfigError(f"unknown setting '{key}' in config file {path}.{_suggest(key)} "
-                                  f"Remove it or fix its name.")
+    file_values, sections = _read_file(path) if path else ({}, {})
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for s in SETTINGS:
@@ -307,7 +304,29 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
             origins[s.name] = "default"
     _check_timezone(values["timezone"], origins["timezone"])
     _read_token_file(values, origins)
-    return Settings(values, origins, sections)
+    return Settings(values, origins, sections, path)
+
+
+def _read_file(path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(setting values, tables) of a config file; ConfigError for what Peakwatch does not read."""
+    file_values: dict[str, Any] = {}
+    sections: dict[str, Any] = {}
+    for key, value in read_config_file(path).items():
+        if key in NOT_YET:
+            raise ConfigError(f"config file {path}: the [{key}] table is not read by Peakwatch yet "
+                              f"({NOT_YET[key]}); remove it.")
+        if key in SECTIONS and isinstance(value, dict):
+            sections[key] = value
+        elif key in BY_NAME:
+            file_values[key] = value
+        else:
+            raise ConfigError(f"unknown setting '{key}' in config file {path}.{_suggest(key)} "
+                              f"Remove it or fix its name.")
+    return file_values, sections
+
+
+def _sections_of(path) -> dict[str, Any]:
+    return _read_file(path)[1]
 
 
 def _check_timezone(name: str, origin: str) -> None:

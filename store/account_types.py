@@ -3,7 +3,7 @@ above the store use these, and the Store methods of store/accounts.py)."""
 from __future__ import annotations
 
 #: viewer: reads (no login needed while read pages are open); operator: acknowledge, silence,
-#: send; admin: also API tokens (``reload``: kept for a rules reload, not built yet)
+#: send; admin: also API tokens and a reload of the alerting rules (``reload``)
 ROLES = ("viewer", "operator", "admin")
 #: what each role may do beyond reading
 ROLE_ACTIONS = {
