@@ -2,11 +2,14 @@
 snapshots (the refresh sends only that). Pure: no store, no Dash."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import math
 
 import pandas as pd
 
 from dashboard import labels as lb
+from store.metrics import METRICS
 
 
 SPARK_W, SPARK_H = 100, 22   # the viewBox peakwatch.js draws sparklines in
@@ -109,3 +112,10 @@ def diff(old: list[dict] | None, new: list[dict]) -> dict[int, dict]:
         if changed:
             out[i] = changed
     return out
+
+
+def flag_href(row) -> str:
+    """The business page, opened on the flagged metric when the flag has one (a stale flag has none)."""
+    metric = getattr(row, "metric", None)
+    href = f"/business/{quote(row.business)}"
+    return f"{href}?metric={quote(metric)}" if isinstance(metric, str) and metric in METRICS else href

@@ -6,7 +6,6 @@ browser shows (``wall-diff``) and a clientside callback applies it in place with
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import quote
 
 import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
@@ -44,7 +43,7 @@ def flag_link(row, now: int, lang: str) -> dcc.Link:
                   html.Span(f"\u2605{row.star}", className=f"star star-{row.star}")], className="flag-head"),
         html.Div([html.Span(lb.t(mark, lang), className="mark") if mark else None,
                   html.Span(" \u00b7 ".join(tail), className="why-text")], className="why"),
-    ], href=f"/business/{quote(row.business)}", className=f"flag sev-{row.severity}" + (f" {mark}" if mark else ""),
+    ], href=tl.flag_href(row), className=f"flag sev-{row.severity}" + (f" {mark}" if mark else ""),
         title=f"{row.business} \u00b7 {lb.t(row.severity, lang)} \u00b7 {why}")
 
 

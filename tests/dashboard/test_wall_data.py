@@ -130,3 +130,14 @@ def test_tile_names_drop_their_product_line_the_tooltip_keeps_the_full_name():
     assert tl.display_name("recommend-address2", "recommend") == "address2"
     assert tl.display_name("pay-core", "payment") == "pay-core" and tl.display_name("ads-", "ads") == "ads-"
     assert tl.tile_view(tile_row(), "en", NOW)["tip"].startswith("recommend-address2")
+
+
+def test_a_flag_links_to_its_business_page_opened_on_the_flagged_metric(small):
+    """From the wall to the cause: the crit memory flag opens the business page on mem_util, a
+    stale flag (no metric) on the page's default."""
+    store = small[0]
+    snap = q.wall_snapshot(store, load_settings(cli=SETTINGS, env={}), NOW, None)
+    rows = {r.business: r for r in snap["flagged"].itertuples(index=False)}
+    assert tl.flag_href(rows[fleetdata.CRIT]) == f"/business/{fleetdata.CRIT}?metric=mem_util"
+    stale = next(r for r in rows.values() if r.severity == "stale")
+    assert tl.flag_href(stale) == f"/business/{stale.business}"
