@@ -196,6 +196,9 @@ def start_zabbix_collector(settings: Settings, store) -> threading.Thread:
     return thread
 
 
+DEMO_LIVE_WAIT_S = 600   # the demo's alerting waits at most this long for the newest data
+
+
 def cmd_demo(args, settings: Settings, store) -> int:
     from collectors.synthetic.runner import DemoRunner
     runner = DemoRunner(store, settings)
@@ -204,7 +207,12 @@ def cmd_demo(args, settings: Settings, store) -> int:
     if args.once:
         runner.bootstrap(progress=True)
         return 0
-    start_alerting(store, settings)   # flags fire, notify on the console gateway, resolve
+    # flags fire, notify on the console gateway, resolve: once the newest data is written (on an
+    # empty store every series would be "no data" for the first cycle, thousands of stale alerts)
+    def start_when_live() -> None:
+        runner.live.wait(DEMO_LIVE_WAIT_S)    # a generator that keeps failing: start anyway (the watchdog)
+        start_alerting(store, settings)
+    threading.Thread(target=start_when_live, name="alerting-start", daemon=True).start()
     if not args.no_serve:
         show_demo_login(store, settings)
     thread = threading.Thread(target=runner.run_forever, name="demo-generator", daemon=True)

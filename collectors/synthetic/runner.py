@@ -29,6 +29,9 @@ class DemoRunner:
         self.clock = clock
         self.stop = stop or threading.Event()
         self.error: BaseException | None = None
+        #: set once every series has its newest data (the first raw hours are written newest
+        #: first): what watches the data (the alert engine) starts then, not on an empty store
+        self.live = threading.Event()
         self.source = SyntheticSource(store, scale=settings.scale, seed=settings.seed, clock=clock)
 
     def bootstrap(self, progress: bool = True) -> None:
@@ -36,6 +39,8 @@ class DemoRunner:
 
         def report(done: float, total: float, what: str = "") -> None:
             nonlocal bar
+            if what and not what.startswith("raw minutes"):
+                self.live.set()                    # the raw hours are written: the newest data is in
             if not progress:
                 return
             if bar is None:
@@ -48,6 +53,7 @@ class DemoRunner:
 
         self.source.bootstrap(history_days=self.settings.demo_history_days,
                               raw_hours=self.settings.demo_raw_hours, progress=report)
+        self.live.set()
         if bar is not None:
             bar.close()
 
