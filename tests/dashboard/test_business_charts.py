@@ -65,7 +65,7 @@ def test_since_is_when_the_breach_began_and_holds_across_cycles(cold_cluster):
 
 def test_since_is_the_first_sample_over_the_threshold_not_when_it_fired():
     """A rule with a ``for`` duration fires later than the breach began: the row says when it began."""
-    a = pd.DataFrame([{"business": "b", "cluster": "c1", "instance": "i1", "rule": "hit_ratio", "metric": "hit_ratio",
+    a = pd.DataFrame([{"id": 7, "business": "b", "cluster": "c1", "instance": "i1", "rule": "hit_ratio", "metric": "hit_ratio",
                        "severity": "warn", "state": "firing", "value": 61.0, "threshold": 80.0,
                        "reason": "hit_ratio 61 < 80", "started_at": NOW - 1800, "fired_at": NOW - 600,
                        "silenced_by": None, "acked_by": None}])
