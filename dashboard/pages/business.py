@@ -116,8 +116,16 @@ def flag_where(r: dict, lang: str):
 
 
 def shown(text: str, key: str | None, lang: str) -> str:
-    """The engine's fixed words in the page's language; a metric's reason ('mem_util 97') as is."""
-    return lb.t(key, lang) if key else text
+    """The engine's fixed words in the page's language; a metric and its reason ('mem_util 97')
+    with the metric's name in the page's language (内存利用率 97 in zh)."""
+    if key:
+        return lb.t(key, lang)
+    return lb.metric_name(text, lang) if text in lb.METRIC_NAMES else lb.note(text, lang)
+
+
+def metric_options(metrics, lang: str) -> list[dict]:
+    """The metric pickers' choices: the metric's name in the page's language, its id as the value."""
+    return [{"label": lb.metric_name(m, lang), "value": m} for m in metrics]
 
 
 def flags_card(ctx, name: str) -> html.Div:
@@ -159,7 +167,7 @@ def realtime_card(ctx, name, metrics, metric, win) -> html.Div:
     return html.Div([
         html.H2(lb.t("realtime", lang)),
         html.Div([html.Label(lb.t("metric", lang)),
-                  dcc.Dropdown(metrics, metric, id="rt-metric", clearable=False),
+                  dcc.Dropdown(metric_options(metrics, lang), metric, id="rt-metric", clearable=False),
                   html.Label(lb.t("window", lang)),
                   dcc.RadioItems([{"label": f"{w} {lb.t('hours_short', lang)}", "value": w} for w in WINDOWS], win, id="rt-window",
                                  inline=True)], className="controls"),
@@ -186,7 +194,7 @@ def history_card(ctx, name, metrics, metric, lo, hi, preset) -> html.Div:
                   dcc.DatePickerRange(id="hist-range", start_date=start, end_date=end, display_format="YYYY-MM-DD",
                                       minimum_nights=0),
                   html.Label(lb.t("metric", lang)),
-                  dcc.Dropdown(metrics, metric, id="hist-metric", clearable=False),
+                  dcc.Dropdown(metric_options(metrics, lang), metric, id="hist-metric", clearable=False),
                   dcc.Checklist([{"label": lb.t("last_year", lang), "value": "year"},
                                  {"label": lb.t("per_instance", lang), "value": "instances"}], [], id="hist-overlay",
                                 inline=True)], className="controls"),
