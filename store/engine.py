@@ -3,6 +3,8 @@ the store's error tree."""
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -63,6 +65,21 @@ def _check_sqlite_path(path: Path) -> None:
                                f"or point store_url somewhere writable.") from exc
 
 
+def _wal(cur, wait_s: float) -> None:
+    """Switch a SQLite file to write-ahead logging, waiting up to ``wait_s`` for other connections:
+    SQLite answers "locked" at once, without its busy handler, when another process holds a write
+    lock on a file still in rollback mode (several processes opening a fresh store together)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def make_engine(url: str, busy_timeout_s: float = 10.0) -> Engine:
     try:
         parsed = make_url(url)
@@ -80,7 +97,7 @@ def make_engine(url: str, busy_timeout_s: float = 10.0) -> Engine:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # noqa: ANN001 - DBAPI objects
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            _wal(cur, busy_timeout_s)
             cur.execute("PRAGMA synchronous=NORMAL")
             # 64 MiB page cache (default 2 MiB): every collection pass updates one rollup row per
             # series, which at 30,000 instances is far more than 2 MiB of pages

@@ -128,3 +128,23 @@ def test_opening_a_fresh_store_waits_for_an_upgrade_longer_than_the_write_busy_t
     finally:
         release.join()
         holder.close()
+
+
+def test_opening_a_fresh_store_while_another_process_writes_it_waits_for_the_switch_to_wal(tmp_path):
+    """A fresh file is still in rollback mode: SQLite refuses the switch to write-ahead logging at
+    once (no busy wait) while another process writes it; opening waits instead of "locked"."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "fresh.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE other_tool (x)")
+    holder.execute("BEGIN IMMEDIATE")                 # e.g. the first process's migration
+    release = threading.Timer(1.0, lambda: holder.execute("COMMIT"))
+    release.start()
+    try:
+        with Store.open(f"sqlite:///{path}") as store:
+            assert store.promotions().empty
+    finally:
+        release.join()
+        holder.close()
