@@ -125,8 +125,13 @@ def webhook_stack():
         fcntl.flock(lock, fcntl.LOCK_EX)
         cl = client(stack)
         wh = stack["webhook"]
+        pushed = int(time.time())
         push(wh, 100)                             # a problem left by an interrupted run recovers first
         wait_for("the webhook trigger to be OK", lambda: trigger_value(cl, wh["triggerid"]) == "0")
+        # and the value is in Zabbix's history before Peakwatch reads it: read too early, the host
+        # has no data in the window and Peakwatch rightly flags it stale (a second alert, a second page)
+        wait_for("Zabbix to store the value", lambda: int(cl.call("item.get", {
+            "hostids": [wh["hostid"]], "filter": {"key_": [wh["key"]]}, "output": ["lastclock"]})[0]["lastclock"]) >= pushed)
         try:
             yield stack, cl, wh
         finally:
@@ -140,6 +145,7 @@ def test_a_zabbix_problem_pages_through_peakwatch_once_and_its_recovery_resolves
     pw = Peakwatch(tmp_path, lb.url)
     try:
         source(stack, pw.store, host_group=wh["group"], first_window=600).collect()   # Peakwatch collects the host
+        assert pw.store.latest()["ts"].notna().any(), "the host's value was not collected"
         inst = pw.store.instances()
         assert list(inst["name"]) == ["coupon-redis-01:6379"] and list(inst["business"]) == ["coupon"]
         set_media_params(cl, wh["mediatypeid"], pw.url, pw.token)
