@@ -9,7 +9,12 @@ and says so in the log.
 """
 from __future__ import annotations
 
+import logging
+
 from alerting import config as acfg
+from core.errors import ConfigError
+
+log = logging.getLogger("peakwatch.alerting")
 
 META_KEY = "alerting.reload_requested_at"
 
@@ -35,3 +40,26 @@ def requested_at(store) -> int:
     """When a reload was last asked for (0: never)."""
     value = store.get_meta(META_KEY)
     return int(value) if value else 0
+
+
+class Loaded:
+    """A process's alerting configuration (and the settings it came from), read again by
+    :meth:`refresh` once a reload was asked for since it was loaded."""
+
+    def __init__(self, store, settings, cfg: acfg.Config | None = None):
+        self.store, self.settings = store, settings
+        self.cfg = cfg or acfg.load(settings)
+        self.at = requested_at(store)          # this configuration is newer than any earlier request
+
+    def refresh(self) -> bool:
+        """True when a newer configuration was taken; a broken file keeps the running one (logged)."""
+        asked = requested_at(self.store)
+        if asked <= self.at:
+            return False
+        self.at = asked
+        try:
+            self.settings, self.cfg = read(self.settings)
+        except ConfigError as exc:
+            log.error("alerting rules not reloaded, the running ones stay: %s", exc)
+            return False
+        return True

@@ -12,7 +12,6 @@ from alerting import reload
 from alerting.engine import Engine
 from alerting.gateways import build_all
 from alerting.sender import Sender
-from core.errors import ConfigError
 
 log = logging.getLogger("peakwatch.alerting")
 SEND_EVERY_S = 2.0
@@ -21,12 +20,12 @@ SEND_EVERY_S = 2.0
 class Scheduler:
     def __init__(self, store, settings, cfg: acfg.Config | None = None, gateways: dict | None = None,
                  clock=time.time):
-        self.store, self.settings, self.clock = store, settings, clock
-        self.cfg = cfg or acfg.load(settings)
+        self.store, self.clock = store, clock
+        self.loaded = reload.Loaded(store, settings, cfg)
+        self.settings, self.cfg = settings, self.loaded.cfg
         self.engine = Engine(store, settings, self.cfg, clock)
         self._gateways = gateways                   # given (tests): kept across reloads
         self.sender = Sender(store, gateways if gateways is not None else build_all(self.cfg.gateways), clock)
-        self.loaded_at = reload.requested_at(store)  # this configuration is newer than any earlier request
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
 
@@ -50,16 +49,9 @@ class Scheduler:
     def reload_if_asked(self) -> bool:
         """Swap in the config file's alerting tables when a reload was asked for since this
         configuration was loaded; a broken file keeps the running rules (logged). True on a swap."""
-        asked = reload.requested_at(self.store)
-        if asked <= self.loaded_at:
+        if not self.loaded.refresh():
             return False
-        self.loaded_at = asked
-        try:
-            settings, cfg = reload.read(self.settings)
-        except ConfigError as exc:
-            log.error("alerting rules not reloaded, the running ones stay: %s", exc)
-            return False
-        self.settings, self.cfg = settings, cfg
+        settings, cfg = self.settings, self.cfg = self.loaded.settings, self.loaded.cfg
         self.engine = Engine(self.store, settings, cfg, self.clock, holder=self.engine.holder)
         if self._gateways is None:
             self.sender = Sender(self.store, build_all(cfg.gateways), self.clock, holder=self.sender.holder)

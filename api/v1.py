@@ -61,7 +61,7 @@ def bearer() -> str | None:
 
 def install(server: flask.Flask, store, settings, clock: Callable[[], float] = time.time) -> SpecTree:
     """The API's routes, its OpenAPI document (``/api/v1/openapi.json``) and docs page (``/api/v1/docs``)."""
-    loaded = {"cfg": acfg.load(settings), "at": rules_reload.requested_at(store)}
+    loaded = rules_reload.Loaded(store, settings)
     spec = SpecTree("flask", app=server, mode="strict", path="api/v1/_spectree", page_templates={},
                     title="Peakwatch ops API", version="1", annotations=True,
                     security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(type="http", scheme="bearer"))])
@@ -71,14 +71,8 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
 
     def current_cfg() -> acfg.Config:
         """The alerting configuration, read again once an admin asked for a reload (any process)."""
-        asked = rules_reload.requested_at(store)
-        if asked > loaded["at"]:
-            try:
-                loaded["cfg"] = rules_reload.read(settings)[1]
-            except ConfigError as exc:
-                log.error("alerting rules not reloaded for the API, the running ones stay: %s", exc)
-            loaded["at"] = asked
-        return loaded["cfg"]
+        loaded.refresh()
+        return loaded.cfg
 
     def caller(action: str) -> dict:
         """The user of the request's token when they may ``action``; ApiError 401/403 otherwise."""
@@ -234,7 +228,7 @@ def install(server: flask.Flask, store, settings, clock: Callable[[], float] = t
             new = rules_reload.request(store, settings, user["name"], t)
         except ConfigError as exc:
             raise ApiError(400, f"the config file was not reloaded: {exc}", "config") from exc
-        loaded["cfg"], loaded["at"] = new, t
+        loaded.cfg, loaded.at = new, t
         return m.ReloadOut(rules=len(new.rules), routes=len(new.routes), gateways=len(new.gateways), requested_at=t)
 
     # ------------------------------------------------------------------ silences

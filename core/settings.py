@@ -249,7 +249,7 @@ class Settings(Mapping[str, Any]):
         Without a config file the tables stay empty (the built-in defaults)."""
         if not self._path:
             return Settings(dict(self._values), dict(self._origins), {}, None)
-        return Settings(dict(self._values), dict(self._origins), _sections_of(self._path), self._path)
+        return Settings(dict(self._values), dict(self._origins), _read_file(self._path)[1], self._path)
 
     def secrets(self) -> list[str]:
         """Values never to be shown: secret settings and passwords inside URL settings."""
@@ -323,10 +323,6 @@ def _read_file(path) -> tuple[dict[str, Any], dict[str, Any]]:
             raise ConfigError(f"unknown setting '{key}' in config file {path}.{_suggest(key)} "
                               f"Remove it or fix its name.")
     return file_values, sections
-
-
-def _sections_of(path) -> dict[str, Any]:
-    return _read_file(path)[1]
 
 
 def _check_timezone(name: str, origin: str) -> None:

@@ -193,7 +193,6 @@ def history_figure(total: pd.DataFrame, per_cluster: pd.DataFrame, metric: str, 
     total: [ts, value, min, max]; per_cluster: [group, ts, value]; overlay: [ts, value]."""
     fig = _base(f"{lb.metric_name(metric, lang)} · {lb.t('history', lang)}", lb.unit_name(units(metric), lang),
                 height=380)
-    date_axis(fig, lang)
     x = local_times(total["ts"], tz)
     if {"min", "max"} <= set(total.columns) and len(total):
         fig.add_trace(go.Scatter(x=x, y=total["max"].tolist(), line={"width": 0}, showlegend=False,

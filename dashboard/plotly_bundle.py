@@ -14,8 +14,6 @@ import flask
 
 BUNDLE = Path(__file__).resolve().parent / "vendor" / "plotly-basic.min.js"
 PATH = "_dash-component-suites/plotly/package_data/plotly.min.js"
-#: trace types the basic bundle draws (a figure with another would draw an empty chart)
-TRACES = frozenset({"scatter", "bar", "pie"})
 
 
 def install(app) -> None:

@@ -183,20 +183,25 @@ def plan_view(_tick, name, shown):
     return [html.P(line, className="sub") for line in summary], table, ready, done
 
 
+def _stored_or_none(ctx, name):
+    """(target, stored result or None while it is computed) of the promotion shown; None for a bad
+    name (plan_view shows the message)."""
+    try:
+        return _stored(ctx, name)
+    except fd.PageInputError:
+        return None
+
+
 @inputs.guarded_callback(1)
 def util_view(ready, name):
     """Utilisation of each cluster's tightest resource at the peak, from the stored plan."""
     if not ready:
         return no_update
     ctx = context.current()
-    name = inputs.text(name, "promotion", optional=True)
-    try:
-        _, result = _stored(ctx, name)
-    except fd.PageInputError:
-        return None
-    if result is None:
-        return no_update
-    return dcc.Graph(figure=ff.utilisation_figure(result["plan"], ctx.lang), config={"displaylogo": False})
+    stored = _stored_or_none(ctx, inputs.text(name, "promotion", optional=True))
+    if stored is None or stored[1] is None:
+        return no_update if stored else None
+    return dcc.Graph(figure=ff.utilisation_figure(stored[1]["plan"], ctx.lang), config={"displaylogo": False})
 
 
 @inputs.guarded_callback(1)
@@ -209,12 +214,10 @@ def forecast_view(ready, name, level, metric):
     level = inputs.choice(level, FORECAST_LEVELS, "level")
     metric = inputs.choice(metric, fd.FORECAST_METRICS, "metric")
     lang = ctx.lang
-    try:
-        target, result = _stored(ctx, name)
-    except fd.PageInputError:
-        return None
-    if result is None:
-        return no_update
+    stored = _stored_or_none(ctx, name)
+    if stored is None or stored[1] is None:
+        return no_update if stored else None
+    target, result = stored
     t = result["forecast"]
     rows = t[(t["level"] == level) & (t["metric"] == metric)]
     shown = lb.t("top_of", lang).format(top=TOP, n=len(rows)) if len(rows) > TOP else ""
@@ -229,13 +232,10 @@ def export(n_clicks, name):
     if not n_clicks:
         return no_update
     ctx = context.current()
-    name = inputs.text(name, "promotion", optional=True)
-    try:
-        target, result = _stored(ctx, name)
-    except fd.PageInputError:
-        return no_update          # the page already says why (plan_view shows the same message)
-    if result is None:
-        return no_update          # the page says the plan is being computed
+    stored = _stored_or_none(ctx, inputs.text(name, "promotion", optional=True))
+    if stored is None or stored[1] is None:
+        return no_update          # the page already says why, or that the plan is being computed
+    target, result = stored
     return dcc.send_string(fd.plan_csv(result["plan"]), f"capacity-{target.name.replace(' ', '-')}.csv")
 
 
